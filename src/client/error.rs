@@ -1,0 +1,375 @@
+//! Every way a call to the Account API can fail, as values.
+//!
+//! Texts say what happened and what the user can do about it. They never
+//! contain the access token or a raw API key: body excerpts and `detail`
+//! strings are scrubbed (see `redact`) before they are stored here.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::models::PartialKey;
+
+/// One entry of a FastAPI 422 `detail` list: where the problem is and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// Path to the offending input, e.g. `["body", "api_key_name"]`.
+    pub loc: Vec<String>,
+    pub msg: String,
+}
+
+impl fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.loc.is_empty() {
+            f.write_str(&self.msg)
+        } else {
+            write!(f, "{}: {}", self.loc.join("."), self.msg)
+        }
+    }
+}
+
+/// Why the client could not be built from its configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "base_url is not a valid URL ({reason}); expected e.g. https://api.parallel.ai/account"
+    )]
+    BaseUrlUnparsable { reason: String },
+
+    #[error(
+        "base_url `{url}` uses the `{scheme}` scheme; only https (or http to a loopback address) is supported"
+    )]
+    BaseUrlScheme { url: String, scheme: String },
+
+    #[error(
+        "base_url `{url}` is plain http to the non-loopback host `{host}`: the access token would \
+         travel in clear text. Use https, or http only towards 127.0.0.1, ::1 or localhost"
+    )]
+    BaseUrlCleartext { url: String, host: String },
+
+    #[error("base_url `{url}` is not usable: {problem}")]
+    BaseUrlShape { url: String, problem: String },
+
+    #[error(
+        "no access token: mint one with Parallel's OAuth device flow (e.g. `parallel-cli login`) \
+         and set PARALLEL_ACCESS_TOKEN or the provider's access_token"
+    )]
+    AccessTokenMissing,
+
+    #[error(
+        "the access token contains characters that cannot be sent in an HTTP header \
+         (a stray newline or quote?); paste it again"
+    )]
+    AccessTokenMalformed,
+
+    #[error("user_agent contains characters that cannot be sent in an HTTP header")]
+    UserAgentMalformed,
+
+    #[error("request_timeout must be greater than zero")]
+    ZeroTimeout,
+
+    #[error("ca_cert_pem could not be used: {reason}")]
+    CaCert { reason: String },
+
+    #[error("the HTTP client could not be set up: {reason}")]
+    HttpClient { reason: String },
+}
+
+/// A failed Account API call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error(
+        "Parallel rejected the access token (HTTP 401{}): it is invalid or expired. Mint a new one \
+         with Parallel's OAuth device flow (e.g. `parallel-cli login`) and set \
+         PARALLEL_ACCESS_TOKEN or the provider's access_token",
+        detail_suffix(.detail)
+    )]
+    Unauthorized { detail: Option<String> },
+
+    #[error(
+        "Parallel refused the request (HTTP 403{}): the access token is valid but not allowed to \
+         do this. Check that it belongs to the organization that owns the app and carries the \
+         needed permissions",
+        detail_suffix(.detail)
+    )]
+    Forbidden { detail: Option<String> },
+
+    #[error("{}", not_found_text(.detail))]
+    NotFound {
+        /// The API's own `detail`; `None` when the 404 did not come as a
+        /// FastAPI error, which suggests a wrong base_url rather than a
+        /// missing object.
+        detail: Option<String>,
+    },
+
+    #[error(
+        "Parallel rejected the request as invalid (HTTP 422): {}; fix the listed fields",
+        join_problems(.problems)
+    )]
+    Validation { problems: Vec<FieldProblem> },
+
+    #[error(
+        "Parallel is rate limiting this organization (HTTP 429{}) and retries were exhausted: \
+         wait a little and run again, or raise max_retries",
+        retry_after_suffix(.retry_after)
+    )]
+    RateLimited { retry_after: Option<Duration> },
+
+    #[error("{}", status_text(*.status, .excerpt))]
+    Status { status: u16, excerpt: String },
+
+    #[error(
+        "Parallel did not answer completely within {after:?}: check connectivity to the API, or \
+         raise request_timeout"
+    )]
+    Timeout { after: Duration },
+
+    #[error("{}", connection_text(*.sent, .reason))]
+    Connection {
+        /// Whether the request may have reached the server. `false` only when
+        /// the connection itself could not be established.
+        sent: bool,
+        reason: String,
+    },
+
+    #[error("the operation was cancelled (Terraform was interrupted) before Parallel answered")]
+    Cancelled,
+
+    #[error(
+        "Parallel answered HTTP {status} but the answer could not be read ({problem}); it begins \
+         with: {excerpt}"
+    )]
+    Undecodable {
+        status: u16,
+        problem: String,
+        excerpt: String,
+    },
+
+    #[error("invalid request: {problem}")]
+    InvalidInput { problem: String },
+}
+
+impl ApiError {
+    /// How long the server asked us to wait, when it said so.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// A failed key creation, split by what it means for the key.
+///
+/// Creating a key is not idempotent and the raw key is shown only once, so
+/// the caller must know whether a key may exist that it never received.
+///
+/// `Incomplete` holds the partial key inline, which makes this error a few
+/// hundred bytes; it is built at most once per create, so functions
+/// returning it allow `clippy::result_large_err` rather than box it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CreateKeyError {
+    /// The API certainly did not create a key; trying again is safe.
+    #[error("no API key was created: {0}")]
+    NotCreated(ApiError),
+
+    /// A key may exist on Parallel's side even though this call failed
+    /// (5xx other than 503, timeout after sending, connection lost, 2xx with
+    /// an unreadable body, or cancellation while the request was in flight).
+    #[error(
+        "creating the API key failed, but Parallel may have created it anyway: {0}. It was not \
+         retried, to avoid creating duplicates; look for a stray key in the app on the Parallel \
+         platform and delete it if present"
+    )]
+    MayHaveCreated(ApiError),
+
+    /// Parallel created the key and said so, but part of its answer was
+    /// missing or malformed; `key` keeps everything that could be read.
+    #[error(
+        "Parallel created API key {} but its answer was incomplete ({problem}); the key exists \
+         and what could be read was kept",
+        partial_key_name(.key)
+    )]
+    Incomplete { key: PartialKey, problem: String },
+}
+
+impl CreateKeyError {
+    /// Wraps a failed create call according to whether the server may have
+    /// acted on it.
+    pub(crate) fn from_failure(error: ApiError, may_have_created: bool) -> Self {
+        if may_have_created {
+            CreateKeyError::MayHaveCreated(error)
+        } else {
+            CreateKeyError::NotCreated(error)
+        }
+    }
+
+    /// The underlying API error, if there is one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            CreateKeyError::NotCreated(e) | CreateKeyError::MayHaveCreated(e) => Some(e),
+            CreateKeyError::Incomplete { .. } => None,
+        }
+    }
+
+    /// Whether a key may exist on Parallel's side after this error.
+    pub fn key_may_exist(&self) -> bool {
+        !matches!(self, CreateKeyError::NotCreated(_))
+    }
+}
+
+fn detail_suffix(detail: &Option<String>) -> String {
+    match detail {
+        Some(d) if !d.is_empty() => format!(": {d}"),
+        _ => String::new(),
+    }
+}
+
+fn not_found_text(detail: &Option<String>) -> String {
+    match detail {
+        Some(d) => format!(
+            "Parallel found no such object (HTTP 404: {d}): check that the app (and key) exist in \
+             the organization of the access token"
+        ),
+        None => "got HTTP 404 without a Parallel API error body: the server at base_url does not \
+                 look like the Parallel Account API; check base_url (default \
+                 https://api.parallel.ai/account)"
+            .to_owned(),
+    }
+}
+
+fn join_problems(problems: &[FieldProblem]) -> String {
+    if problems.is_empty() {
+        return "no details given".to_owned();
+    }
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn retry_after_suffix(retry_after: &Option<Duration>) -> String {
+    match retry_after {
+        Some(d) => format!(", asked to wait {}s", d.as_secs()),
+        None => String::new(),
+    }
+}
+
+fn status_text(status: u16, excerpt: &str) -> String {
+    let body = if excerpt.is_empty() {
+        "an empty body".to_owned()
+    } else {
+        format!("`{excerpt}`")
+    };
+    let advice = match status {
+        300..=399 => "redirects are not followed; check base_url",
+        400..=499 => "the request was refused; check the resource's arguments",
+        503 => "the service is temporarily unavailable; try again later",
+        500..=599 => "a problem on Parallel's side; try again later",
+        _ => "this status was not expected",
+    };
+    format!("Parallel answered HTTP {status} with {body}: {advice}")
+}
+
+fn connection_text(sent: bool, reason: &str) -> String {
+    if sent {
+        format!(
+            "the connection to Parallel broke before a complete answer arrived ({reason}); check \
+             connectivity and any proxy (HTTPS_PROXY / NO_PROXY)"
+        )
+    } else {
+        format!(
+            "could not connect to Parallel ({reason}); check base_url, connectivity, any proxy \
+             (HTTPS_PROXY / NO_PROXY) and ca_cert_pem"
+        )
+    }
+}
+
+fn partial_key_name(key: &PartialKey) -> String {
+    match &key.api_key_id {
+        Some(id) => format!("`{id}`"),
+        None => "(id unknown)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unauthorized_tells_how_to_get_a_new_token() {
+        let text = ApiError::Unauthorized {
+            detail: Some("Token expired".into()),
+        }
+        .to_string();
+        assert!(text.contains("401: Token expired"), "{text}");
+        assert!(text.contains("parallel-cli login"));
+        assert!(text.contains("PARALLEL_ACCESS_TOKEN"));
+    }
+
+    #[test]
+    fn validation_lists_fields() {
+        let text = ApiError::Validation {
+            problems: vec![
+                FieldProblem {
+                    loc: vec!["body".into(), "api_key_name".into()],
+                    msg: "Field required".into(),
+                },
+                FieldProblem {
+                    loc: vec![],
+                    msg: "bad".into(),
+                },
+            ],
+        }
+        .to_string();
+        assert!(
+            text.contains("body.api_key_name: Field required; bad"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn not_found_without_detail_points_at_base_url() {
+        let text = ApiError::NotFound { detail: None }.to_string();
+        assert!(text.contains("base_url"), "{text}");
+        let text = ApiError::NotFound {
+            detail: Some("App not found".into()),
+        }
+        .to_string();
+        assert!(text.contains("App not found"), "{text}");
+    }
+
+    #[test]
+    fn status_and_connection_texts() {
+        let text = ApiError::Status {
+            status: 502,
+            excerpt: String::new(),
+        }
+        .to_string();
+        assert!(text.contains("502 with an empty body"), "{text}");
+        let text = ApiError::Connection {
+            sent: false,
+            reason: "refused".into(),
+        }
+        .to_string();
+        assert!(text.contains("could not connect"), "{text}");
+        assert!(
+            ApiError::RateLimited {
+                retry_after: Some(Duration::from_secs(7))
+            }
+            .to_string()
+            .contains("wait 7s")
+        );
+    }
+
+    #[test]
+    fn create_error_classes() {
+        let not = CreateKeyError::from_failure(ApiError::Cancelled, false);
+        assert!(matches!(not, CreateKeyError::NotCreated(_)));
+        assert!(!not.key_may_exist());
+        let may = CreateKeyError::from_failure(ApiError::Cancelled, true);
+        assert!(may.key_may_exist());
+        assert!(may.to_string().contains("may have created"), "{may}");
+        assert_eq!(may.api_error(), Some(&ApiError::Cancelled));
+    }
+}

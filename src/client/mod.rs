@@ -1,0 +1,283 @@
+//! Typed client for Parallel's Account API (`https://api.parallel.ai/account`).
+//!
+//! One [`AccountClient`] is built per process and cloned freely: it wraps a
+//! single `reqwest::Client`, so every call shares one connection pool.
+//! Every call takes a `CancellationToken` so that an interrupted Terraform
+//! run stops waiting at once.
+
+mod endpoint;
+mod error;
+mod models;
+mod problem;
+mod redact;
+mod retry;
+mod transport;
+
+#[cfg(test)]
+mod test_server;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, Url};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub use error::{ApiError, ConfigError, CreateKeyError, FieldProblem};
+pub use models::{App, CreatedKey, PartialKey};
+
+use models::{parse_apps, parse_created_key};
+use retry::Idempotency;
+use transport::{Call, Transport};
+
+use crate::secret::Secret;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.parallel.ai/account";
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Longest time spent establishing a connection, within `request_timeout`.
+/// Kept below the attempt timeout so that an unreachable host is reported as
+/// "could not connect" (safe to retry) rather than as an ambiguous timeout.
+const CONNECT_TIMEOUT_CAP: Duration = Duration::from_secs(10);
+/// Idle pooled connections are dropped before typical load balancer idle
+/// timeouts, so a request is rarely written to a connection being closed.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything needed to build an [`AccountClient`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Root of the Account API; a trailing slash is fine.
+    pub base_url: String,
+    /// Account API access token, from Parallel's OAuth device flow.
+    pub access_token: Secret,
+    /// Retries after the first attempt; 0 disables retrying.
+    pub max_retries: u32,
+    /// Limit for each attempt, from connecting to the last body byte.
+    pub request_timeout: Duration,
+    /// Extra trusted root certificates (one or more PEM blocks), added to
+    /// the platform's roots, e.g. for a TLS-inspecting corporate proxy.
+    pub ca_cert_pem: Option<String>,
+    pub user_agent: String,
+}
+
+impl ClientConfig {
+    /// A configuration with the defaults for everything but the token.
+    pub fn new(access_token: Secret) -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            access_token,
+            max_retries: DEFAULT_MAX_RETRIES,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            ca_cert_pem: None,
+            user_agent: default_user_agent(),
+        }
+    }
+}
+
+/// `terraform-provider-parallel/<version>`.
+pub fn default_user_agent() -> String {
+    format!("terraform-provider-parallel/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// What became of a key that was asked to be deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    /// The API deleted it now.
+    Revoked,
+    /// The API says it does not exist (deleted earlier, perhaps by a
+    /// previous attempt of this very call).
+    AlreadyGone,
+}
+
+/// Client for the Account API. Cheap to clone; clones share one connection
+/// pool.
+#[derive(Clone)]
+pub struct AccountClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base_url: Url,
+    transport: Transport,
+}
+
+impl fmt::Debug for AccountClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountClient")
+            .field("base_url", &self.inner.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccountClient {
+    /// Builds the client. Proxies come from HTTPS_PROXY / HTTP_PROXY /
+    /// ALL_PROXY / NO_PROXY (and lowercase forms), as reqwest does by
+    /// default, except for a loopback base_url: a proxy cannot reach our
+    /// loopback, and plain http to a proxy would expose the token.
+    pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
+        let base_url = endpoint::parse_base_url(&config.base_url)?;
+        if config.request_timeout.is_zero() {
+            return Err(ConfigError::ZeroTimeout);
+        }
+        let user_agent = reqwest::header::HeaderValue::from_str(&config.user_agent)
+            .map_err(|_| ConfigError::UserAgentMalformed)?;
+
+        let mut builder = reqwest::Client::builder()
+            .user_agent(user_agent)
+            // A redirect would resend a POST elsewhere, or as a GET; the API
+            // never redirects, so one is reported instead of followed.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout((config.request_timeout / 2).min(CONNECT_TIMEOUT_CAP))
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT);
+        if let Some(pem) = &config.ca_cert_pem {
+            builder = builder.tls_certs_merge(extra_roots(pem)?);
+        }
+        if endpoint::is_loopback(&base_url) {
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(|e| ConfigError::HttpClient {
+            reason: error_chain(&e),
+        })?;
+
+        let transport = Transport::new(
+            http,
+            config.access_token,
+            config.max_retries,
+            config.request_timeout,
+        )?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                base_url,
+                transport,
+            }),
+        })
+    }
+
+    /// The base URL in use, normalized.
+    pub fn base_url(&self) -> &str {
+        self.inner.base_url.as_str()
+    }
+
+    /// Creates an API key named `api_key_name` in app `app_id`.
+    ///
+    /// Not idempotent: retried only when the API certainly did not act
+    /// (429, 503, connection not established). The error says whether a key
+    /// may nevertheless exist.
+    #[allow(clippy::result_large_err)] // see `CreateKeyError`
+    pub async fn create_key(
+        &self,
+        app_id: Uuid,
+        api_key_name: &str,
+        cancel: &CancellationToken,
+    ) -> Result<CreatedKey, CreateKeyError> {
+        let app_id = app_id.to_string();
+        let url = self
+            .url(&["service", "v1", "apps", &app_id, "keys"])
+            .map_err(CreateKeyError::NotCreated)?;
+        let body = serde_json::to_vec(&serde_json::json!({ "api_key_name": api_key_name }))
+            .map_err(|e| {
+                CreateKeyError::NotCreated(ApiError::InvalidInput {
+                    problem: format!("the key name could not be encoded: {e}"),
+                })
+            })?;
+        let call = Call {
+            method: Method::POST,
+            url: &url,
+            json_body: Some(body),
+            idempotency: Idempotency::NotIdempotent,
+        };
+        let answer = self
+            .inner
+            .transport
+            .call(&call, cancel)
+            .await
+            .map_err(|f| CreateKeyError::from_failure(f.error, f.may_have_acted))?;
+        parse_created_key(answer.status, &answer.body, &self.inner.transport.secrets())
+    }
+
+    /// Deletes key `api_key_id` of app `app_id`. Idempotent: a key that does
+    /// not exist counts as deleted.
+    ///
+    /// A 404 counts as [`Deletion::AlreadyGone`] only when it is the API's own
+    /// (FastAPI `{"detail": ...}`) answer; a bare 404 page means base_url
+    /// points elsewhere, and reporting the key as gone would leave a live
+    /// key behind.
+    pub async fn delete_key(
+        &self,
+        app_id: Uuid,
+        api_key_id: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Deletion, ApiError> {
+        let app_id = app_id.to_string();
+        let url = self.url(&["service", "v1", "apps", &app_id, "keys", api_key_id])?;
+        let call = Call {
+            method: Method::DELETE,
+            url: &url,
+            json_body: None,
+            idempotency: Idempotency::Idempotent,
+        };
+        match self.inner.transport.call(&call, cancel).await {
+            Ok(_) => Ok(Deletion::Revoked),
+            Err(failure) => match failure.error {
+                ApiError::NotFound { detail: Some(_) } => Ok(Deletion::AlreadyGone),
+                error => Err(error),
+            },
+        }
+    }
+
+    /// Lists the apps of the token's organization.
+    pub async fn list_apps(&self, cancel: &CancellationToken) -> Result<Vec<App>, ApiError> {
+        let url = self.url(&["service", "v1", "apps"])?;
+        let call = Call {
+            method: Method::GET,
+            url: &url,
+            json_body: None,
+            idempotency: Idempotency::Idempotent,
+        };
+        let answer = self
+            .inner
+            .transport
+            .call(&call, cancel)
+            .await
+            .map_err(|f| f.error)?;
+        parse_apps(answer.status, &answer.body, &self.inner.transport.secrets())
+    }
+
+    fn url(&self, segments: &[&str]) -> Result<Url, ApiError> {
+        endpoint::endpoint(&self.inner.base_url, segments).ok_or_else(|| ApiError::InvalidInput {
+            problem: "an id in the request path is empty, `.` or `..`".to_owned(),
+        })
+    }
+}
+
+/// Parses `ca_cert_pem` into certificates; it must hold at least one.
+fn extra_roots(pem: &str) -> Result<Vec<reqwest::Certificate>, ConfigError> {
+    let certs =
+        reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| ConfigError::CaCert {
+            reason: error_chain(&e),
+        })?;
+    if certs.is_empty() {
+        return Err(ConfigError::CaCert {
+            reason: "no `-----BEGIN CERTIFICATE-----` block found".to_owned(),
+        });
+    }
+    Ok(certs)
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,388 @@
+//! One Account API call: attempts, retries, timeouts, cancellation, capped
+//! body reading and logging. Knows nothing about keys or apps.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, Url};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, trace};
+
+use super::error::{ApiError, ConfigError};
+use super::problem::error_for_status;
+use super::redact::{excerpt, scrub, shorten};
+use super::retry::{
+    Idempotency, delay_before_retry, is_retryable, parse_retry_after, server_may_have_acted,
+};
+use crate::secret::Secret;
+
+/// Largest response body read; an API answer is a few hundred bytes, so
+/// anything bigger is a misdirected request, not data to buffer.
+pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
+/// Longest (scrubbed) body written to TRACE logs, in characters.
+const LOGGED_BODY_CHARS: usize = 4096;
+/// Longest transport error description kept in an error, in characters.
+const REASON_CHARS: usize = 300;
+
+/// A request to make, possibly several times.
+pub(crate) struct Call<'a> {
+    pub method: Method,
+    pub url: &'a Url,
+    pub json_body: Option<Vec<u8>>,
+    pub idempotency: Idempotency,
+}
+
+/// A 2xx answer with its complete body.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// A call that ended without a 2xx answer.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub error: ApiError,
+    /// Whether some attempt may have been carried out by the server.
+    pub may_have_acted: bool,
+}
+
+/// The shared HTTP machinery of an `AccountClient`.
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    authorization: HeaderValue,
+    access_token: Secret,
+    max_retries: u32,
+    request_timeout: Duration,
+}
+
+impl Transport {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        access_token: Secret,
+        max_retries: u32,
+        request_timeout: Duration,
+    ) -> Result<Self, ConfigError> {
+        if access_token.expose().trim().is_empty() {
+            return Err(ConfigError::AccessTokenMissing);
+        }
+        // The error of `from_str` is opaque and never quotes the value.
+        let mut authorization =
+            HeaderValue::from_str(&format!("Bearer {}", access_token.expose().trim()))
+                .map_err(|_| ConfigError::AccessTokenMalformed)?;
+        // Keeps the header out of hyper's and reqwest's Debug output.
+        authorization.set_sensitive(true);
+        Ok(Self {
+            http,
+            authorization,
+            access_token,
+            max_retries,
+            request_timeout,
+        })
+    }
+
+    /// Values that must be scrubbed from anything shown.
+    pub(crate) fn secrets(&self) -> [&str; 2] {
+        [
+            self.access_token.expose(),
+            self.access_token.expose().trim(),
+        ]
+    }
+
+    /// Makes `call`, retrying as its idempotency allows, until it gets a 2xx
+    /// answer, a final error, runs out of retries, or `cancel` fires.
+    pub(crate) async fn call(
+        &self,
+        call: &Call<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<Answer, Failure> {
+        let mut may_have_acted = false;
+        let mut retry = 0u32;
+        loop {
+            if cancel.is_cancelled() {
+                return Err(Failure {
+                    error: ApiError::Cancelled,
+                    may_have_acted,
+                });
+            }
+            let started = Instant::now();
+            let outcome = self.attempt(call, cancel).await;
+            log_attempt(call, retry + 1, &outcome, started.elapsed());
+            let error = match outcome {
+                Ok(answer) => return Ok(answer),
+                Err(error) => error,
+            };
+            may_have_acted |= server_may_have_acted(&error);
+            if matches!(error, ApiError::Cancelled)
+                || retry >= self.max_retries
+                || !is_retryable(&error, call.idempotency)
+            {
+                return Err(Failure {
+                    error,
+                    may_have_acted,
+                });
+            }
+            let delay = delay_before_retry(retry, error.retry_after(), &mut rand::rng());
+            debug!(
+                method = %call.method,
+                path = call.url.path(),
+                attempt = retry + 1,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "Parallel API call will be retried"
+            );
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => {
+                    return Err(Failure { error: ApiError::Cancelled, may_have_acted });
+                }
+                () = tokio::time::sleep(delay) => {}
+            }
+            retry += 1;
+        }
+    }
+
+    /// One attempt, bounded by `request_timeout` and abandoned on `cancel`.
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<Answer, ApiError> {
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => Err(ApiError::Cancelled),
+            outcome = tokio::time::timeout(self.request_timeout, self.exchange(call)) => {
+                outcome.unwrap_or(Err(ApiError::Timeout { after: self.request_timeout }))
+            }
+        }
+    }
+
+    async fn exchange(&self, call: &Call<'_>) -> Result<Answer, ApiError> {
+        let secrets = self.secrets();
+        let mut request = self
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header(ACCEPT, "application/json");
+        if let Some(body) = &call.json_body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        trace!(
+            method = %call.method,
+            path = call.url.path(),
+            headers = if call.json_body.is_some() {
+                "authorization: Bearer <redacted>; accept: application/json; content-type: application/json"
+            } else {
+                "authorization: Bearer <redacted>; accept: application/json"
+            },
+            body = %loggable(call.json_body.as_deref().unwrap_or_default(), &secrets),
+            "Parallel API request"
+        );
+
+        let response = request.send().await.map_err(|e| send_error(&e, &secrets))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let body = read_capped(response, MAX_BODY_BYTES, &secrets).await;
+        let shown = match &body {
+            Ok(bytes) => bytes.as_slice(),
+            Err(broken) => broken.partial.as_slice(),
+        };
+        trace!(status, body = %loggable(shown, &secrets), "Parallel API response");
+
+        if !(200..300).contains(&status) {
+            let bytes = body.unwrap_or_else(|broken| broken.partial);
+            return Err(error_for_status(status, &bytes, retry_after, &secrets));
+        }
+        match body {
+            Ok(body) => Ok(Answer { status, body }),
+            Err(BodyError {
+                partial,
+                problem: BodyProblem::TooLarge,
+            }) => Err(ApiError::Undecodable {
+                status,
+                problem: format!("the answer is larger than {} KiB", MAX_BODY_BYTES / 1024),
+                excerpt: excerpt(&partial, &secrets),
+            }),
+            Err(BodyError {
+                problem: BodyProblem::Broken(reason),
+                ..
+            }) => Err(ApiError::Connection {
+                sent: true,
+                reason: format!("the answer was cut off: {reason}"),
+            }),
+        }
+    }
+}
+
+struct BodyError {
+    partial: Vec<u8>,
+    problem: BodyProblem,
+}
+
+enum BodyProblem {
+    TooLarge,
+    Broken(String),
+}
+
+/// Reads the body chunk by chunk, refusing to hold more than `limit` bytes.
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    secrets: &[&str],
+) -> Result<Vec<u8>, BodyError> {
+    let declared_too_large = response
+        .content_length()
+        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit));
+    if declared_too_large {
+        return Err(BodyError {
+            partial: Vec::new(),
+            problem: BodyProblem::TooLarge,
+        });
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    return Err(BodyError {
+                        partial: body,
+                        problem: BodyProblem::TooLarge,
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                return Err(BodyError {
+                    partial: body,
+                    problem: BodyProblem::Broken(describe(&e, secrets)),
+                });
+            }
+        }
+    }
+}
+
+/// Classifies a failure to get response headers. Only a failed connection
+/// proves the request never left; anything later may have reached the server.
+fn send_error(error: &reqwest::Error, secrets: &[&str]) -> ApiError {
+    let reason = describe(error, secrets);
+    if error.is_builder() {
+        ApiError::InvalidInput { problem: reason }
+    } else if error.is_connect() {
+        ApiError::Connection {
+            sent: false,
+            reason,
+        }
+    } else {
+        ApiError::Connection { sent: true, reason }
+    }
+}
+
+/// The causes of a reqwest error, without the URL reqwest's own text adds.
+fn describe(error: &reqwest::Error, secrets: &[&str]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    let text = if parts.is_empty() {
+        if error.is_timeout() {
+            "timed out".to_owned()
+        } else {
+            "transport error".to_owned()
+        }
+    } else {
+        parts.join(": ")
+    };
+    shorten(&scrub(&text, secrets), REASON_CHARS)
+}
+
+fn loggable(body: &[u8], secrets: &[&str]) -> String {
+    shorten(
+        &scrub(&String::from_utf8_lossy(body), secrets),
+        LOGGED_BODY_CHARS,
+    )
+}
+
+fn log_attempt(
+    call: &Call<'_>,
+    attempt: u32,
+    outcome: &Result<Answer, ApiError>,
+    elapsed: Duration,
+) {
+    let status = match outcome {
+        Ok(answer) => answer.status.to_string(),
+        Err(error) => outcome_label(error),
+    };
+    debug!(
+        method = %call.method,
+        path = call.url.path(),
+        status = %status,
+        attempt,
+        elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        "Parallel API call"
+    );
+}
+
+fn outcome_label(error: &ApiError) -> String {
+    match error {
+        ApiError::Unauthorized { .. } => "401".into(),
+        ApiError::Forbidden { .. } => "403".into(),
+        ApiError::NotFound { .. } => "404".into(),
+        ApiError::Validation { .. } => "422".into(),
+        ApiError::RateLimited { .. } => "429".into(),
+        ApiError::Status { status, .. } => status.to_string(),
+        ApiError::Undecodable { status, .. } => format!("{status} (unreadable body)"),
+        ApiError::Timeout { .. } => "timeout".into(),
+        ApiError::Connection { sent: false, .. } => "connect failed".into(),
+        ApiError::Connection { sent: true, .. } => "connection lost".into(),
+        ApiError::Cancelled => "cancelled".into(),
+        ApiError::InvalidInput { .. } => "not sent (invalid input)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_access_token_must_be_a_usable_header() {
+        let http = reqwest::Client::new();
+        let make = |token: &str| {
+            Transport::new(http.clone(), Secret::new(token), 0, Duration::from_secs(1)).err()
+        };
+        assert_eq!(make(""), Some(ConfigError::AccessTokenMissing));
+        assert_eq!(make("  \n"), Some(ConfigError::AccessTokenMissing));
+        assert_eq!(make("abc\ndef"), Some(ConfigError::AccessTokenMalformed));
+        assert_eq!(make("tok\n"), None, "surrounding whitespace is trimmed");
+        let err = Transport::new(http, Secret::new("abc\u{7}def"), 0, Duration::from_secs(1))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(!err.contains("abc"), "{err}");
+    }
+
+    #[test]
+    fn the_authorization_header_is_sensitive() {
+        let t = Transport::new(
+            reqwest::Client::new(),
+            Secret::new("tok_123"),
+            0,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert!(t.authorization.is_sensitive());
+        assert!(!format!("{:?}", t.authorization).contains("tok_123"));
+    }
+}

@@ -1,0 +1,15 @@
+//! terraform-provider-parallel: Parallel's Account API as Terraform
+//! resources.
+//!
+//! `tfplugin` speaks Terraform's plugin protocol and knows nothing of
+//! Parallel; `client` is the typed Account API client; `provider` and
+//! `resources` join the two.
+
+pub mod client;
+pub mod provider;
+pub mod resources;
+pub mod secret;
+pub mod tfplugin;
+
+/// The registry address Terraform knows this provider by.
+pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/parallel-web/parallel";

@@ -1,0 +1,262 @@
+//! The `parallel` provider: its configuration block and the one Account API
+//! client every resource shares.
+
+use crate::client::{AccountClient, ClientConfig, ConfigError};
+use crate::resources;
+use crate::secret::Secret;
+use crate::tfplugin::plan::field;
+use crate::tfplugin::{
+    AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, Provider, Resource, Schema,
+    Value, framework::ConfigureRequest, json,
+};
+use async_trait::async_trait;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.parallel.ai/account";
+const DEFAULT_MAX_RETRIES: u32 = 4;
+const MAX_MAX_RETRIES: u32 = 20;
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub const ENV_ACCESS_TOKEN: &str = "PARALLEL_ACCESS_TOKEN";
+/// The variable the Parallel CLI reads, so both tools agree on the API.
+pub const ENV_BASE_URL: &str = "PARALLEL_SERVICE_API_URL";
+pub const ENV_CA_CERT_FILE: &str = "PARALLEL_CA_CERT_FILE";
+
+/// The client, once ConfigureProvider has built it. Resources hold this
+/// slot, not the client, because they are created before configuration.
+#[derive(Default)]
+pub struct ClientSlot(RwLock<Option<AccountClient>>);
+
+impl ClientSlot {
+    pub fn get(&self) -> Result<AccountClient, Diagnostics> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Provider not configured",
+                    "The parallel provider's configuration was not known when this resource \
+                     needed the API (for example, access_token depends on a resource that is \
+                     not created yet). Make the provider configuration known before apply.",
+                )
+                .into()
+            })
+    }
+
+    fn set(&self, client: AccountClient) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some(client);
+    }
+}
+
+#[derive(Default)]
+pub struct ParallelProvider {
+    client: Arc<ClientSlot>,
+}
+
+impl ParallelProvider {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+pub fn provider_schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new(
+            "The Parallel provider manages resources of [Parallel](https://parallel.ai)'s \
+             Account API, such as API keys.",
+        )
+        .attribute(Attribute::string("access_token").optional().sensitive().description(
+            "Account API access token, minted by Parallel's OAuth device flow (not a normal \
+             API key). Defaults to the `PARALLEL_ACCESS_TOKEN` environment variable.",
+        ))
+        .attribute(Attribute::string("base_url").optional().description(
+            "Base URL of the Account API. Defaults to the `PARALLEL_SERVICE_API_URL` \
+             environment variable, then `https://api.parallel.ai/account`. Plain `http://` is \
+             accepted only for loopback addresses (a local emulator), because the access token \
+             would otherwise travel in clear.",
+        ))
+        .attribute(Attribute::number("max_retries").optional().description(
+            "How many times a request is retried when the API is rate limiting or briefly \
+             unavailable (default 4, at most 20; `0` disables retries). A key creation is \
+             retried only when the API certainly did not act on it.",
+        ))
+        .attribute(Attribute::string("request_timeout").optional().description(
+            "Time limit of one HTTP request, as a duration such as `30s` or `2m` (default \
+             `30s`).",
+        ))
+        .attribute(Attribute::string("ca_cert_file").optional().description(
+            "Path of a PEM file with extra certificate authorities to trust, for a TLS \
+             inspecting corporate proxy. Defaults to the `PARALLEL_CA_CERT_FILE` environment \
+             variable. `HTTPS_PROXY` and `NO_PROXY` are honoured.",
+        )),
+    )
+}
+
+/// A string setting from the provider block, else the environment.
+/// `Err(())` means "not known yet" (it depends on something unapplied).
+fn setting(config: &Value, name: &str, env: Option<&str>) -> Result<Option<String>, ()> {
+    match field(config, name) {
+        Value::Unknown => Err(()),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Ok(env
+            .and_then(|var| std::env::var(var).ok())
+            .filter(|v| !v.is_empty())),
+    }
+}
+
+fn parse_max_retries(config: &Value) -> Result<u32, Diagnostic> {
+    let value = field(config, "max_retries");
+    if value.is_null() {
+        return Ok(DEFAULT_MAX_RETRIES);
+    }
+    json::to_json_value(value)
+        .and_then(|n| n.as_u64())
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n <= MAX_MAX_RETRIES)
+        .ok_or_else(|| {
+            Diagnostic::error(
+                "Invalid max_retries",
+                format!("max_retries must be a whole number from 0 to {MAX_MAX_RETRIES}."),
+            )
+            .at(AttrPath::root("max_retries"))
+        })
+}
+
+pub fn parse_duration(text: &str, attribute: AttrPath) -> Result<Duration, Diagnostic> {
+    match humantime::parse_duration(text.trim()) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err(Diagnostic::error(
+            "Invalid duration",
+            format!(
+                "{attribute} must be a positive duration such as \"30s\", \"5m\" or \"1h30m\"; \
+                 got {text:?}."
+            ),
+        )
+        .at(attribute)),
+    }
+}
+
+#[async_trait]
+impl Provider for ParallelProvider {
+    fn type_name(&self) -> &'static str {
+        "parallel"
+    }
+
+    fn schema(&self) -> Schema {
+        provider_schema()
+    }
+
+    fn validate_config(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if let Err(d) = parse_max_retries(config) {
+            if !field(config, "max_retries").is_unknown() {
+                diags.push(d);
+            }
+        }
+        if let Value::String(text) = field(config, "request_timeout") {
+            if let Err(d) = parse_duration(text, AttrPath::root("request_timeout")) {
+                diags.push(d);
+            }
+        }
+        diags
+    }
+
+    async fn configure(&self, _ctx: &Context, request: ConfigureRequest) -> Diagnostics {
+        let config = &request.config;
+        let mut diags = Diagnostics::new();
+        let (Ok(token), Ok(base_url), Ok(timeout), Ok(ca_file)) = (
+            setting(config, "access_token", Some(ENV_ACCESS_TOKEN)),
+            setting(config, "base_url", Some(ENV_BASE_URL)),
+            setting(config, "request_timeout", None),
+            setting(config, "ca_cert_file", Some(ENV_CA_CERT_FILE)),
+        ) else {
+            // Terraform configures again at apply, when everything is known.
+            tracing::debug!("provider configuration not yet known; deferring client set-up");
+            return diags;
+        };
+        let Some(token) = token else {
+            diags.push(
+                Diagnostic::error(
+                    "Missing Parallel access token",
+                    format!(
+                        "The parallel provider needs an Account API access token. Set \
+                         access_token in the provider block, or the {ENV_ACCESS_TOKEN} \
+                         environment variable. The token comes from Parallel's OAuth device \
+                         flow (for example `parallel-cli login`); a normal API key does not work."
+                    ),
+                )
+                .at(AttrPath::root("access_token")),
+            );
+            return diags;
+        };
+        let max_retries = match parse_max_retries(config) {
+            Ok(n) => n,
+            Err(d) => {
+                diags.push(d);
+                return diags;
+            }
+        };
+        let request_timeout = match timeout {
+            None => DEFAULT_REQUEST_TIMEOUT,
+            Some(text) => match parse_duration(&text, AttrPath::root("request_timeout")) {
+                Ok(d) => d,
+                Err(d) => {
+                    diags.push(d);
+                    return diags;
+                }
+            },
+        };
+        let ca_cert_pem = match ca_file {
+            None => None,
+            Some(path) => match std::fs::read_to_string(&path) {
+                Ok(pem) => Some(pem),
+                Err(err) => {
+                    diags.push(
+                        Diagnostic::error(
+                            "Cannot read ca_cert_file",
+                            format!("Reading {path:?} failed: {err}."),
+                        )
+                        .at(AttrPath::root("ca_cert_file")),
+                    );
+                    return diags;
+                }
+            },
+        };
+        let client_config = ClientConfig {
+            base_url: base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+            access_token: Secret::new(token),
+            max_retries,
+            request_timeout,
+            ca_cert_pem,
+            user_agent: format!(
+                "terraform-provider-parallel/{} terraform/{}",
+                env!("CARGO_PKG_VERSION"),
+                request.terraform_version
+            ),
+        };
+        match AccountClient::new(client_config) {
+            Ok(client) => self.client.set(client),
+            Err(err) => {
+                let attribute = match err {
+                    ConfigError::CaCert { .. } => "ca_cert_file",
+                    ConfigError::HttpClient { .. } => "base_url",
+                    _ => "base_url",
+                };
+                diags.push(
+                    Diagnostic::error("Invalid provider configuration", err.to_string())
+                        .at(AttrPath::root(attribute)),
+                );
+            }
+        }
+        diags
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        vec![Arc::new(resources::api_key::ApiKeyResource::new(
+            self.client.clone(),
+        ))]
+    }
+}

@@ -1,0 +1,4 @@
+//! One file per resource type.
+
+pub mod api_key;
+mod timeouts;

@@ -1,0 +1,196 @@
+//! Diagnostics: the errors and warnings a provider hands back to Terraform,
+//! optionally pointing at the attribute they are about.
+
+use super::proto::tfplugin6 as pb;
+use std::fmt;
+
+/// A path into a value, as Terraform shows it under an error
+/// (`on main.tf line 3, in resource …: app_id`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AttrPath(Vec<PathStep>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathStep {
+    Attribute(String),
+    Key(String),
+    Index(i64),
+}
+
+impl AttrPath {
+    pub fn root(name: &str) -> Self {
+        AttrPath(vec![PathStep::Attribute(name.to_owned())])
+    }
+
+    pub fn attribute(mut self, name: &str) -> Self {
+        self.0.push(PathStep::Attribute(name.to_owned()));
+        self
+    }
+
+    pub fn key(mut self, key: &str) -> Self {
+        self.0.push(PathStep::Key(key.to_owned()));
+        self
+    }
+
+    pub fn index(mut self, index: i64) -> Self {
+        self.0.push(PathStep::Index(index));
+        self
+    }
+
+    pub fn steps(&self) -> &[PathStep] {
+        &self.0
+    }
+
+    pub(crate) fn to_proto(&self) -> pb::AttributePath {
+        use pb::attribute_path::step::Selector;
+        let steps = self
+            .0
+            .iter()
+            .map(|step| pb::attribute_path::Step {
+                selector: Some(match step {
+                    PathStep::Attribute(name) => Selector::AttributeName(name.clone()),
+                    PathStep::Key(key) => Selector::ElementKeyString(key.clone()),
+                    PathStep::Index(index) => Selector::ElementKeyInt(*index),
+                }),
+            })
+            .collect();
+        pb::AttributePath { steps }
+    }
+}
+
+impl fmt::Display for AttrPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, step) in self.0.iter().enumerate() {
+            match step {
+                PathStep::Attribute(name) if i == 0 => write!(f, "{name}")?,
+                PathStep::Attribute(name) => write!(f, ".{name}")?,
+                PathStep::Key(key) => write!(f, "[{key:?}]")?,
+                PathStep::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub summary: String,
+    pub detail: String,
+    pub attribute: Option<AttrPath>,
+}
+
+impl Diagnostic {
+    pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            attribute: None,
+        }
+    }
+
+    pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(summary, detail)
+        }
+    }
+
+    pub fn at(mut self, path: AttrPath) -> Self {
+        self.attribute = Some(path);
+        self
+    }
+
+    fn to_proto(&self) -> pb::Diagnostic {
+        let severity = match self.severity {
+            Severity::Error => pb::diagnostic::Severity::Error,
+            Severity::Warning => pb::diagnostic::Severity::Warning,
+        };
+        pb::Diagnostic {
+            severity: severity as i32,
+            summary: self.summary.clone(),
+            detail: self.detail.clone(),
+            attribute: self.attribute.as_ref().map(AttrPath::to_proto),
+        }
+    }
+}
+
+/// An ordered collection of diagnostics; an operation failed when it holds
+/// at least one error.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics(Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    pub fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+        self.push(Diagnostic::error(summary, detail));
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+
+    pub(crate) fn to_proto(&self) -> Vec<pb::Diagnostic> {
+        self.0.iter().map(Diagnostic::to_proto).collect()
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(diagnostic: Diagnostic) -> Self {
+        Diagnostics(vec![diagnostic])
+    }
+}
+
+impl FromIterator<Diagnostic> for Diagnostics {
+    fn from_iter<I: IntoIterator<Item = Diagnostic>>(iter: I) -> Self {
+        Diagnostics(iter.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_print_like_terraform_addresses() {
+        let path = AttrPath::root("keepers")
+            .key("rotation")
+            .attribute("x")
+            .index(2);
+        assert_eq!(path.to_string(), r#"keepers["rotation"].x[2]"#);
+    }
+
+    #[test]
+    fn only_errors_count_as_failure() {
+        let mut diags = Diagnostics::new();
+        diags.push(Diagnostic::warning("careful", ""));
+        assert!(!diags.has_errors());
+        diags.error("broken", "");
+        assert!(diags.has_errors());
+    }
+}

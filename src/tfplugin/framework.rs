@@ -1,0 +1,204 @@
+//! The typed abstraction a provider is written against. Each resource, data
+//! source or ephemeral resource is one value implementing one trait; the
+//! dispatch layer finds it by type name, so adding one never touches the
+//! protocol code.
+
+use super::diag::{Diagnostic, Diagnostics};
+use super::schema::Schema;
+use super::value::Value;
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio_util::sync::CancellationToken;
+
+/// What every call can see of its surroundings.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// Fires when Terraform asks the provider to stop (Ctrl-C): long waits
+    /// and requests should give up promptly.
+    pub cancel: CancellationToken,
+}
+
+pub struct ConfigureRequest {
+    pub terraform_version: String,
+    pub config: Value,
+}
+
+/// The outcome of a create, update or delete: a new state and diagnostics
+/// *together*, because a remote object that was created must reach the
+/// state even when something after its creation failed.
+#[derive(Debug, Default)]
+pub struct ApplyOutcome {
+    /// `None` means the object does not exist (after a delete, or a create
+    /// that did nothing).
+    pub new_state: Option<Value>,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+impl ApplyOutcome {
+    pub fn state(new_state: Value) -> Self {
+        ApplyOutcome {
+            new_state: Some(new_state),
+            ..Self::default()
+        }
+    }
+
+    pub fn gone() -> Self {
+        Self::default()
+    }
+
+    pub fn failed(diagnostics: impl Into<Diagnostics>) -> Self {
+        ApplyOutcome {
+            diagnostics: diagnostics.into(),
+            ..Self::default()
+        }
+    }
+}
+
+pub struct PlanRequest<'a> {
+    /// Null when the object is about to be created.
+    pub prior_state: &'a Value,
+    pub config: &'a Value,
+    /// True when the generic plan already decided on a replacement.
+    pub replacing: bool,
+}
+
+pub struct EphemeralOpened {
+    pub result: Value,
+    pub private: Vec<u8>,
+    pub renew_at: Option<SystemTime>,
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// The provider's type name, the prefix of its resource type names.
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    fn validate_config(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    async fn configure(&self, ctx: &Context, request: ConfigureRequest) -> Diagnostics;
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>>;
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        Vec::new()
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
+        Vec::new()
+    }
+}
+
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    /// Offline checks of a configuration: values may still be unknown.
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Adjusts the plan the generic rules produced (see `plan.rs`).
+    fn modify_plan(&self, _request: &PlanRequest<'_>, _planned: &mut Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    async fn create(&self, ctx: &Context, planned: &Value, config: &Value) -> ApplyOutcome;
+
+    /// In-place update; the default accepts the plan as the new state, which
+    /// suits resources whose every remote-facing attribute forces
+    /// replacement.
+    async fn update(
+        &self,
+        _ctx: &Context,
+        _prior: &Value,
+        planned: &Value,
+        _config: &Value,
+    ) -> ApplyOutcome {
+        ApplyOutcome::state(planned.clone())
+    }
+
+    async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics;
+
+    /// Refresh. `Ok(None)` says the object is gone. The default serves the
+    /// state as it is, for APIs that cannot read an object back.
+    async fn read(&self, _ctx: &Context, current: Value) -> Result<Option<Value>, Diagnostics> {
+        Ok(Some(current))
+    }
+
+    async fn import(&self, _ctx: &Context, _id: &str) -> Result<Value, Diagnostics> {
+        Err(Diagnostic::error(
+            "Import is not supported",
+            format!("The {} resource cannot be imported.", self.type_name()),
+        )
+        .into())
+    }
+
+    /// Rewrites a state stored under an older schema version (as JSON) into
+    /// the current shape. The default accepts only the current version.
+    fn upgrade_state(
+        &self,
+        version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        let current = self.schema().version;
+        if version == current {
+            Ok(state)
+        } else {
+            Err(Diagnostic::error(
+                "Unsupported state version",
+                format!(
+                    "The stored state of this {} is schema version {version}; this provider \
+                     understands version {current}. Use the provider version that wrote it.",
+                    self.type_name()
+                ),
+            )
+            .into())
+        }
+    }
+}
+
+#[async_trait]
+pub trait DataSource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    async fn read(&self, ctx: &Context, config: &Value) -> Result<Value, Diagnostics>;
+}
+
+#[async_trait]
+pub trait EphemeralResource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    async fn open(&self, ctx: &Context, config: &Value) -> Result<EphemeralOpened, Diagnostics>;
+
+    async fn renew(
+        &self,
+        _ctx: &Context,
+        _private: &[u8],
+    ) -> Result<Option<SystemTime>, Diagnostics> {
+        Ok(None)
+    }
+
+    async fn close(&self, _ctx: &Context, _private: &[u8]) -> Diagnostics {
+        Diagnostics::new()
+    }
+}

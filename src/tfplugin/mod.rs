@@ -1,0 +1,28 @@
+//! Terraform's plugin protocol (version 6, over go-plugin's gRPC transport)
+//! and a small framework for writing providers on it. Nothing in this module
+//! tree knows about Parallel: the provider plugs in through the traits in
+//! `framework`.
+
+mod conn;
+pub mod diag;
+mod dispatch;
+pub mod framework;
+mod go_plugin;
+pub mod handshake;
+pub mod json;
+mod lifecycle;
+mod logging;
+pub mod msgpack;
+pub mod plan;
+mod proto;
+pub mod schema;
+pub mod server;
+mod tls;
+pub mod value;
+
+pub use diag::{AttrPath, Diagnostic, Diagnostics};
+pub use framework::{
+    ApplyOutcome, Context, DataSource, EphemeralResource, PlanRequest, Provider, Resource,
+};
+pub use schema::{Attribute, Block, Nesting, Schema};
+pub use value::{Type, Value};

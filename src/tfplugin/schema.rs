@@ -1,0 +1,277 @@
+//! Schemas: what a provider, resource or data source accepts and returns,
+//! plus the plan behaviour of each attribute, declared next to it so a
+//! reader sees a resource's whole life in one screen.
+
+use super::proto::tfplugin6 as pb;
+use super::value::Type;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug)]
+pub struct Attribute {
+    pub name: &'static str,
+    pub ty: Type,
+    pub description: &'static str,
+    pub required: bool,
+    pub optional: bool,
+    pub computed: bool,
+    pub sensitive: bool,
+    pub write_only: bool,
+    pub deprecated: bool,
+    /// A change of this attribute's configured value replaces the resource.
+    pub requires_replace: bool,
+    /// A computed value keeps its prior state value in plans unless the
+    /// resource is replaced (instead of becoming "known after apply").
+    pub use_state_for_unknown: bool,
+}
+
+impl Attribute {
+    fn new(name: &'static str, ty: Type) -> Self {
+        Attribute {
+            name,
+            ty,
+            description: "",
+            required: false,
+            optional: false,
+            computed: false,
+            sensitive: false,
+            write_only: false,
+            deprecated: false,
+            requires_replace: false,
+            use_state_for_unknown: false,
+        }
+    }
+
+    pub fn string(name: &'static str) -> Self {
+        Self::new(name, Type::String)
+    }
+
+    pub fn number(name: &'static str) -> Self {
+        Self::new(name, Type::Number)
+    }
+
+    pub fn bool(name: &'static str) -> Self {
+        Self::new(name, Type::Bool)
+    }
+
+    pub fn of_type(name: &'static str, ty: Type) -> Self {
+        Self::new(name, ty)
+    }
+
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    pub fn computed(mut self) -> Self {
+        self.computed = true;
+        self
+    }
+
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
+        self
+    }
+
+    pub fn deprecated(mut self) -> Self {
+        self.deprecated = true;
+        self
+    }
+
+    pub fn requires_replace(mut self) -> Self {
+        self.requires_replace = true;
+        self
+    }
+
+    pub fn use_state_for_unknown(mut self) -> Self {
+        self.use_state_for_unknown = true;
+        self
+    }
+
+    /// Markdown; also sent to Terraform as the plain description.
+    pub fn description(mut self, text: &'static str) -> Self {
+        self.description = text;
+        self
+    }
+
+    fn to_proto(&self) -> pb::schema::Attribute {
+        pb::schema::Attribute {
+            name: self.name.to_owned(),
+            r#type: self.ty.to_json_bytes(),
+            nested_type: None,
+            description: self.description.to_owned(),
+            required: self.required,
+            optional: self.optional,
+            computed: self.computed,
+            sensitive: self.sensitive,
+            description_kind: pb::StringKind::Markdown as i32,
+            deprecated: self.deprecated,
+            write_only: self.write_only,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nesting {
+    /// At most one block; its value is an object, or null when absent.
+    Single,
+    List,
+    Set,
+}
+
+#[derive(Clone, Debug)]
+pub struct NestedBlock {
+    pub type_name: &'static str,
+    pub nesting: Nesting,
+    pub block: Block,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+    pub description: &'static str,
+    pub deprecated: bool,
+}
+
+impl Block {
+    pub fn new(description: &'static str) -> Self {
+        Block {
+            description,
+            ..Block::default()
+        }
+    }
+
+    pub fn attribute(mut self, attribute: Attribute) -> Self {
+        self.attributes.push(attribute);
+        self
+    }
+
+    pub fn block(mut self, type_name: &'static str, nesting: Nesting, block: Block) -> Self {
+        self.blocks.push(NestedBlock {
+            type_name,
+            nesting,
+            block,
+        });
+        self
+    }
+
+    pub fn find_attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// The object type of a value conforming to this block.
+    pub fn value_type(&self) -> Type {
+        let mut fields: BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.to_owned(), a.ty.clone()))
+            .collect();
+        for nested in &self.blocks {
+            let inner = nested.block.value_type();
+            let ty = match nested.nesting {
+                Nesting::Single => inner,
+                Nesting::List => Type::List(Box::new(inner)),
+                Nesting::Set => Type::Set(Box::new(inner)),
+            };
+            fields.insert(nested.type_name.to_owned(), ty);
+        }
+        Type::Object(fields)
+    }
+
+    fn to_proto(&self, version: i64) -> pb::schema::Block {
+        use pb::schema::nested_block::NestingMode;
+        pb::schema::Block {
+            version,
+            attributes: self.attributes.iter().map(Attribute::to_proto).collect(),
+            block_types: self
+                .blocks
+                .iter()
+                .map(|nested| pb::schema::NestedBlock {
+                    type_name: nested.type_name.to_owned(),
+                    block: Some(nested.block.to_proto(version)),
+                    nesting: match nested.nesting {
+                        Nesting::Single => NestingMode::Single,
+                        Nesting::List => NestingMode::List,
+                        Nesting::Set => NestingMode::Set,
+                    } as i32,
+                    // Terraform insists that a single block's min and max
+                    // match; 0/0 makes it optional.
+                    min_items: 0,
+                    max_items: 0,
+                })
+                .collect(),
+            description: self.description.to_owned(),
+            description_kind: pb::StringKind::Markdown as i32,
+            deprecated: self.deprecated,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Schema {
+    /// Bumped whenever the stored state's shape changes; older states are
+    /// then passed through the resource's upgrade hook.
+    pub version: i64,
+    pub block: Block,
+}
+
+impl Schema {
+    pub fn new(version: i64, block: Block) -> Self {
+        Schema { version, block }
+    }
+
+    pub(crate) fn to_proto(&self) -> pb::Schema {
+        pb::Schema {
+            version: self.version,
+            block: Some(self.block.to_proto(self.version)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_type_covers_attributes_and_blocks() {
+        let block = Block::new("")
+            .attribute(Attribute::string("name").required())
+            .block(
+                "timeouts",
+                Nesting::Single,
+                Block::new("").attribute(Attribute::string("create").optional()),
+            );
+        let Type::Object(fields) = block.value_type() else {
+            panic!("a block is an object");
+        };
+        assert_eq!(fields.get("name"), Some(&Type::String));
+        assert!(matches!(fields.get("timeouts"), Some(Type::Object(_))));
+    }
+
+    #[test]
+    fn single_blocks_are_optional() {
+        let schema = Schema::new(
+            0,
+            Block::new("").block("timeouts", Nesting::Single, Block::new("")),
+        );
+        let proto = schema.to_proto();
+        let block = proto.block.expect("block");
+        assert_eq!(
+            (
+                block.block_types[0].min_items,
+                block.block_types[0].max_items
+            ),
+            (0, 0)
+        );
+    }
+}

@@ -719,3 +719,7 @@ fn unknown_as_null(value: Value) -> Value {
         known => known,
     }
 }
+
+#[cfg(test)]
+#[path = "dispatch_tests.rs"]
+mod tests;

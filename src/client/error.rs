@@ -115,7 +115,12 @@ pub enum ApiError {
     RateLimited { retry_after: Option<Duration> },
 
     #[error("{}", status_text(*.status, .excerpt))]
-    Status { status: u16, excerpt: String },
+    Status {
+        status: u16,
+        excerpt: String,
+        /// A 503's `Retry-After`, honoured before the next attempt.
+        retry_after: Option<Duration>,
+    },
 
     #[error(
         "Parallel did not answer completely within {after:?}: check connectivity to the API, or \
@@ -152,7 +157,9 @@ impl ApiError {
     /// How long the server asked us to wait, when it said so.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            ApiError::RateLimited { retry_after } => *retry_after,
+            ApiError::RateLimited { retry_after } | ApiError::Status { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
         }
     }
@@ -344,6 +351,7 @@ mod tests {
         let text = ApiError::Status {
             status: 502,
             excerpt: String::new(),
+            retry_after: None,
         }
         .to_string();
         assert!(text.contains("502 with an empty body"), "{text}");

@@ -37,6 +37,8 @@ pub(crate) fn error_for_status(
         _ => ApiError::Status {
             status,
             excerpt: excerpt(body, secrets),
+            // Only "unavailable" promises that waiting helps.
+            retry_after: retry_after.filter(|_| status == 503),
         },
     }
 }
@@ -192,7 +194,8 @@ mod tests {
             error_for_status(502, b"<html>\n Bad gateway </html>", None, &[]),
             ApiError::Status {
                 status: 502,
-                excerpt: "<html> Bad gateway </html>".into()
+                excerpt: "<html> Bad gateway </html>".into(),
+                retry_after: None,
             }
         );
     }

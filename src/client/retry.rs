@@ -111,6 +111,7 @@ mod tests {
         ApiError::Status {
             status: code,
             excerpt: String::new(),
+            retry_after: None,
         }
     }
 

@@ -184,6 +184,26 @@ async fn create_errors_that_prove_nothing_was_created() {
 }
 
 #[tokio::test]
+async fn create_honours_retry_after_on_503() {
+    let server = TestServer::start(vec![
+        json(503, r#"{"detail":"Maintenance"}"#).with_header("retry-after", "1"),
+        key_reply(),
+    ])
+    .await;
+    let started = Instant::now();
+    let key = client_for(&server)
+        .create_key(app_id(), "ci", &CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "Retry-After ignored"
+    );
+    assert_eq!(key.api_key_id, "key_abc");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
 async fn create_retries_503_until_retries_run_out() {
     let server = TestServer::start(vec![
         json(503, "{}"),

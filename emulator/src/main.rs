@@ -1,0 +1,212 @@
+//! `parallel-emulator [--port N] [--token T] [--latency-ms N] [--seed-app NAME]`
+//!
+//! Seeds one app, prints the three environment lines a client needs, then
+//! serves until SIGINT or SIGTERM.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use parallel_emulator::{Emulator, Options};
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+const USAGE: &str =
+    "usage: parallel-emulator [--port N] [--token T] [--latency-ms N] [--seed-app NAME]";
+
+#[derive(Debug, PartialEq)]
+struct Args {
+    port: u16,
+    token: Option<String>,
+    latency_ms: u64,
+    seed_app: String,
+}
+
+#[derive(Debug, PartialEq, thiserror::Error)]
+enum ArgsError {
+    #[error("{0} needs a value")]
+    MissingValue(String),
+    #[error("invalid value for {flag}: {value:?}")]
+    InvalidValue { flag: String, value: String },
+    #[error("unknown argument {0:?}")]
+    Unknown(String),
+    #[error("help requested")]
+    Help,
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ArgsError> {
+    let mut parsed = Args {
+        port: 0,
+        token: None,
+        latency_ms: 0,
+        seed_app: "quickstart".to_owned(),
+    };
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            return Err(ArgsError::Help);
+        }
+        let (name, inline_value) = match flag.split_once('=') {
+            Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
+            None => (flag.clone(), None),
+        };
+        if !matches!(
+            name.as_str(),
+            "--port" | "--token" | "--latency-ms" | "--seed-app"
+        ) {
+            return Err(ArgsError::Unknown(flag));
+        }
+        let value = inline_value
+            .or_else(|| args.next())
+            .ok_or_else(|| ArgsError::MissingValue(name.clone()))?;
+        let invalid = || ArgsError::InvalidValue {
+            flag: name.clone(),
+            value: value.clone(),
+        };
+        match name.as_str() {
+            "--port" => parsed.port = value.parse().map_err(|_| invalid())?,
+            "--latency-ms" => parsed.latency_ms = value.parse().map_err(|_| invalid())?,
+            // The token is deliberately left out of the error text.
+            "--token" if value.is_empty() => {
+                return Err(ArgsError::MissingValue(name));
+            }
+            "--token" => parsed.token = Some(value),
+            _ => parsed.seed_app = value,
+        }
+    }
+    Ok(parsed)
+}
+
+fn print_environment(emulator: &Emulator, app_id: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "PARALLEL_SERVICE_API_URL={}", emulator.base_url())?;
+    writeln!(stdout, "PARALLEL_ACCESS_TOKEN={}", emulator.token())?;
+    writeln!(stdout, "PARALLEL_APP_ID={app_id}")?;
+    stdout.flush()
+}
+
+/// The handlers are installed before anything is printed: a supervisor may
+/// signal as soon as it has read the three lines.
+struct TerminationSignals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl TerminationSignals {
+    fn install(runtime: &tokio::runtime::Runtime) -> std::io::Result<TerminationSignals> {
+        let _context = runtime.enter();
+        Ok(TerminationSignals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+fn run(args: Args) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let signals = TerminationSignals::install(&runtime)?;
+    let options = Options {
+        port: args.port,
+        token: args.token,
+        latency: Duration::from_millis(args.latency_ms),
+        ..Options::default()
+    };
+    let emulator = Emulator::start_with(options)?;
+    let app = emulator.create_app(&args.seed_app);
+    print_environment(&emulator, &app.app_id.to_string())?;
+    runtime.block_on(signals.wait());
+    drop(emulator);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(ArgsError::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("parallel-emulator: {error}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("parallel-emulator: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, ArgsError> {
+        parse_args(args.iter().map(|arg| (*arg).to_owned()))
+    }
+
+    #[test]
+    fn defaults() {
+        let args = parse(&[]).unwrap();
+        assert_eq!(
+            args,
+            Args {
+                port: 0,
+                token: None,
+                latency_ms: 0,
+                seed_app: "quickstart".into()
+            }
+        );
+    }
+
+    #[test]
+    fn all_flags_in_both_spellings() {
+        let args = parse(&[
+            "--port",
+            "8080",
+            "--token=t",
+            "--latency-ms",
+            "50",
+            "--seed-app=demo",
+        ])
+        .unwrap();
+        assert_eq!(
+            args,
+            Args {
+                port: 8080,
+                token: Some("t".into()),
+                latency_ms: 50,
+                seed_app: "demo".into()
+            }
+        );
+    }
+
+    #[test]
+    fn errors_are_reported() {
+        assert_eq!(
+            parse(&["--port"]),
+            Err(ArgsError::MissingValue("--port".into()))
+        );
+        assert!(matches!(
+            parse(&["--port", "x"]),
+            Err(ArgsError::InvalidValue { .. })
+        ));
+        assert_eq!(parse(&["--nope"]), Err(ArgsError::Unknown("--nope".into())));
+        assert_eq!(
+            parse(&["--token="]),
+            Err(ArgsError::MissingValue("--token".into()))
+        );
+        assert_eq!(parse(&["-h"]), Err(ArgsError::Help));
+    }
+}

@@ -14,6 +14,8 @@ mod retry;
 mod transport;
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod test_server;
 #[cfg(test)]
 mod tests;

@@ -268,6 +268,7 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::validate_resource_config::Request>,
     ) -> RpcResult<pb::validate_resource_config::Response> {
         let request = request.into_inner();
+        tracing::debug!(type_name = %request.type_name, "ValidateResourceConfig");
         let result = self.resource(&request.type_name).and_then(|r| {
             let config = decode(request.config.as_ref(), &r.ty, "resource configuration")?;
             let diags = r.imp.validate(&config);
@@ -283,6 +284,7 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::validate_data_resource_config::Request>,
     ) -> RpcResult<pb::validate_data_resource_config::Response> {
         let request = request.into_inner();
+        tracing::debug!(type_name = %request.type_name, "ValidateDataResourceConfig");
         let result = self.data_source(&request.type_name).and_then(|d| {
             let config = decode(request.config.as_ref(), &d.ty, "data source configuration")?;
             let diags = d.imp.validate(&config);
@@ -298,6 +300,7 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> RpcResult<pb::upgrade_resource_state::Response> {
         let request = request.into_inner();
+        tracing::debug!(type_name = %request.type_name, "UpgradeResourceState");
         let result = self.resource(&request.type_name).and_then(|r| {
             let raw = request.raw_state.unwrap_or_default();
             if raw.json.is_empty() {
@@ -323,6 +326,7 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::configure_provider::Request>,
     ) -> RpcResult<pb::configure_provider::Response> {
         let request = request.into_inner();
+        tracing::debug!(terraform_version = %request.terraform_version, "ConfigureProvider");
         let ctx = self.context();
         let diagnostics = match decode(
             request.config.as_ref(),
@@ -351,6 +355,7 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::read_resource::Request>,
     ) -> RpcResult<pb::read_resource::Response> {
         let request = request.into_inner();
+        tracing::debug!(type_name = %request.type_name, "ReadResource");
         let ctx = self.context();
         let result = async {
             let r = self.resource(&request.type_name)?;
@@ -373,6 +378,7 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::plan_resource_change::Request>,
     ) -> RpcResult<pb::plan_resource_change::Response> {
         let request = request.into_inner();
+        tracing::debug!(type_name = %request.type_name, "PlanResourceChange");
         let result = self.resource(&request.type_name).and_then(|r| {
             let prior = decode(request.prior_state.as_ref(), &r.ty, "prior state")?;
             let proposed = decode(request.proposed_new_state.as_ref(), &r.ty, "proposed state")?;
@@ -410,6 +416,7 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::apply_resource_change::Request>,
     ) -> RpcResult<pb::apply_resource_change::Response> {
         let request = request.into_inner();
+        tracing::debug!(type_name = %request.type_name, "ApplyResourceChange");
         let ctx = self.context();
         let response = match self.resource(&request.type_name) {
             Err(diags) => pb::apply_resource_change::Response {
@@ -426,6 +433,7 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::import_resource_state::Request>,
     ) -> RpcResult<pb::import_resource_state::Response> {
         let request = request.into_inner();
+        tracing::debug!(type_name = %request.type_name, "ImportResourceState");
         let ctx = self.context();
         let result = async {
             let r = self.resource(&request.type_name)?;
@@ -460,6 +468,7 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::read_data_source::Request>,
     ) -> RpcResult<pb::read_data_source::Response> {
         let request = request.into_inner();
+        tracing::debug!(type_name = %request.type_name, "ReadDataSource");
         let ctx = self.context();
         let result = async {
             let d = self.data_source(&request.type_name)?;
@@ -498,6 +507,7 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::open_ephemeral_resource::Request>,
     ) -> RpcResult<pb::open_ephemeral_resource::Response> {
         let request = request.into_inner();
+        tracing::debug!(type_name = %request.type_name, "OpenEphemeralResource");
         let ctx = self.context();
         let result = async {
             let e = self.ephemeral(&request.type_name)?;

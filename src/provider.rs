@@ -151,15 +151,15 @@ impl Provider for ParallelProvider {
 
     fn validate_config(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        if let Err(d) = parse_max_retries(config) {
-            if !field(config, "max_retries").is_unknown() {
-                diags.push(d);
-            }
+        if let Err(d) = parse_max_retries(config)
+            && !field(config, "max_retries").is_unknown()
+        {
+            diags.push(d);
         }
-        if let Value::String(text) = field(config, "request_timeout") {
-            if let Err(d) = parse_duration(text, AttrPath::root("request_timeout")) {
-                diags.push(d);
-            }
+        if let Value::String(text) = field(config, "request_timeout")
+            && let Err(d) = parse_duration(text, AttrPath::root("request_timeout"))
+        {
+            diags.push(d);
         }
         diags
     }

@@ -110,31 +110,31 @@ impl Resource for ApiKeyResource {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        if let Value::String(app_id) = field(config, "app_id") {
-            if Uuid::parse_str(app_id).is_err() {
-                diags.push(
-                    Diagnostic::error(
-                        "Invalid app_id",
-                        format!(
-                            "app_id must be the UUID of a Parallel app, such as \
+        if let Value::String(app_id) = field(config, "app_id")
+            && Uuid::parse_str(app_id).is_err()
+        {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid app_id",
+                    format!(
+                        "app_id must be the UUID of a Parallel app, such as \
                              \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; {app_id:?} is not a UUID."
-                        ),
-                    )
-                    .at(AttrPath::root("app_id")),
-                );
-            }
+                    ),
+                )
+                .at(AttrPath::root("app_id")),
+            );
         }
-        if let Value::String(name) = field(config, "api_key_name") {
-            if name.trim().is_empty() {
-                diags.push(
-                    Diagnostic::error(
-                        "Invalid api_key_name",
-                        "api_key_name must not be empty: it is how the key is recognised in \
+        if let Value::String(name) = field(config, "api_key_name")
+            && name.trim().is_empty()
+        {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid api_key_name",
+                    "api_key_name must not be empty: it is how the key is recognised in \
                          the Parallel platform.",
-                    )
-                    .at(AttrPath::root("api_key_name")),
-                );
-            }
+                )
+                .at(AttrPath::root("api_key_name")),
+            );
         }
         diags.extend(timeouts::validate(config));
         diags
@@ -230,7 +230,7 @@ impl Resource for ApiKeyResource {
                 tracing::info!(api_key_id = %key_id, "API key was already revoked");
                 Diagnostics::new()
             }
-            Err(err) => api_error(&err, app_id_text, timed_out.then_some(limit)).into(),
+            Err(err) => api_error(&err, app_id_text, timed_out.then_some(limit)),
         }
     }
 

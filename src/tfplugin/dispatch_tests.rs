@@ -57,12 +57,11 @@ impl Resource for Widget {
         version: i64,
         mut state: serde_json::Value,
     ) -> Result<serde_json::Value, Diagnostics> {
-        if version == 0 {
-            if let Some(object) = state.as_object_mut() {
-                if let Some(title) = object.remove("title") {
-                    object.insert("name".into(), title);
-                }
-            }
+        if version == 0
+            && let Some(object) = state.as_object_mut()
+            && let Some(title) = object.remove("title")
+        {
+            object.insert("name".into(), title);
         }
         Ok(state)
     }

@@ -55,11 +55,11 @@ pub fn run(
     options: ServeOptions,
     log_target: &'static str,
 ) -> ExitCode {
-    if !options.debug {
-        if let Err(err) = handshake::check_launch(|key| std::env::var(key).ok()) {
-            eprintln!("{err}");
-            return ExitCode::FAILURE;
-        }
+    if !options.debug
+        && let Err(err) = handshake::check_launch(|key| std::env::var(key).ok())
+    {
+        eprintln!("{err}");
+        return ExitCode::FAILURE;
     }
     super::logging::init(log_target);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

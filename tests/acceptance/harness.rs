@@ -1,0 +1,666 @@
+//! The acceptance harness: every scenario gets its own directory, its own
+//! emulator and its own Terraform CLI configuration, and drives the real
+//! `terraform` binary, which launches the provider binary cargo built.
+//!
+//! Checks made on every scenario, so that no test can forget them: after
+//! each successful apply the plan is empty (with and without refresh), the
+//! access token and every raw key the emulator issued never appear in
+//! terraform's human output nor in a TF_LOG file, and `finish` destroys and
+//! then requires that the emulator has no live key left.
+
+use parallel_emulator::{App, Emulator, KeyRecord, RequestRecord};
+use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use tempfile::TempDir;
+
+pub const PROVIDER_BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-parallel");
+pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const PROVIDER_SOURCE: &str = "parallel-web/parallel";
+
+/// The `terraform { required_providers … }` block every configuration needs.
+pub const REQUIRED_PROVIDERS: &str = r#"
+terraform {
+  required_providers {
+    parallel = {
+      source = "parallel-web/parallel"
+    }
+  }
+}
+"#;
+
+const INSTALL_HELP: &str = "the acceptance tests drive the real `terraform` binary, which was \
+     found neither on PATH nor at /usr/local/bin/terraform. Install it: run `.ci/run` (it \
+     installs what the tests need), or download Terraform 1.11.4 for your platform from \
+     https://releases.hashicorp.com/terraform/1.11.4/, unzip it and put `terraform` on PATH.";
+
+/// Where `terraform` is: the first one on PATH, else /usr/local/bin.
+pub fn terraform_binary() -> &'static Path {
+    static FOUND: OnceLock<PathBuf> = OnceLock::new();
+    FOUND.get_or_init(|| {
+        let on_path = std::env::var_os("PATH")
+            .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|dir| dir.join("terraform"))
+            .find(|candidate| is_executable(candidate));
+        let fallback = PathBuf::from("/usr/local/bin/terraform");
+        match on_path {
+            Some(found) => found,
+            None if is_executable(&fallback) => fallback,
+            None => panic!("{INSTALL_HELP}"),
+        }
+    })
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+/// `GOOS_GOARCH` of this machine, as Terraform names platforms.
+pub fn terraform_platform() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    };
+    format!("{os}_{arch}")
+}
+
+/// How Terraform finds the provider.
+enum Installation {
+    /// `dev_overrides`: no `terraform init`, like a provider developer.
+    DevOverride,
+    /// An unpacked `filesystem_mirror` and `terraform init`, like a user.
+    FilesystemMirror,
+}
+
+/// Which access token terraform's environment carries.
+#[derive(Clone)]
+enum Token {
+    Emulator,
+    Missing,
+    Other(String),
+}
+
+/// One finished terraform command.
+#[derive(Debug)]
+pub struct Output {
+    pub command: String,
+    /// `None` when terraform was killed by a signal.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// stdout and stderr with Terraform's line wrapping and box drawing
+    /// undone, so a sentence can be searched whatever the terminal width.
+    pub fn flat(&self) -> String {
+        flatten(&format!("{}\n{}", self.stdout, self.stderr))
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, needle: &str) {
+        assert!(
+            self.flat().contains(&flatten(needle)),
+            "expected the output of `{}` to contain {needle:?}\n{}",
+            self.command,
+            self.report()
+        );
+    }
+
+    #[track_caller]
+    pub fn assert_not_contains(&self, needle: &str) {
+        assert!(
+            !self.flat().contains(&flatten(needle)),
+            "expected the output of `{}` NOT to contain {needle:?}\n{}",
+            self.command,
+            self.report()
+        );
+    }
+
+    /// The whole output, for failure messages.
+    pub fn report(&self) -> String {
+        format!(
+            "--- terraform {} (exit {}) ---\n--- stdout ---\n{}\n--- stderr ---\n{}\n--- end ---",
+            self.command,
+            self.code
+                .map_or_else(|| "by signal".to_owned(), |c| c.to_string()),
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+/// Collapses whitespace and drops the diagnostic frame characters.
+pub fn flatten(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() || matches!(c, '│' | '╷' | '╵' | '─') {
+            pending_space = !out.is_empty();
+        } else {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One acceptance scenario: a directory, an emulator with one app, and
+/// terraform configured to use the provider under test against it.
+pub struct Scenario {
+    root: TempDir,
+    pub emulator: Emulator,
+    pub app: App,
+    work_dir: PathBuf,
+    cli_config: PathBuf,
+    base_url: String,
+    token: Token,
+    log_file: Option<PathBuf>,
+    /// Every raw key the emulator was seen holding; none may leak.
+    raw_keys_seen: RefCell<BTreeSet<String>>,
+    /// See [`Scenario::tolerate_terraform_data_output_leak`].
+    terraform_data_output_leak_tolerated: bool,
+}
+
+impl Scenario {
+    /// A scenario using `dev_overrides` (no `terraform init`).
+    pub fn new() -> Scenario {
+        Scenario::create(Installation::DevOverride)
+    }
+
+    /// A scenario where the provider is installed from a filesystem mirror
+    /// by `terraform init`, as users install it.
+    pub fn with_filesystem_mirror() -> Scenario {
+        Scenario::create(Installation::FilesystemMirror)
+    }
+
+    fn create(installation: Installation) -> Scenario {
+        // Resolve terraform first so a missing binary fails with the install
+        // help, not with a confusing spawn error later.
+        terraform_binary();
+        let root = tempfile::Builder::new()
+            .prefix("tf-acceptance-")
+            .tempdir()
+            .expect("create the scenario directory");
+        let emulator = Emulator::start().expect("start the Account API emulator");
+        let app = emulator.create_app("acceptance");
+        let work_dir = root.path().join("work");
+        let home = root.path().join("home");
+        for dir in [&work_dir, &home] {
+            std::fs::create_dir_all(dir).expect("create scenario directories");
+        }
+        let cli_config = root.path().join("terraform.tfrc");
+        let installation_block = match installation {
+            Installation::DevOverride => dev_override_block(root.path()),
+            Installation::FilesystemMirror => filesystem_mirror_block(root.path()),
+        };
+        write_file(
+            &cli_config,
+            &format!("disable_checkpoint = true\n\n{installation_block}"),
+        );
+        Scenario {
+            base_url: emulator.base_url(),
+            root,
+            emulator,
+            app,
+            work_dir,
+            cli_config,
+            token: Token::Emulator,
+            log_file: None,
+            raw_keys_seen: RefCell::new(BTreeSet::new()),
+            terraform_data_output_leak_tolerated: false,
+        }
+    }
+
+    /// Terraform's environment carries no access token at all.
+    pub fn without_token(mut self) -> Scenario {
+        self.token = Token::Missing;
+        self
+    }
+
+    /// Terraform's environment carries this (wrong) token.
+    pub fn with_token(mut self, token: &str) -> Scenario {
+        self.token = Token::Other(token.to_owned());
+        self
+    }
+
+    /// Points the provider at another base URL (a proxy in front of the
+    /// emulator).
+    pub fn with_base_url(mut self, base_url: String) -> Scenario {
+        self.base_url = base_url;
+        self
+    }
+
+    /// Every command logs at TRACE into one file (TF_LOG_PATH appends), which
+    /// `finish` then searches for secrets.
+    pub fn with_trace_log(mut self) -> Scenario {
+        self.log_file = Some(self.root.path().join("terraform-trace.log"));
+        self
+    }
+
+    /// Terraform itself prints `terraform_data`'s `output` attribute in
+    /// clear even when its `input` is sensitive (hashicorp/terraform#35609,
+    /// #38133), e.g. in a destroy plan. That line, and only that line, is
+    /// then left out of the secret check; the provider's own attributes are
+    /// still checked everywhere.
+    pub fn tolerate_terraform_data_output_leak(mut self) -> Scenario {
+        self.terraform_data_output_leak_tolerated = true;
+        self
+    }
+
+    pub fn app_id(&self) -> String {
+        self.app.app_id.to_string()
+    }
+
+    pub fn work_dir(&self) -> &Path {
+        &self.work_dir
+    }
+
+    /// Writes a file below the working directory, creating directories.
+    pub fn write(&self, relative: &str, content: &str) {
+        write_file(&self.work_dir.join(relative), content);
+    }
+
+    /// Writes `main.tf`: the required_providers block plus `body`.
+    pub fn config(&self, body: &str) {
+        self.write("main.tf", &format!("{REQUIRED_PROVIDERS}\n{body}"));
+    }
+
+    /// Runs `terraform <args>` in the working directory. Never fails by
+    /// itself; commands whose output is meant for people are checked for
+    /// secrets.
+    pub fn terraform(&self, args: &[&str]) -> Output {
+        self.remember_raw_keys();
+        let mut command = Command::new(terraform_binary());
+        command
+            .args(args)
+            .current_dir(&self.work_dir)
+            .env_clear()
+            .env("HOME", self.root.path().join("home"))
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("PARALLEL_SERVICE_API_URL", &self.base_url);
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
+        if let Some(token) = self.token_value() {
+            command.env("PARALLEL_ACCESS_TOKEN", token);
+        }
+        if let Some(log_file) = &self.log_file {
+            command.env("TF_LOG", "TRACE").env("TF_LOG_PATH", log_file);
+        }
+        let output = command
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run {}: {err}", terraform_binary().display()));
+        let output = Output {
+            command: args.join(" "),
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        self.remember_raw_keys();
+        // `output`, `show` and `state` print the secret on purpose, to
+        // whoever asks for it explicitly.
+        let reveals_on_purpose = matches!(args.first(), Some(&("output" | "show" | "state")));
+        if !reveals_on_purpose {
+            self.assert_no_secrets(
+                &format!("the output of `terraform {}`", output.command),
+                &format!("{}\n{}", output.stdout, output.stderr),
+            );
+        }
+        output
+    }
+
+    /// Runs a command that must succeed.
+    #[track_caller]
+    pub fn terraform_ok(&self, args: &[&str]) -> Output {
+        let output = self.terraform(args);
+        assert!(
+            output.success(),
+            "terraform {} failed\n{}",
+            output.command,
+            output.report()
+        );
+        output
+    }
+
+    /// Runs a command that must fail.
+    #[track_caller]
+    pub fn terraform_fails(&self, args: &[&str]) -> Output {
+        let output = self.terraform(args);
+        assert!(
+            !output.success(),
+            "terraform {} succeeded but was expected to fail\n{}",
+            output.command,
+            output.report()
+        );
+        output
+    }
+
+    /// `terraform apply`, which must succeed and leave an empty plan.
+    #[track_caller]
+    pub fn apply(&self) -> Output {
+        self.apply_with(&[])
+    }
+
+    #[track_caller]
+    pub fn apply_with(&self, extra: &[&str]) -> Output {
+        let output = self.terraform_ok(&apply_args(extra));
+        self.plan_empty();
+        output
+    }
+
+    /// `terraform apply` that must fail; the plan is not checked.
+    #[track_caller]
+    pub fn apply_fails(&self) -> Output {
+        self.terraform_fails(&apply_args(&[]))
+    }
+
+    /// The plan must be empty both with and without refreshing.
+    #[track_caller]
+    pub fn plan_empty(&self) {
+        for refresh in [&[][..], &["-refresh=false"][..]] {
+            let mut args = vec!["plan", "-detailed-exitcode", "-input=false", "-no-color"];
+            args.extend_from_slice(refresh);
+            let output = self.terraform(&args);
+            match output.code {
+                Some(0) => {}
+                Some(2) => panic!(
+                    "terraform {} found changes right after an apply; the plan must be empty\n{}",
+                    output.command,
+                    output.report()
+                ),
+                _ => panic!("terraform {} failed\n{}", output.command, output.report()),
+            }
+        }
+    }
+
+    /// `terraform plan` that must fail.
+    #[track_caller]
+    pub fn plan_fails(&self) -> Output {
+        self.terraform_fails(&["plan", "-input=false", "-no-color"])
+    }
+
+    /// `terraform show -json` of the state.
+    #[track_caller]
+    pub fn show_json(&self) -> Value {
+        let output = self.terraform_ok(&["show", "-json", "-no-color"]);
+        serde_json::from_str(&output.stdout).unwrap_or_else(|err| {
+            panic!(
+                "`terraform show -json` is not JSON ({err})\n{}",
+                output.report()
+            )
+        })
+    }
+
+    /// The state entry of one resource (root module or child modules), as in
+    /// `terraform show -json`; panics when it is not in state.
+    #[track_caller]
+    pub fn resource(&self, address: &str) -> Value {
+        let show = self.show_json();
+        find_resource(&show["values"]["root_module"], address).unwrap_or_else(|| {
+            panic!("{address} is not in the state; terraform show -json gave:\n{show:#}")
+        })
+    }
+
+    /// `terraform output -json`.
+    #[track_caller]
+    pub fn outputs_json(&self) -> Value {
+        let output = self.terraform_ok(&["output", "-json", "-no-color"]);
+        serde_json::from_str(&output.stdout).unwrap_or_else(|err| {
+            panic!(
+                "`terraform output -json` is not JSON ({err})\n{}",
+                output.report()
+            )
+        })
+    }
+
+    /// `terraform destroy`, which must succeed.
+    #[track_caller]
+    pub fn destroy(&self) -> Output {
+        self.terraform_ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// Every scenario ends here: destroy, then nothing may be left on the
+    /// emulator nor in the state, and no secret may be in the log file.
+    #[track_caller]
+    pub fn finish(self) {
+        self.destroy();
+        let left = self.emulator.live_keys();
+        assert!(
+            left.is_empty(),
+            "destroy left live keys on the emulator: {left:?}"
+        );
+        // Without any state file `state list` fails; either way it must
+        // list nothing.
+        let listed = self.terraform(&["state", "list"]);
+        assert!(
+            listed.stdout.trim().is_empty(),
+            "destroy left resources in the state:\n{}",
+            listed.stdout
+        );
+        if self.log_file.is_some() {
+            let log = self.log_text();
+            self.assert_no_secrets("the TF_LOG=TRACE file", &log);
+        }
+    }
+
+    /// The TF_LOG file written so far (empty if logging is off).
+    pub fn log_text(&self) -> String {
+        self.log_file
+            .as_ref()
+            .map(|path| std::fs::read_to_string(path).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// The one live key on the emulator; panics unless there is exactly one.
+    #[track_caller]
+    pub fn only_live_key(&self) -> KeyRecord {
+        let keys = self.emulator.live_keys();
+        assert_eq!(
+            keys.len(),
+            1,
+            "expected exactly one live key, found {keys:?}"
+        );
+        keys.into_iter().next().expect("one key")
+    }
+
+    /// API requests the emulator received, as `METHOD path -> status`, for
+    /// assertions and failure messages.
+    pub fn request_summary(&self) -> Vec<String> {
+        self.emulator
+            .requests()
+            .iter()
+            .map(describe_request)
+            .collect()
+    }
+
+    /// Requests with this method whose path contains `fragment`.
+    pub fn requests_matching(&self, method: &str, fragment: &str) -> Vec<RequestRecord> {
+        self.emulator
+            .requests()
+            .into_iter()
+            .filter(|r| r.method.as_str() == method && r.path.contains(fragment))
+            .collect()
+    }
+
+    /// The access token and all raw keys seen must be absent from `text`.
+    #[track_caller]
+    pub fn assert_no_secrets(&self, what: &str, text: &str) {
+        let text = if self.terraform_data_output_leak_tolerated {
+            without_terraform_data_output_lines(text)
+        } else {
+            text.to_owned()
+        };
+        let mut secrets: Vec<(&str, String)> = self
+            .raw_keys_seen
+            .borrow()
+            .iter()
+            .map(|key| ("a raw API key", key.clone()))
+            .collect();
+        if let Some(token) = self.token_value() {
+            secrets.push(("the access token", token));
+        }
+        for (kind, secret) in &secrets {
+            if text.contains(secret.as_str()) {
+                // Show where, without printing the secret itself.
+                let masked = secrets.iter().fold(text.to_owned(), |acc, (_, s)| {
+                    acc.replace(s.as_str(), "<LEAKED SECRET>")
+                });
+                panic!("{what} contains {kind}:\n{masked}");
+            }
+        }
+    }
+
+    fn token_value(&self) -> Option<String> {
+        match &self.token {
+            Token::Emulator => Some(self.emulator.token()),
+            Token::Missing => None,
+            Token::Other(token) => Some(token.clone()),
+        }
+    }
+
+    fn remember_raw_keys(&self) {
+        let mut seen = self.raw_keys_seen.borrow_mut();
+        for key in self.emulator.live_keys() {
+            seen.insert(key.raw_api_key);
+        }
+    }
+}
+
+/// Drops the plan-diff lines of an attribute named `output`, such as
+/// `- output = "…" -> null`.
+fn without_terraform_data_output_lines(text: &str) -> String {
+    text.lines()
+        .filter(|line| {
+            let trimmed = line
+                .trim_start()
+                .trim_start_matches(['+', '-', '~'])
+                .trim_start();
+            !trimmed.starts_with("output ") && !trimmed.starts_with("output=")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn describe_request(record: &RequestRecord) -> String {
+    let status = record
+        .status
+        .map_or_else(|| "no answer".to_owned(), |s| s.to_string());
+    match record.fault {
+        Some(fault) => format!(
+            "{} {} -> {status} (fault {fault})",
+            record.method, record.path
+        ),
+        None => format!("{} {} -> {status}", record.method, record.path),
+    }
+}
+
+fn apply_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["apply", "-auto-approve", "-input=false", "-no-color"];
+    args.extend_from_slice(extra);
+    args
+}
+
+fn find_resource(module: &Value, address: &str) -> Option<Value> {
+    let here = module["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|resource| resource["address"] == address)
+        .cloned();
+    here.or_else(|| {
+        module["child_modules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find_map(|child| find_resource(child, address))
+    })
+}
+
+fn write_file(path: &Path, content: &str) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .unwrap_or_else(|err| panic!("cannot create {}: {err}", parent.display()));
+    }
+    std::fs::write(path, content)
+        .unwrap_or_else(|err| panic!("cannot write {}: {err}", path.display()));
+}
+
+/// HCL string literal of a path (backslashes and quotes escaped).
+fn hcl_string(path: &Path) -> String {
+    serde_json::Value::String(path.display().to_string()).to_string()
+}
+
+/// A directory holding only the provider binary (as a link), for
+/// dev_overrides: cargo's target directory holds other files Terraform
+/// should not have to sort through.
+fn dev_override_block(root: &Path) -> String {
+    let plugin_dir = root.join("provider-bin");
+    std::fs::create_dir_all(&plugin_dir).expect("create the dev_overrides directory");
+    std::os::unix::fs::symlink(
+        PROVIDER_BINARY,
+        plugin_dir.join("terraform-provider-parallel"),
+    )
+    .expect("link the provider binary");
+    format!(
+        "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_SOURCE}\" = {}\n  }}\n  direct {{}}\n}}\n",
+        hcl_string(&plugin_dir)
+    )
+}
+
+/// An unpacked filesystem mirror holding a copy of the binary, and nothing
+/// else to install from: `terraform init` works offline.
+fn filesystem_mirror_block(root: &Path) -> String {
+    let mirror = root.join("mirror");
+    let package_dir = mirror
+        .join("registry.terraform.io")
+        .join(PROVIDER_SOURCE)
+        .join(PROVIDER_VERSION)
+        .join(terraform_platform());
+    std::fs::create_dir_all(&package_dir).expect("create the mirror directory");
+    std::fs::copy(
+        PROVIDER_BINARY,
+        package_dir.join(format!("terraform-provider-parallel_v{PROVIDER_VERSION}")),
+    )
+    .expect("copy the provider binary into the mirror");
+    format!(
+        "provider_installation {{\n  filesystem_mirror {{\n    path    = {}\n    include = [\"registry.terraform.io/{PROVIDER_SOURCE}\"]\n  }}\n}}\n",
+        hcl_string(&mirror)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flatten;
+
+    #[test]
+    fn flatten_undoes_wrapping_and_frames() {
+        let text = "╷\n│ Error: Missing token\n│ \n│ Set access_token\n│ or the variable.\n╵";
+        assert_eq!(
+            flatten(text),
+            "Error: Missing token Set access_token or the variable."
+        );
+    }
+}

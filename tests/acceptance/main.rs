@@ -1,0 +1,13 @@
+//! Acceptance tests: the real `terraform` binary drives the provider binary
+//! against the Account API emulator. One test binary (linking is slow), one
+//! module per concern; `harness` holds what every scenario shares.
+
+mod api_key;
+mod diagnostics;
+mod docs;
+mod faults;
+mod harness;
+mod install;
+mod logging;
+mod plugin_tls;
+mod proxy;

@@ -34,6 +34,9 @@ pub enum FaultKind {
     DropAfterActing,
     /// Perform the operation, then answer `status` with this (broken) body.
     MalformedBodyAfterActing { body: String, status: u16 },
+    /// Perform the operation, then answer as usual but without this field
+    /// of the JSON answer (an API that changed its schema under us).
+    OmitFieldAfterActing { field: String },
 }
 
 impl Fault {
@@ -83,6 +86,7 @@ impl FaultKind {
             FaultKind::DropBeforeActing => "drop_before_acting",
             FaultKind::DropAfterActing => "drop_after_acting",
             FaultKind::MalformedBodyAfterActing { .. } => "malformed_body_after_acting",
+            FaultKind::OmitFieldAfterActing { .. } => "omit_field_after_acting",
         }
     }
 }
@@ -165,6 +169,9 @@ enum FaultKindSpec {
         #[serde(default = "ok_status")]
         status: u16,
     },
+    OmitFieldAfterActing {
+        field: String,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -210,6 +217,9 @@ impl TryFrom<FaultSpec> for Fault {
                     body,
                     status: checked_status(status)?,
                 }
+            }
+            FaultKindSpec::OmitFieldAfterActing { field } => {
+                FaultKind::OmitFieldAfterActing { field }
             }
         };
         Ok(Fault {

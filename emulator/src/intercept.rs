@@ -54,6 +54,10 @@ pub async fn intercept(
             let _acted = next.run(request).await;
             raw_response(status_or_500(status), body)
         }
+        Some(FaultKind::OmitFieldAfterActing { field }) => {
+            let acted = next.run(request).await;
+            without_field(acted, &field).await
+        }
     };
     in_flight.finish(Some(response.status().as_u16()));
     response
@@ -75,6 +79,24 @@ async fn drop_connection(in_flight: InFlight, killer: Option<ConnectionKiller>) 
             "connection dropped by emulator fault",
         ),
     }
+}
+
+/// The same answer with one top-level field of its JSON body removed.
+async fn without_field(response: Response, field: &str) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return detail_response(StatusCode::INTERNAL_SERVER_ERROR, "unreadable answer");
+    };
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut object)) => {
+            object.remove(field);
+            serde_json::Value::Object(object).to_string().into_bytes()
+        }
+        _ => bytes.to_vec(),
+    };
+    // The length changed; let the server compute it again.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
 }
 
 fn status_or_500(code: u16) -> StatusCode {

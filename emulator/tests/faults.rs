@@ -156,6 +156,25 @@ async fn drop_after_acting_on_delete_removes_the_key() {
 }
 
 #[tokio::test]
+async fn omit_field_after_acting() {
+    let api = Api::start();
+    let path = create_key_path(&api);
+    api.emulator.push_fault(
+        Fault::new(FaultKind::OmitFieldAfterActing {
+            field: "created_at".into(),
+        })
+        .on(Method::POST, "/keys"),
+    );
+    let (status, key) = api
+        .call(Method::POST, &path, Some(json!({"api_key_name": "k"})))
+        .await;
+    assert_eq!(status, 200);
+    assert!(key.get("created_at").is_none(), "{key}");
+    assert!(key.get("api_key_id").is_some(), "{key}");
+    assert_eq!(api.emulator.live_keys().len(), 1, "it acted");
+}
+
+#[tokio::test]
 async fn malformed_body_after_acting() {
     let api = Api::start();
     let path = create_key_path(&api);

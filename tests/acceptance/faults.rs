@@ -8,7 +8,6 @@
 //! duplicate is ever made. Deletes are idempotent and retried freely.
 
 use crate::harness::{Scenario, describe_request};
-use crate::proxy::StripFieldProxy;
 use parallel_emulator::{Fault, FaultKind, Method, RequestRecord};
 use std::time::Duration;
 
@@ -233,9 +232,13 @@ fn a_non_json_success_answer_is_a_clear_error_without_secrets() {
 
 #[test]
 fn an_incomplete_success_answer_saves_the_key_tainted_and_destroy_revokes_it() {
-    let emulator_scenario = Scenario::new().with_trace_log();
-    let proxy = StripFieldProxy::start(&emulator_scenario.emulator.base_url(), "created_at", 1);
-    let s = emulator_scenario.with_base_url(proxy.base_url());
+    let s = Scenario::new().with_trace_log();
+    s.emulator.push_fault(
+        Fault::new(FaultKind::OmitFieldAfterActing {
+            field: "created_at".into(),
+        })
+        .on(Method::POST, "/keys"),
+    );
     key_config(&s, "");
 
     let applied = s.apply_fails();

@@ -244,13 +244,6 @@ impl Scenario {
         self
     }
 
-    /// Points the provider at another base URL (a proxy in front of the
-    /// emulator).
-    pub fn with_base_url(mut self, base_url: String) -> Scenario {
-        self.base_url = base_url;
-        self
-    }
-
     /// Every command logs at TRACE into one file (TF_LOG_PATH appends), which
     /// `finish` then searches for secrets.
     pub fn with_trace_log(mut self) -> Scenario {

@@ -10,4 +10,3 @@ mod harness;
 mod install;
 mod logging;
 mod plugin_tls;
-mod proxy;

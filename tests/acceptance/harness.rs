@@ -176,6 +176,8 @@ pub struct Scenario {
     base_url: String,
     token: Token,
     log_file: Option<PathBuf>,
+    /// TF_REATTACH_PROVIDERS: attach to a provider already running.
+    reattach: Option<String>,
     /// Every raw key the emulator was seen holding; none may leak.
     raw_keys_seen: RefCell<BTreeSet<String>>,
     /// See [`Scenario::tolerate_terraform_data_output_leak`].
@@ -227,6 +229,7 @@ impl Scenario {
             cli_config,
             token: Token::Emulator,
             log_file: None,
+            reattach: None,
             raw_keys_seen: RefCell::new(BTreeSet::new()),
             terraform_data_output_leak_tolerated: false,
         }
@@ -241,6 +244,13 @@ impl Scenario {
     /// Terraform's environment carries this (wrong) token.
     pub fn with_token(mut self, token: &str) -> Scenario {
         self.token = Token::Other(token.to_owned());
+        self
+    }
+
+    /// Terraform attaches to a provider process started elsewhere (with
+    /// `--debug`) instead of launching one.
+    pub fn with_reattach(mut self, reattach_json: String) -> Scenario {
+        self.reattach = Some(reattach_json);
         self
     }
 
@@ -302,6 +312,9 @@ impl Scenario {
         }
         if let Some(log_file) = &self.log_file {
             command.env("TF_LOG", "TRACE").env("TF_LOG_PATH", log_file);
+        }
+        if let Some(reattach) = &self.reattach {
+            command.env("TF_REATTACH_PROVIDERS", reattach);
         }
         let output = command
             .output()

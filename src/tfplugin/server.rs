@@ -96,8 +96,9 @@ pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result
     if options.debug {
         print_reattach_instructions(&options.provider_address, &listening.socket_path);
     } else {
-        announce(&listening.handshake_line()).map_err(ServeError::Stdout)?;
+        // Before the handshake: from then on Terraform may relay a Ctrl-C.
         ignore_interrupts();
+        announce(&listening.handshake_line()).map_err(ServeError::Stdout)?;
     }
     serve_on(listening, provider, CancellationToken::new()).await
 }

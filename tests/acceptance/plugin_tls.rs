@@ -292,3 +292,30 @@ fn the_binary_run_by_a_human_explains_itself_and_fails() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+/// A Ctrl-C reaches the provider's process group too; Terraform relays it
+/// as StopProvider, so the provider itself must not die of it (it could be
+/// between the API's answer and the state write).
+#[test]
+fn the_plugin_survives_sigint_while_serving() {
+    let terraform = terraform_like_identity();
+    let (plugin, handshake) = launch_like_terraform(&terraform.pem);
+    let status = Command::new("kill")
+        .args(["-INT", &plugin.0.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -INT failed");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(speak_http2(&handshake.socket, Some(&terraform))) {
+        Exchange::Answered { .. } => {}
+        Exchange::Refused(why) => panic!("the plugin stopped serving after SIGINT: {why}"),
+    }
+    let mut plugin = plugin;
+    assert!(
+        plugin.0.try_wait().expect("poll the plugin").is_none(),
+        "the plugin exited after SIGINT"
+    );
+}

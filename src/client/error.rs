@@ -154,6 +154,16 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A 404 in which the API says an app or key does not exist, as opposed
+    /// to a 404 for a path no route matches (FastAPI's bare "Not Found"),
+    /// which means base_url points at the wrong place.
+    pub fn is_object_not_found(&self) -> bool {
+        match self {
+            ApiError::NotFound { detail: Some(d) } => !is_route_not_found(d),
+            _ => false,
+        }
+    }
+
     /// How long the server asked us to wait, when it said so.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -231,15 +241,19 @@ fn detail_suffix(detail: &Option<String>) -> String {
     }
 }
 
+fn is_route_not_found(detail: &str) -> bool {
+    detail.trim().eq_ignore_ascii_case("not found")
+}
+
 fn not_found_text(detail: &Option<String>) -> String {
     match detail {
-        Some(d) => format!(
+        Some(d) if !is_route_not_found(d) => format!(
             "Parallel found no such object (HTTP 404: {d}): check that the app (and key) exist in \
              the organization of the access token"
         ),
-        None => "got HTTP 404 without a Parallel API error body: the server at base_url does not \
-                 look like the Parallel Account API; check base_url (default \
-                 https://api.parallel.ai/account)"
+        _ => "got HTTP 404 for the request's path itself: the server at base_url does not look \
+              like the Parallel Account API; check base_url (default \
+              https://api.parallel.ai/account)"
             .to_owned(),
     }
 }

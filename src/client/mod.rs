@@ -38,7 +38,7 @@ use transport::{Call, Transport};
 use crate::secret::Secret;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.parallel.ai/account";
-pub const DEFAULT_MAX_RETRIES: u32 = 3;
+pub const DEFAULT_MAX_RETRIES: u32 = 4;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Longest time spent establishing a connection, within `request_timeout`.
@@ -204,10 +204,10 @@ impl AccountClient {
     /// Deletes key `api_key_id` of app `app_id`. Idempotent: a key that does
     /// not exist counts as deleted.
     ///
-    /// A 404 counts as [`Deletion::AlreadyGone`] only when it is the API's own
-    /// (FastAPI `{"detail": ...}`) answer; a bare 404 page means base_url
-    /// points elsewhere, and reporting the key as gone would leave a live
-    /// key behind.
+    /// A 404 counts as [`Deletion::AlreadyGone`] only when the API itself
+    /// says the key or its app does not exist. A bare 404 page, or FastAPI's
+    /// route-level `{"detail":"Not Found"}`, means base_url points somewhere
+    /// else, and reporting the key as gone would leave a live key behind.
     pub async fn delete_key(
         &self,
         app_id: Uuid,
@@ -225,7 +225,7 @@ impl AccountClient {
         match self.inner.transport.call(&call, cancel).await {
             Ok(_) => Ok(Deletion::Revoked),
             Err(failure) => match failure.error {
-                ApiError::NotFound { detail: Some(_) } => Ok(Deletion::AlreadyGone),
+                error if error.is_object_not_found() => Ok(Deletion::AlreadyGone),
                 error => Err(error),
             },
         }

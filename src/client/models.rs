@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 
 use super::error::{ApiError, CreateKeyError};
-use super::redact::excerpt;
+use super::redact::success_excerpt;
 use crate::secret::Secret;
 
 /// A freshly created API key, as answered by
@@ -121,7 +121,7 @@ pub(crate) fn parse_created_key(
         CreateKeyError::MayHaveCreated(ApiError::Undecodable {
             status,
             problem: problem.to_owned(),
-            excerpt: excerpt(body, secrets),
+            excerpt: success_excerpt(body, secrets),
         })
     };
     let value: Value = match serde_json::from_slice(body) {
@@ -174,7 +174,7 @@ pub(crate) fn parse_apps(status: u16, body: &[u8], secrets: &[&str]) -> Result<V
         .map_err(|e| ApiError::Undecodable {
             status,
             problem: format!("not a list of apps: {}", json_error_kind(&e)),
-            excerpt: excerpt(body, secrets),
+            excerpt: success_excerpt(body, secrets),
         })
 }
 

@@ -45,6 +45,40 @@ pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
     shorten(&one_line(&scrubbed), EXCERPT_CHARS)
 }
 
+/// Like [`excerpt`], for the body of a *successful* answer, which may carry
+/// a freshly minted key under a field name we do not know: every long
+/// opaque token (UUIDs excepted) is masked as well.
+pub(crate) fn success_excerpt(body: &[u8], secrets: &[&str]) -> String {
+    let scrubbed = scrub(&String::from_utf8_lossy(body), secrets);
+    shorten(&one_line(&mask_opaque_tokens(&scrubbed)), EXCERPT_CHARS)
+}
+
+/// Shortest run of token characters that is masked as a possible secret.
+const OPAQUE_TOKEN_CHARS: usize = 16;
+
+/// `text` with each run of at least [`OPAQUE_TOKEN_CHARS`] letters, digits,
+/// `-` or `_` replaced by `<redacted>`, unless it is a UUID (ids are
+/// useful in logs and never secret).
+pub(crate) fn mask_opaque_tokens(text: &str) -> String {
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_token_char) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let end = run.find(|c: char| !is_token_char(c)).unwrap_or(run.len());
+        let token = &run[..end];
+        if token.len() >= OPAQUE_TOKEN_CHARS && uuid::Uuid::try_parse(token).is_err() {
+            out.push_str(REDACTED);
+        } else {
+            out.push_str(token);
+        }
+        rest = &run[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `text` cut to at most `max_chars` characters, marking the cut with `…`.
 pub(crate) fn shorten(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
@@ -275,5 +309,24 @@ mod tests {
     fn shorten_marks_the_cut() {
         assert_eq!(shorten("abcdef", 3), "abc…");
         assert_eq!(shorten("abc", 3), "abc");
+    }
+
+    #[test]
+    fn opaque_tokens_are_masked_but_ids_and_words_stay() {
+        let text = r#"{"key": "sk-AbCdEfGhIjKlMnOpQrStUvWx", "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "note": "Bad gateway"}"#;
+        let masked = mask_opaque_tokens(text);
+        assert!(!masked.contains("AbCdEfGh"), "{masked}");
+        assert!(
+            masked.contains("3fa85f64-5717-4562-b3fc-2c963f66afa6"),
+            "{masked}"
+        );
+        assert!(masked.contains("Bad gateway"), "{masked}");
+    }
+
+    #[test]
+    fn success_excerpts_hide_a_key_under_an_unknown_name() {
+        let body = br#"["sk-0123456789abcdefghijklmnop"]"#;
+        let shown = success_excerpt(body, &[]);
+        assert!(!shown.contains("0123456789abcdef"), "{shown}");
     }
 }

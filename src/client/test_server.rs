@@ -18,6 +18,8 @@ pub(crate) enum Reply {
     Close,
     /// Never answers.
     Hang,
+    /// Waits, then replies.
+    Delayed(std::time::Duration, Box<Reply>),
 }
 
 /// A complete response with `connection: close`.
@@ -134,7 +136,15 @@ async fn serve_one<S: AsyncRead + AsyncWrite + Unpin>(
         .unwrap()
         .pop_front()
         .unwrap_or_else(|| response(599, &[], "no canned reply left"));
+    let reply = match reply {
+        Reply::Delayed(wait, reply) => {
+            tokio::time::sleep(wait).await;
+            *reply
+        }
+        other => other,
+    };
     match reply {
+        Reply::Delayed(..) => {}
         Reply::Raw(bytes) => {
             let _ = stream.write_all(bytes.as_bytes()).await;
             let _ = stream.flush().await;

@@ -10,7 +10,7 @@ use tracing::{debug, trace};
 
 use super::error::{ApiError, ConfigError};
 use super::problem::error_for_status;
-use super::redact::{excerpt, scrub, shorten};
+use super::redact::{mask_opaque_tokens, scrub, shorten, success_excerpt};
 use super::retry::{
     Idempotency, delay_before_retry, is_retryable, parse_retry_after, server_may_have_acted,
 };
@@ -141,18 +141,30 @@ impl Transport {
         }
     }
 
-    /// One attempt, bounded by `request_timeout` and abandoned on `cancel`.
+    /// One attempt, bounded by `request_timeout`. An idempotent attempt is
+    /// abandoned on `cancel`; a non-idempotent one (a create) is not: once
+    /// it is on the wire the server may act, and only its answer can tell
+    /// us about the key it made, so it runs to its end (at most
+    /// `request_timeout`) and cancellation stops the retries instead.
     async fn attempt(
         &self,
         call: &Call<'_>,
         cancel: &CancellationToken,
     ) -> Result<Answer, ApiError> {
+        let bounded = async {
+            tokio::time::timeout(self.request_timeout, self.exchange(call))
+                .await
+                .unwrap_or(Err(ApiError::Timeout {
+                    after: self.request_timeout,
+                }))
+        };
+        if call.idempotency == Idempotency::NotIdempotent {
+            return bounded.await;
+        }
         tokio::select! {
             biased;
             () = cancel.cancelled() => Err(ApiError::Cancelled),
-            outcome = tokio::time::timeout(self.request_timeout, self.exchange(call)) => {
-                outcome.unwrap_or(Err(ApiError::Timeout { after: self.request_timeout }))
-            }
+            outcome = bounded => outcome,
         }
     }
 
@@ -192,7 +204,16 @@ impl Transport {
             Ok(bytes) => bytes.as_slice(),
             Err(broken) => broken.partial.as_slice(),
         };
-        trace!(status, body = %loggable(shown, &secrets), "Parallel API response");
+        let logged = if (200..300).contains(&status) {
+            // A success may carry a new key under a name we do not know.
+            shorten(
+                &mask_opaque_tokens(&scrub(&String::from_utf8_lossy(shown), &secrets)),
+                LOGGED_BODY_CHARS,
+            )
+        } else {
+            loggable(shown, &secrets)
+        };
+        trace!(status, body = %logged, "Parallel API response");
 
         if !(200..300).contains(&status) {
             let bytes = body.unwrap_or_else(|broken| broken.partial);
@@ -206,7 +227,7 @@ impl Transport {
             }) => Err(ApiError::Undecodable {
                 status,
                 problem: format!("the answer is larger than {} KiB", MAX_BODY_BYTES / 1024),
-                excerpt: excerpt(&partial, &secrets),
+                excerpt: success_excerpt(&partial, &secrets),
             }),
             Err(BodyError {
                 problem: BodyProblem::Broken(reason),

@@ -1,7 +1,10 @@
 //! The `parallel` provider: its configuration block and the one Account API
 //! client every resource shares.
 
-use crate::client::{AccountClient, ClientConfig, ConfigError};
+use crate::client::{
+    AccountClient, ClientConfig, ConfigError, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUEST_TIMEOUT,
+};
 use crate::resources;
 use crate::secret::Secret;
 use crate::tfplugin::plan::field;
@@ -13,10 +16,9 @@ use async_trait::async_trait;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-pub const DEFAULT_BASE_URL: &str = "https://api.parallel.ai/account";
-const DEFAULT_MAX_RETRIES: u32 = 4;
 const MAX_MAX_RETRIES: u32 = 20;
-const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A CA bundle is a few KiB; anything much larger is not one.
+const MAX_CA_FILE_BYTES: u64 = 1 << 20;
 
 pub const ENV_ACCESS_TOKEN: &str = "PARALLEL_ACCESS_TOKEN";
 /// The variable the Parallel CLI reads, so both tools agree on the API.
@@ -125,6 +127,19 @@ fn parse_max_retries(config: &Value) -> Result<u32, Diagnostic> {
         })
 }
 
+/// Reads a PEM bundle, refusing what cannot be one (a device, a FIFO, a
+/// huge file) instead of hanging or exhausting memory on it.
+fn read_ca_file(path: &str) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut pem = String::new();
+    file.take(MAX_CA_FILE_BYTES).read_to_string(&mut pem)?;
+    Ok(pem)
+}
+
 pub fn parse_duration(text: &str, attribute: AttrPath) -> Result<Duration, Diagnostic> {
     match humantime::parse_duration(text.trim()) {
         Ok(duration) if !duration.is_zero() => Ok(duration),
@@ -211,7 +226,7 @@ impl Provider for ParallelProvider {
         };
         let ca_cert_pem = match ca_file {
             None => None,
-            Some(path) => match std::fs::read_to_string(&path) {
+            Some(path) => match read_ca_file(&path) {
                 Ok(pem) => Some(pem),
                 Err(err) => {
                     diags.push(
@@ -242,7 +257,9 @@ impl Provider for ParallelProvider {
             Err(err) => {
                 let attribute = match err {
                     ConfigError::CaCert { .. } => "ca_cert_file",
-                    ConfigError::HttpClient { .. } => "base_url",
+                    ConfigError::AccessTokenMissing | ConfigError::AccessTokenMalformed => {
+                        "access_token"
+                    }
                     _ => "base_url",
                 };
                 diags.push(

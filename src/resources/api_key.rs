@@ -116,10 +116,8 @@ impl Resource for ApiKeyResource {
             diags.push(
                 Diagnostic::error(
                     "Invalid app_id",
-                    format!(
-                        "app_id must be the UUID of a Parallel app, such as \
-                             \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; {app_id:?} is not a UUID."
-                    ),
+                    "app_id must be the UUID of a Parallel app, such as \
+                     \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; the configured value is not a UUID.",
                 )
                 .at(AttrPath::root("app_id")),
             );
@@ -154,13 +152,13 @@ impl Resource for ApiKeyResource {
             ));
         };
         let Ok(app_id) = Uuid::parse_str(app_id_text) else {
-            return ApplyOutcome::failed(invalid_app_id(app_id_text));
+            return ApplyOutcome::failed(invalid_app_id());
         };
         let limit = timeouts::limit(planned, Operation::Create);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(%app_id, "creating API key");
         let result = client.create_key(app_id, name, deadline.token()).await;
-        let timed_out = deadline.finish();
+        let timed_out = deadline.timed_out();
         match result {
             Ok(key) => ApplyOutcome::state(state_from_key(planned, key.into())),
             Err(CreateKeyError::Incomplete { key, problem }) => ApplyOutcome {
@@ -191,7 +189,7 @@ impl Resource for ApiKeyResource {
                     "API key may have been created",
                     format!(
                         "Creating the key failed in a way that leaves it unknown whether Parallel \
-                         created it: {why}. It was not retried, so no duplicate was made. Check \
+                         created it: {why}. It was not retried after this failure, so no duplicate was made. Check \
                          the keys of app {app_id_text} in the Parallel platform and revoke any \
                          key named {name:?} that Terraform does not know about, then apply \
                          again."
@@ -213,7 +211,7 @@ impl Resource for ApiKeyResource {
             .into();
         };
         let Ok(app_id) = Uuid::parse_str(app_id_text) else {
-            return invalid_app_id(app_id_text).into();
+            return invalid_app_id().into();
         };
         let client = match self.client.get() {
             Ok(client) => client,
@@ -223,7 +221,7 @@ impl Resource for ApiKeyResource {
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(%app_id, api_key_id = %key_id, "revoking API key");
         let result = client.delete_key(app_id, key_id, deadline.token()).await;
-        let timed_out = deadline.finish();
+        let timed_out = deadline.timed_out();
         match result {
             Ok(Deletion::Revoked) => Diagnostics::new(),
             Ok(Deletion::AlreadyGone) => {
@@ -246,10 +244,10 @@ impl Resource for ApiKeyResource {
     }
 }
 
-fn invalid_app_id(app_id: &str) -> Diagnostic {
+fn invalid_app_id() -> Diagnostic {
     Diagnostic::error(
         "Invalid app_id",
-        format!("app_id must be the UUID of a Parallel app; {app_id:?} is not a UUID."),
+        "app_id must be the UUID of a Parallel app; this value is not a UUID.",
     )
     .at(AttrPath::root("app_id"))
 }
@@ -271,7 +269,7 @@ fn api_error(err: &ApiError, app_id: &str, timed_out_after: Option<Duration>) ->
                 }
             })
             .collect(),
-        ApiError::NotFound { .. } => Diagnostic::error(
+        ApiError::NotFound { .. } if err.is_object_not_found() => Diagnostic::error(
             "App not found",
             format!(
                 "Parallel has no app {app_id} that this access token can see ({err}). Check \
@@ -302,8 +300,11 @@ fn api_error(err: &ApiError, app_id: &str, timed_out_after: Option<Duration>) ->
 /// The new state: the planned values for what the user configured, the
 /// API's answer for everything computed (null where the answer lacked it).
 fn state_from_key(planned: &Value, key: PartialKey) -> Value {
-    let Value::Object(mut fields) = planned.clone() else {
-        return Value::Null;
+    // The plan of a create is always an object; should it ever not be, the
+    // key still goes to state (built from the answer alone).
+    let mut fields = match planned {
+        Value::Object(fields) => fields.clone(),
+        _ => Default::default(),
     };
     let text = |s: Option<String>| s.map_or(Value::Null, Value::String);
     fields.insert("id".into(), text(key.api_key_id.clone()));
@@ -349,10 +350,15 @@ impl Deadline {
         &self.token
     }
 
-    /// Stops the timer; says whether it was the time limit that fired.
-    fn finish(self) -> bool {
-        let timed_out = self.timer.is_finished();
+    /// Whether it was the time limit that fired.
+    fn timed_out(&self) -> bool {
+        self.timer.is_finished()
+    }
+}
+
+impl Drop for Deadline {
+    /// However the operation ends, its timer goes with it.
+    fn drop(&mut self) {
         self.timer.abort();
-        timed_out
     }
 }

@@ -384,23 +384,28 @@ impl provider_server::Provider for Dispatch {
             let proposed = decode(request.proposed_new_state.as_ref(), &r.ty, "proposed state")?;
             let config = decode(request.config.as_ref(), &r.ty, "configuration")?;
             let mut generic = plan::plan(&r.schema.block, &prior, &proposed, &config);
+            let mut warnings = Diagnostics::new();
             if !generic.planned.is_null() {
                 let plan_request = PlanRequest {
                     prior_state: &prior,
                     config: &config,
                     replacing: !generic.requires_replace.is_empty(),
                 };
-                let diags = r.imp.modify_plan(&plan_request, &mut generic.planned);
-                if diags.has_errors() {
-                    return Err(diags);
+                warnings = r.imp.modify_plan(&plan_request, &mut generic.planned);
+                if warnings.has_errors() {
+                    return Err(warnings);
                 }
             }
-            Ok((encode(&generic.planned, &r.ty)?, generic.requires_replace))
+            let planned = encode(&generic.planned, &r.ty)?;
+            Ok((planned, generic.requires_replace, warnings))
         });
-        let (planned, diagnostics) = diags(result);
-        let (planned_state, requires_replace) = match planned {
-            Some((state, replace)) => (Some(state), replace.iter().map(|p| p.to_proto()).collect()),
-            None => (None, Vec::new()),
+        let (planned_state, requires_replace, diagnostics) = match result {
+            Ok((state, replace, warnings)) => (
+                Some(state),
+                replace.iter().map(|p| p.to_proto()).collect(),
+                warnings.to_proto(),
+            ),
+            Err(diags) => (None, Vec::new(), diags.to_proto()),
         };
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state,

@@ -23,6 +23,8 @@ use tokio_util::sync::CancellationToken;
 /// How long in-flight calls get to finish after Shutdown before the process
 /// ends anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+/// A peer that opens the socket and says nothing is dropped after this.
+const TLS_HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -62,6 +64,7 @@ pub fn run(
         return ExitCode::FAILURE;
     }
     super::logging::init(log_target);
+    withhold_panic_messages();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -183,6 +186,19 @@ pub async fn serve_on(
     Ok(result?)
 }
 
+/// Panics in provider code are caught and reported as diagnostics (see
+/// dispatch); what reaches stderr names only the place, because a panic
+/// message could quote a value that is a secret.
+fn withhold_panic_messages() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(%location, "internal error (panic); its message is withheld");
+    }));
+}
+
 /// A fresh directory only we can enter, so no other user can even reach the
 /// socket. Honours go-plugin's PLUGIN_UNIX_SOCKET_DIR.
 fn private_socket_dir(base: &Path) -> std::io::Result<tempfile::TempDir> {
@@ -252,7 +268,9 @@ fn accept_loop(
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => stream,
                     Err(err) => {
+                        // Out of file descriptors, say: pause rather than spin.
                         tracing::warn!("accepting a plugin connection failed: {err}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
                 },
@@ -265,7 +283,14 @@ fn accept_loop(
                 Some(acceptor) => {
                     let acceptor = acceptor.clone();
                     tokio::spawn(async move {
-                        match acceptor.accept(stream).await {
+                        let handshake =
+                            tokio::time::timeout(TLS_HANDSHAKE_LIMIT, acceptor.accept(stream));
+                        match handshake.await.unwrap_or_else(|_| {
+                            Err(std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                "TLS handshake timed out",
+                            ))
+                        }) {
                             Ok(tls_stream) => {
                                 let _ =
                                     sender.send(Ok(PluginConn::Tls(Box::new(tls_stream)))).await;

@@ -63,7 +63,7 @@ fn revoke_the_orphan(s: &Scenario) {
 #[track_caller]
 fn assert_may_have_been_created(output: &crate::harness::Output) {
     output.assert_contains("API key may have been created");
-    output.assert_contains("It was not retried, so no duplicate was made");
+    output.assert_contains("It was not retried after this failure, so no duplicate was made");
 }
 
 #[test]

@@ -33,9 +33,10 @@ terraform {
 "#;
 
 const INSTALL_HELP: &str = "the acceptance tests drive the real `terraform` binary, which was \
-     found neither on PATH nor at /usr/local/bin/terraform. Install it: run `.ci/run` (it \
-     installs what the tests need), or download Terraform 1.11.4 for your platform from \
-     https://releases.hashicorp.com/terraform/1.11.4/, unzip it and put `terraform` on PATH.";
+     found neither on PATH nor at /usr/local/bin/terraform. Install Terraform (1.4 or \
+     later; CI uses 1.11.4): download the archive for your platform from \
+     https://releases.hashicorp.com/terraform/, unzip it and put `terraform` on PATH \
+     (or use HashiCorp's apt repository: `apt-get install terraform`).";
 
 /// Where `terraform` is: the first one on PATH, else /usr/local/bin.
 pub fn terraform_binary() -> &'static Path {

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# The whole job, end to end, with nothing but cargo and terraform:
+#   build the provider and the emulator, install the provider the way a user
+#   would (a filesystem mirror, so `terraform init` works offline), apply the
+#   quickstart against the emulator, rotate a key, destroy, clean up.
+#
+# Usage: bash scripts/demo.sh
+# Env:   TERRAFORM=/path/to/terraform to pick a binary (default: PATH, then
+#        /usr/local/bin/terraform).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+fail() {
+  printf 'demo: %s\n' "$*" >&2
+  exit 1
+}
+
+# --- prerequisites -----------------------------------------------------------
+
+command -v cargo >/dev/null || fail "cargo not found: install Rust with rustup (https://rustup.rs)."
+tf="${TERRAFORM:-$(command -v terraform || true)}"
+if [[ -z "$tf" && -x /usr/local/bin/terraform ]]; then
+  tf=/usr/local/bin/terraform
+fi
+[[ -n "$tf" && -x "$tf" ]] ||
+  fail "terraform not found: install Terraform >= 1.4 (https://developer.hashicorp.com/terraform/install)."
+
+# --- scratch space, removed on every exit -------------------------------------
+
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/parallel-demo.XXXXXX")" # mode 700: it will hold a token
+emulator_pid=""
+cleanup() {
+  local status=$?
+  if [[ -n "$emulator_pid" ]] && kill -0 "$emulator_pid" 2>/dev/null; then
+    kill -TERM "$emulator_pid" 2>/dev/null || true
+    wait "$emulator_pid" 2>/dev/null || true
+  fi
+  if [[ $status -ne 0 && -s "$scratch/emulator.err" ]]; then
+    echo "--- emulator stderr (last lines) ---" >&2
+    tail -n 20 "$scratch/emulator.err" >&2
+  fi
+  rm -rf "$scratch"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- build ---------------------------------------------------------------------
+
+step "Building the provider and the emulator (debug)"
+(cd "$repo" && cargo build --bins -p terraform-provider-parallel -p parallel-emulator)
+# Ask cargo where it built, so CARGO_TARGET_DIR and .cargo/config are honoured.
+target_dir="$(cd "$repo" && cargo metadata --format-version 1 --no-deps |
+  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+bin="$target_dir/debug"
+provider_bin="$bin/terraform-provider-parallel"
+[[ -x "$provider_bin" && -x "$bin/parallel-emulator" ]] || fail "built binaries not found in $bin"
+
+# --- emulator --------------------------------------------------------------------
+
+step "Starting parallel-emulator"
+"$bin/parallel-emulator" --seed-app demo-app >"$scratch/emulator.out" 2>"$scratch/emulator.err" &
+emulator_pid=$!
+
+emulator_value() { sed -n "s/^$1=//p" "$scratch/emulator.out" | head -n 1; }
+for _ in $(seq 100); do
+  kill -0 "$emulator_pid" 2>/dev/null || fail "the emulator exited early"
+  [[ -n "$(emulator_value PARALLEL_APP_ID)" ]] && break
+  sleep 0.1
+done
+api_url="$(emulator_value PARALLEL_SERVICE_API_URL)"
+access_token="$(emulator_value PARALLEL_ACCESS_TOKEN)"
+app_id="$(emulator_value PARALLEL_APP_ID)"
+[[ -n "$api_url" && -n "$access_token" && -n "$app_id" ]] ||
+  fail "the emulator did not print its address, token and app ID within 10s"
+echo "Emulator at $api_url, app $app_id (access token kept out of this output)"
+
+# The provider reads these; terraform passes its environment on to it.
+export PARALLEL_SERVICE_API_URL="$api_url" PARALLEL_ACCESS_TOKEN="$access_token"
+
+# The emulator's live keys as JSON, secrets included, from its admin route.
+# Only curl or bash's /dev/tcp are needed, so a bare machine can run this.
+emulator_keys_json() {
+  if command -v curl >/dev/null; then
+    curl -fsS "$api_url/_emulator/keys"
+  else
+    local hostport="${api_url#http://}"
+    exec 3<>"/dev/tcp/${hostport%%:*}/${hostport##*:}"
+    printf 'GET /_emulator/keys HTTP/1.0\r\nHost: %s\r\n\r\n' "$hostport" >&3
+    sed '1,/^\r$/d' <&3
+    exec 3<&-
+  fi
+}
+# One key record per line (the records are flat JSON objects).
+key_records() { tr '{' '\n' <<<"$1" | grep '"api_key_id"' || true; }
+count_keys() { key_records "$1" | wc -l | tr -d ' '; }
+field_of() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
+raw_key_of() { key_records "$1" | grep -F "\"api_key_id\":\"$2\"" | field_of raw_api_key; }
+show_keys() {
+  local record
+  while IFS= read -r record; do
+    printf '  %-12s %s  %s\n' "$(field_of api_key_name <<<"$record")" \
+      "$(field_of api_key_id <<<"$record")" "$(field_of display_value <<<"$record")"
+  done < <(key_records "$1")
+}
+# Every secret the emulator ever handed out, to prove none reached the output.
+remember_secrets() { key_records "$1" | field_of raw_api_key >>"$scratch/secrets"; }
+
+# --- install the provider through a filesystem mirror ---------------------------
+
+step "Installing the provider into a filesystem mirror"
+version="$("$provider_bin" --version | awk '{print $2}')"
+case "$(uname -s)" in
+  Linux) os=linux ;;
+  Darwin) os=darwin ;;
+  *) fail "unsupported OS $(uname -s)" ;;
+esac
+case "$(uname -m)" in
+  x86_64 | amd64) arch=amd64 ;;
+  aarch64 | arm64) arch=arm64 ;;
+  *) fail "unsupported CPU $(uname -m)" ;;
+esac
+mirror="$scratch/mirror"
+package_dir="$mirror/registry.terraform.io/parallel-web/parallel/$version/${os}_${arch}"
+mkdir -p "$package_dir"
+cp "$provider_bin" "$package_dir/terraform-provider-parallel_v$version"
+
+# This provider comes only from the mirror; anything else (there is nothing
+# else in the quickstart) would come from its registry as usual.
+cat >"$scratch/terraformrc" <<EOF
+provider_installation {
+  filesystem_mirror {
+    path    = "$mirror"
+    include = ["registry.terraform.io/parallel-web/parallel"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/parallel-web/parallel"]
+  }
+}
+EOF
+export TF_CLI_CONFIG_FILE="$scratch/terraformrc"
+export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+echo "$package_dir/terraform-provider-parallel_v$version"
+
+# --- the quickstart ---------------------------------------------------------------
+
+work="$scratch/quickstart"
+cp -R "$repo/examples/quickstart" "$work"
+# Leftovers from someone running terraform in examples/ must not leak in.
+rm -rf "$work/.terraform" "$work/.terraform.lock.hcl" "$work"/terraform.tfstate*
+# Everything terraform prints is also logged, to be searched for secrets.
+terraform() { "$tf" -chdir="$work" "$@" 2>&1 | tee -a "$scratch/terraform.log"; }
+# For values read into the script, which must not reach the screen or log.
+terraform_quiet() { "$tf" -chdir="$work" "$@"; }
+: >"$scratch/secrets"
+
+step "terraform init (offline, from the mirror)"
+terraform init -input=false
+echo "(The lock file warning is expected: a mirrored provider has no registry-signed checksums.)"
+
+step "terraform apply"
+terraform apply -auto-approve -input=false -var "app_id=$app_id"
+
+step "terraform output (the secrets stay hidden)"
+terraform output
+
+step "The emulator now holds these keys (name, ID, masked value)"
+keys="$(emulator_keys_json)"
+remember_secrets "$keys"
+show_keys "$keys"
+[[ "$(count_keys "$keys")" == 3 ]] || fail "expected 3 live keys, found $(count_keys "$keys")"
+key_id="$(terraform_quiet output -raw api_key_id)"
+secret="$(raw_key_of "$keys" "$key_id")"
+[[ -n "$secret" ]] || fail "the emulator has no live key $key_id"
+[[ "$(terraform_quiet output -raw consumer_received)" == "$secret" ]] ||
+  fail "the consumer did not receive the key the emulator issued"
+echo "Key $key_id is live, and the consumer received exactly its secret."
+
+step "Rotating the quickstart key (keepers changed, create_before_destroy)"
+terraform apply -auto-approve -input=false -var "app_id=$app_id" -var key_generation=2
+new_id="$(terraform_quiet output -raw api_key_id)"
+[[ "$new_id" != "$key_id" ]] || fail "rotation kept the same key"
+keys="$(emulator_keys_json)"
+remember_secrets "$keys"
+[[ -z "$(raw_key_of "$keys" "$key_id")" ]] || fail "the old key $key_id is still live after rotation"
+[[ -n "$(raw_key_of "$keys" "$new_id")" ]] || fail "the new key $new_id is not live"
+echo "Key $key_id was replaced by $new_id, then revoked."
+
+step "terraform destroy"
+terraform destroy -auto-approve -input=false -var "app_id=$app_id" -var key_generation=2
+keys="$(emulator_keys_json)"
+[[ "$(count_keys "$keys")" == 0 ]] || fail "$(count_keys "$keys") keys still live after destroy"
+echo "No live keys left in the emulator."
+
+step "Checking that no secret was ever printed"
+if grep -qF -f "$scratch/secrets" "$scratch/terraform.log" ||
+  grep -qF "$access_token" "$scratch/terraform.log"; then
+  fail "a secret appeared in terraform's output"
+fi
+echo "None of the $(sort -u "$scratch/secrets" | wc -l | tr -d ' ') API keys issued, nor the access token, appeared in the output."
+
+step "Done: build, offline install, apply, rotate and destroy all worked."

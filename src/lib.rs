@@ -6,6 +6,7 @@
 //! `resources` join the two.
 
 pub mod client;
+pub mod data_sources;
 pub mod provider;
 pub mod resources;
 pub mod secret;

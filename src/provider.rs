@@ -5,13 +5,13 @@ use crate::client::{
     AccountClient, ClientConfig, ConfigError, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES,
     DEFAULT_REQUEST_TIMEOUT,
 };
-use crate::resources;
 use crate::secret::Secret;
 use crate::tfplugin::plan::field;
 use crate::tfplugin::{
-    AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, Provider, Resource, Schema,
-    Value, framework::ConfigureRequest, json,
+    AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Provider, Resource,
+    Schema, Value, framework::ConfigureRequest, json,
 };
+use crate::{data_sources, resources};
 use async_trait::async_trait;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -273,6 +273,12 @@ impl Provider for ParallelProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![Arc::new(resources::api_key::ApiKeyResource::new(
+            self.client.clone(),
+        ))]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![Arc::new(data_sources::app::AppDataSource::new(
             self.client.clone(),
         ))]
     }

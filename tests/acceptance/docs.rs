@@ -1,6 +1,7 @@
 //! The registry documentation must cover every attribute the provider
 //! declares, so a new attribute cannot ship undocumented.
 
+use terraform_provider_parallel::data_sources::app;
 use terraform_provider_parallel::provider::{
     ENV_ACCESS_TOKEN, ENV_BASE_URL, ENV_CA_CERT_FILE, provider_schema,
 };
@@ -42,6 +43,17 @@ fn every_resource_attribute_is_documented() {
         missing.is_empty(),
         "docs/resources/api_key.md does not mention (as `name`) these attributes of \
          parallel_api_key: {missing:?}"
+    );
+}
+
+#[test]
+fn every_data_source_attribute_is_documented() {
+    let doc = read_doc("docs/data-sources/app.md");
+    let missing = undocumented(&doc, &declared_names(&app::schema().block));
+    assert!(
+        missing.is_empty(),
+        "docs/data-sources/app.md does not mention (as `name`) these attributes of \
+         parallel_app: {missing:?}"
     );
 }
 

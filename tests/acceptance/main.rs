@@ -3,6 +3,7 @@
 //! module per concern; `harness` holds what every scenario shares.
 
 mod api_key;
+mod data_source;
 mod debug_mode;
 mod diagnostics;
 mod docs;

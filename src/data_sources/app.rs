@@ -1,0 +1,202 @@
+//! `data "parallel_app"`: looks up an app of the token's organization by
+//! name or by ID, so configurations need not hard-code app UUIDs.
+
+use crate::client::App;
+use crate::provider::ClientSlot;
+use crate::tfplugin::plan::field;
+use crate::tfplugin::{
+    AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Schema, Value,
+};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+pub const TYPE_NAME: &str = "parallel_app";
+
+pub struct AppDataSource {
+    client: Arc<ClientSlot>,
+}
+
+impl AppDataSource {
+    pub fn new(client: Arc<ClientSlot>) -> Self {
+        AppDataSource { client }
+    }
+}
+
+pub fn schema() -> Schema {
+    let block = Block::new(
+        "An app of the organization that the access token belongs to, found by `app_name` or \
+         by `app_id` (set exactly one).",
+    )
+    .attribute(
+        Attribute::string("app_name")
+            .optional()
+            .computed()
+            .description("Name of the app to find. Must match exactly one app."),
+    )
+    .attribute(
+        Attribute::string("app_id")
+            .optional()
+            .computed()
+            .description("ID (UUID) of the app to find."),
+    )
+    .attribute(
+        Attribute::string("org_id")
+            .computed()
+            .description("ID of the organization the app belongs to."),
+    )
+    .attribute(
+        Attribute::string("org_name")
+            .computed()
+            .description("Name of the organization, when the API returns it."),
+    );
+    Schema::new(0, block)
+}
+
+/// What the configuration asks for.
+enum Wanted<'a> {
+    Name(&'a str),
+    Id(&'a str),
+}
+
+fn wanted(config: &Value) -> Result<Wanted<'_>, Diagnostic> {
+    match (field(config, "app_name"), field(config, "app_id")) {
+        (Value::String(name), Value::Null) => Ok(Wanted::Name(name)),
+        (Value::Null, Value::String(id)) => Ok(Wanted::Id(id)),
+        _ => Err(Diagnostic::error(
+            "Set exactly one of app_name and app_id",
+            "The parallel_app data source finds one app, either by its name or by its ID.",
+        )
+        .at(AttrPath::root("app_name"))),
+    }
+}
+
+fn app_value(app: &App) -> Value {
+    Value::object([
+        ("app_name", Value::string(app.app_name.clone())),
+        ("app_id", Value::string(app.app_id.clone())),
+        ("org_id", Value::string(app.org_id.clone())),
+        ("org_name", app.org_name.clone().into()),
+    ])
+}
+
+/// Picks the one app the configuration means, or explains why there is none.
+fn choose<'a>(apps: &'a [App], wanted: &Wanted<'_>) -> Result<&'a App, Diagnostic> {
+    let (matching, described): (Vec<&App>, String) = match wanted {
+        Wanted::Name(name) => (
+            apps.iter().filter(|a| a.app_name == *name).collect(),
+            format!("named {name:?}"),
+        ),
+        Wanted::Id(id) => (
+            apps.iter()
+                .filter(|a| a.app_id.eq_ignore_ascii_case(id))
+                .collect(),
+            format!("with ID {id}"),
+        ),
+    };
+    match matching.as_slice() {
+        [one] => Ok(one),
+        [] => {
+            let known: Vec<&str> = apps.iter().map(|a| a.app_name.as_str()).collect();
+            Err(Diagnostic::error(
+                "App not found",
+                format!(
+                    "The access token's organization has no app {described}. Its apps are: {}.",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ))
+        }
+        several => Err(Diagnostic::error(
+            "Several apps match",
+            format!(
+                "{} apps are {described}; find the one you mean by app_id instead.",
+                several.len()
+            ),
+        )),
+    }
+}
+
+#[async_trait]
+impl DataSource for AppDataSource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let unknown =
+            field(config, "app_name").is_unknown() || field(config, "app_id").is_unknown();
+        match wanted(config) {
+            Err(diag) if !unknown => diag.into(),
+            _ => Diagnostics::new(),
+        }
+    }
+
+    async fn read(&self, ctx: &Context, config: &Value) -> Result<Value, Diagnostics> {
+        let wanted = wanted(config)?;
+        let client = self.client.get()?;
+        let apps = client.list_apps(&ctx.cancel).await.map_err(|err| {
+            Diagnostic::error("Cannot list the apps of the organization", err.to_string())
+        })?;
+        choose(&apps, &wanted)
+            .map(app_value)
+            .map_err(Diagnostics::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(name: &str, id: &str) -> App {
+        App {
+            app_id: id.to_owned(),
+            app_name: name.to_owned(),
+            org_id: "org".to_owned(),
+            org_name: None,
+        }
+    }
+
+    #[test]
+    fn finds_by_name_or_id() {
+        let apps = [app("ci", "A-1"), app("prod", "b-2")];
+        assert_eq!(
+            choose(&apps, &Wanted::Name("prod")).map(|a| &a.app_id),
+            Ok(&"b-2".to_owned())
+        );
+        assert_eq!(
+            choose(&apps, &Wanted::Id("a-1")).map(|a| &a.app_name),
+            Ok(&"ci".to_owned())
+        );
+    }
+
+    #[test]
+    fn missing_and_ambiguous_names_are_explained() {
+        let apps = [app("ci", "1"), app("ci", "2"), app("prod", "3")];
+        let missing = choose(&apps, &Wanted::Name("dev")).expect_err("no dev app");
+        assert!(
+            missing.detail.contains("ci, ci, prod"),
+            "{}",
+            missing.detail
+        );
+        let several = choose(&apps, &Wanted::Name("ci")).expect_err("two ci apps");
+        assert_eq!(several.summary, "Several apps match");
+    }
+
+    #[test]
+    fn exactly_one_selector_is_required() {
+        let both = Value::object([
+            ("app_name", Value::string("ci")),
+            ("app_id", Value::string("1")),
+        ]);
+        assert!(wanted(&both).is_err());
+        let neither = Value::object([("app_name", Value::Null), ("app_id", Value::Null)]);
+        assert!(wanted(&neither).is_err());
+    }
+}

@@ -1,0 +1,3 @@
+//! One file per data source type.
+
+pub mod app;

@@ -67,6 +67,52 @@ impl Resource for Widget {
     }
 }
 
+/// An ephemeral resource that hands out a token and records its closing.
+#[derive(Default)]
+struct Lease {
+    closed: Mutex<Vec<Vec<u8>>>,
+}
+
+#[async_trait::async_trait]
+impl EphemeralResource for Lease {
+    fn type_name(&self) -> &'static str {
+        "test_lease"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            Block::new("")
+                .attribute(Attribute::string("name").required())
+                .attribute(Attribute::string("token").computed().sensitive()),
+        )
+    }
+
+    async fn open(
+        &self,
+        _: &Context,
+        config: &Value,
+    ) -> Result<crate::tfplugin::framework::EphemeralOpened, Diagnostics> {
+        let name = config
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        Ok(crate::tfplugin::framework::EphemeralOpened {
+            result: Value::object([
+                ("name", Value::string(name)),
+                ("token", Value::string("t-1")),
+            ]),
+            private: b"lease-1".to_vec(),
+            renew_at: Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(60)),
+        })
+    }
+
+    async fn close(&self, _: &Context, private: &[u8]) -> Diagnostics {
+        self.closed.lock().expect("lock").push(private.to_vec());
+        Diagnostics::new()
+    }
+}
+
 struct TestProvider(Arc<Widget>);
 
 #[async_trait::async_trait]
@@ -82,6 +128,9 @@ impl Provider for TestProvider {
     }
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![self.0.clone()]
+    }
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
+        vec![Arc::new(Lease::default())]
     }
 }
 
@@ -284,4 +333,53 @@ async fn schema_is_served_with_capabilities() {
     assert!(schema.resource_schemas.contains_key("test_widget"));
     let caps = schema.server_capabilities.expect("capabilities");
     assert!(caps.plan_destroy && caps.get_provider_schema_optional);
+}
+
+#[tokio::test]
+async fn ephemeral_resources_open_renew_and_close() {
+    let (d, _) = dispatch();
+    let lease_ty = Lease::default().schema().block.value_type();
+    let config = Value::object([("name", Value::string("n")), ("token", Value::Null)]);
+    let opened = d
+        .open_ephemeral_resource(Request::new(pb::open_ephemeral_resource::Request {
+            type_name: "test_lease".into(),
+            config: Some(encode(&config, &lease_ty).expect("encodable")),
+            ..Default::default()
+        }))
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(opened.diagnostics.is_empty());
+    let result =
+        msgpack::decode(&opened.result.expect("result").msgpack, &lease_ty).expect("value");
+    assert_eq!(result.get("token").and_then(Value::as_str), Some("t-1"));
+    assert_eq!(opened.renew_at.map(|t| t.seconds), Some(60));
+    assert_eq!(opened.private.as_deref(), Some(&b"lease-1"[..]));
+
+    let renewed = d
+        .renew_ephemeral_resource(Request::new(pb::renew_ephemeral_resource::Request {
+            type_name: "test_lease".into(),
+            private: Some(b"lease-1".to_vec()),
+        }))
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(renewed.diagnostics.is_empty());
+
+    let closed = d
+        .close_ephemeral_resource(Request::new(pb::close_ephemeral_resource::Request {
+            type_name: "test_lease".into(),
+            private: Some(b"lease-1".to_vec()),
+        }))
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(closed.diagnostics.is_empty());
+
+    let schema = d
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(schema.ephemeral_resource_schemas.contains_key("test_lease"));
 }

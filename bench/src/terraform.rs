@@ -1,0 +1,431 @@
+//! Terraform runs: one working directory per measured configuration, the
+//! provider wired in through `dev_overrides` (no `terraform init`, which
+//! would ask the registry), everything inside the scratch directory.
+
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::emulator::Token;
+use crate::error::{BenchError, IoContext, Result};
+use crate::process::{self, Finished};
+
+/// The same for both series, and Terraform's default.
+pub const PARALLELISM: usize = 10;
+pub const PROVIDER_SOURCE: &str = "parallel-web/parallel";
+pub const PROVIDER_FILE_NAME: &str = "terraform-provider-parallel";
+const PLAN_FILE: &str = "bench.tfplan";
+const TAIL_LINES: usize = 25;
+
+/// What is being measured: the provider, or Terraform's built-in resource
+/// doing nothing, which is the floor Terraform itself sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Series {
+    #[serde(rename = "parallel_api_key")]
+    Provider,
+    #[serde(rename = "terraform_data")]
+    Data,
+}
+
+impl Series {
+    pub fn name(self) -> &'static str {
+        match self {
+            Series::Provider => "parallel_api_key",
+            Series::Data => "terraform_data",
+        }
+    }
+
+    /// Both series, in an order that alternates with `run`, so a machine
+    /// that slows down during a run does not always hurt the same series.
+    pub fn interleaved(run: usize) -> [Series; 2] {
+        if run.is_multiple_of(2) {
+            [Series::Data, Series::Provider]
+        } else {
+            [Series::Provider, Series::Data]
+        }
+    }
+}
+
+impl fmt::Display for Series {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Apply,
+    /// With refresh, which is Terraform's default.
+    Plan,
+    Destroy,
+    /// `plan -out`, the first half of a split apply.
+    PlanToFile,
+    /// `apply <planfile>`, the second half.
+    ApplyPlanFile,
+}
+
+impl Verb {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verb::Apply => "apply",
+            Verb::Plan => "plan",
+            Verb::Destroy => "destroy",
+            Verb::PlanToFile => "plan -out",
+            Verb::ApplyPlanFile => "apply planfile",
+        }
+    }
+
+    fn args(self) -> Vec<String> {
+        let common = ["-input=false", "-no-color"].map(String::from);
+        let parallelism = format!("-parallelism={PARALLELISM}");
+        let mut args: Vec<String> = match self {
+            Verb::Apply => vec!["apply".into(), "-auto-approve".into()],
+            // Exit code 2 means "changes": a provider whose plan is not
+            // empty right after apply has a bug worth reporting.
+            Verb::Plan => vec!["plan".into(), "-detailed-exitcode".into()],
+            Verb::Destroy => vec!["destroy".into(), "-auto-approve".into()],
+            Verb::PlanToFile => vec!["plan".into(), format!("-out={PLAN_FILE}")],
+            Verb::ApplyPlanFile => vec!["apply".into()],
+        };
+        args.extend(common);
+        args.push(parallelism);
+        if self == Verb::ApplyPlanFile {
+            args.push(PLAN_FILE.into());
+        }
+        args
+    }
+}
+
+/// How the provider binary is launched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Launch {
+    Direct,
+    /// Through the peak-RSS wrapper (see `rss.rs`).
+    MeasuringRss,
+}
+
+/// A working directory with one configuration of `n` resources.
+#[derive(Debug)]
+pub struct Workdir {
+    pub path: PathBuf,
+    pub series: Series,
+    pub n: usize,
+}
+
+/// A finished Terraform command.
+#[derive(Debug, Clone, Copy)]
+pub struct TfRun {
+    pub finished: Finished,
+    /// Only for `plan`: whether it proposed changes (exit code 2).
+    pub had_changes: bool,
+}
+
+impl TfRun {
+    pub fn seconds(&self) -> f64 {
+        self.finished.elapsed.as_secs_f64()
+    }
+}
+
+pub struct Harness {
+    terraform: PathBuf,
+    scratch: PathBuf,
+    cli_config: PathBuf,
+    rss_cli_config: PathBuf,
+    api_url: String,
+    token: Token,
+    command_timeout: Duration,
+    deadline: Instant,
+    next_dir: usize,
+}
+
+pub struct HarnessSetup<'a> {
+    pub terraform: &'a Path,
+    pub scratch: &'a Path,
+    pub provider_binary: &'a Path,
+    /// This very program, which doubles as the RSS wrapper.
+    pub bench_binary: &'a Path,
+    pub api_url: &'a str,
+    pub token: &'a Token,
+    pub command_timeout: Duration,
+    pub deadline: Instant,
+}
+
+impl Harness {
+    pub fn new(setup: HarnessSetup<'_>) -> Result<Harness> {
+        let scratch = setup.scratch;
+        let direct_dir = make_dir(&scratch.join("provider"))?;
+        let copy = direct_dir.join(PROVIDER_FILE_NAME);
+        fs::copy(setup.provider_binary, &copy)
+            .context(|| format!("copying the provider to {}", copy.display()))?;
+
+        let rss_dir = make_dir(&scratch.join("provider-rss"))?;
+        make_dir(&scratch.join("rss"))?;
+        write_rss_wrapper(
+            &rss_dir.join(PROVIDER_FILE_NAME),
+            setup.bench_binary,
+            &scratch.join("rss"),
+            &copy,
+        )?;
+
+        let cli_config = scratch.join("direct.tfrc");
+        write_file(&cli_config, &cli_config_text(&direct_dir))?;
+        let rss_cli_config = scratch.join("rss.tfrc");
+        write_file(&rss_cli_config, &cli_config_text(&rss_dir))?;
+        make_dir(&scratch.join("tmp"))?;
+        make_dir(&scratch.join("runs"))?;
+        Ok(Harness {
+            terraform: setup.terraform.to_owned(),
+            scratch: scratch.to_owned(),
+            cli_config,
+            rss_cli_config,
+            api_url: setup.api_url.to_owned(),
+            token: setup.token.clone(),
+            command_timeout: setup.command_timeout,
+            deadline: setup.deadline,
+            next_dir: 0,
+        })
+    }
+
+    /// Points later runs at another emulator (after a restart).
+    pub fn set_api(&mut self, api_url: &str, token: &Token) {
+        self.api_url = api_url.to_owned();
+        self.token = token.clone();
+    }
+
+    /// Where the RSS wrapper leaves one `<pid>.kib` file per provider process.
+    pub fn rss_dir(&self) -> PathBuf {
+        self.scratch.join("rss")
+    }
+
+    pub fn workdir(
+        &mut self,
+        series: Series,
+        n: usize,
+        app_id: &str,
+        label: &str,
+    ) -> Result<Workdir> {
+        self.next_dir += 1;
+        let path = self.scratch.join("runs").join(format!(
+            "{:04}-{label}-{}-{n}",
+            self.next_dir,
+            series.name()
+        ));
+        make_dir(&path)?;
+        write_file(&path.join("main.tf"), &configuration(series, n, app_id))?;
+        Ok(Workdir { path, series, n })
+    }
+
+    pub fn run(&self, dir: &Workdir, verb: Verb, launch: Launch) -> Result<TfRun> {
+        let step = verb.name().replace(' ', "-");
+        let label = format!("terraform {} ({} x{})", verb.name(), dir.series, dir.n);
+        let stdout_path = dir.path.join(format!("{step}.out"));
+        let stderr_path = dir.path.join(format!("{step}.err"));
+        let create =
+            |path: &Path| fs::File::create(path).context(|| format!("creating {}", path.display()));
+        let mut command = Command::new(&self.terraform);
+        command
+            .arg(format!("-chdir={}", dir.path.display()))
+            .args(verb.args())
+            .stdin(Stdio::null())
+            .stdout(create(&stdout_path)?)
+            .stderr(create(&stderr_path)?);
+        self.set_environment(&mut command, launch);
+
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(BenchError::OutOfTime);
+        }
+        let finished = process::run_bounded(&label, &mut command, self.command_timeout.min(left))?;
+        let code = finished.status.code();
+        let had_changes = verb == Verb::Plan && code == Some(2);
+        if finished.status.success() || had_changes {
+            Ok(TfRun {
+                finished,
+                had_changes,
+            })
+        } else {
+            Err(BenchError::CommandFailed {
+                label,
+                status: finished.status.to_string(),
+                tail: tail_of(&[&stdout_path, &stderr_path]),
+            })
+        }
+    }
+
+    /// A clean, explicit environment: nothing from the caller's shell (a
+    /// TF_LOG, a plugin cache, CLI args) may change what is measured.
+    fn set_environment(&self, command: &mut Command, launch: Launch) {
+        let cli_config = match launch {
+            Launch::Direct => &self.cli_config,
+            Launch::MeasuringRss => &self.rss_cli_config,
+        };
+        command.env_clear();
+        for inherited in ["PATH", "HOME", "LANG", "LC_ALL"] {
+            if let Some(value) = std::env::var_os(inherited) {
+                command.env(inherited, value);
+            }
+        }
+        command
+            .env("TF_CLI_CONFIG_FILE", cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env("CHECKPOINT_DISABLE", "1")
+            // Plugin sockets and temp files land in the scratch directory,
+            // so a killed run leaves nothing behind.
+            .env("TMPDIR", self.scratch.join("tmp"))
+            .env("PARALLEL_SERVICE_API_URL", &self.api_url)
+            .env("PARALLEL_ACCESS_TOKEN", self.token.expose());
+    }
+
+    pub fn version(&self) -> Result<String> {
+        let output = Command::new(&self.terraform)
+            .arg("version")
+            .env("CHECKPOINT_DISABLE", "1")
+            .stdin(Stdio::null())
+            .output()
+            .context(|| format!("running {} version", self.terraform.display()))?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        Ok(text.lines().next().unwrap_or("unknown").trim().to_owned())
+    }
+}
+
+/// The configuration measured. Both series get the same count, the same
+/// values and the same shape of expressions.
+pub fn configuration(series: Series, n: usize, app_id: &str) -> String {
+    let app_id = hcl_string(app_id);
+    match series {
+        Series::Provider => format!(
+            "terraform {{\n  required_providers {{\n    parallel = {{\n      source = \"{PROVIDER_SOURCE}\"\n    }}\n  }}\n}}\n\n\
+             provider \"parallel\" {{}}\n\n\
+             resource \"parallel_api_key\" \"bench\" {{\n  count        = {n}\n  app_id       = \"{app_id}\"\n  \
+             api_key_name = \"bench-${{count.index}}\"\n}}\n"
+        ),
+        Series::Data => format!(
+            "resource \"terraform_data\" \"bench\" {{\n  count = {n}\n  input = {{\n    app_id       = \"{app_id}\"\n    \
+             api_key_name = \"bench-${{count.index}}\"\n  }}\n}}\n"
+        ),
+    }
+}
+
+fn cli_config_text(provider_dir: &Path) -> String {
+    let dir = hcl_string(&provider_dir.display().to_string());
+    format!(
+        "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_SOURCE}\" = \"{dir}\"\n  }}\n  direct {{}}\n}}\n"
+    )
+}
+
+/// Escapes text for the inside of an HCL quoted string.
+fn hcl_string(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace("${", "$${")
+        .replace("%{", "%%{")
+}
+
+/// Quotes a word for sh.
+fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// The provider as Terraform sees it in the RSS configuration: a script
+/// that execs this program's wrapper, which runs the real provider and
+/// records its peak RSS when it exits.
+fn write_rss_wrapper(path: &Path, bench: &Path, out_dir: &Path, provider: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let script = format!(
+        "#!/bin/sh\nexec {} rss-wrap {} {} \"$@\"\n",
+        sh_quote(&bench.display().to_string()),
+        sh_quote(&out_dir.display().to_string()),
+        sh_quote(&provider.display().to_string()),
+    );
+    write_file(path, &script)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
+        .context(|| format!("making {} executable", path.display()))
+}
+
+fn make_dir(path: &Path) -> Result<PathBuf> {
+    fs::create_dir_all(path).context(|| format!("creating {}", path.display()))?;
+    Ok(path.to_owned())
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    fs::write(path, text).context(|| format!("writing {}", path.display()))
+}
+
+/// The last lines of a failed run's output, for the error message.
+/// Terraform never prints the token (it is only in the environment) and
+/// shows raw_api_key as "(sensitive value)".
+fn tail_of(paths: &[&Path]) -> String {
+    let mut lines = Vec::new();
+    for path in paths {
+        if let Ok(text) = fs::read_to_string(path) {
+            lines.extend(
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_owned),
+            );
+        }
+    }
+    let skip = lines.len().saturating_sub(TAIL_LINES);
+    lines[skip..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configurations_have_the_same_count_and_values() {
+        let provider = configuration(Series::Provider, 200, "app");
+        let data = configuration(Series::Data, 200, "app");
+        for text in [&provider, &data] {
+            assert!(text.contains("count") && text.contains("= 200"));
+            assert!(text.contains("\"bench-${count.index}\""));
+            assert!(text.contains("\"app\""));
+        }
+        assert!(provider.contains("source = \"parallel-web/parallel\""));
+        assert!(!data.contains("required_providers"));
+    }
+
+    #[test]
+    fn hcl_and_shell_quoting() {
+        assert_eq!(hcl_string(r#"a"b\c${d}"#), r#"a\"b\\c$${d}"#);
+        assert_eq!(sh_quote("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn verbs_use_the_same_parallelism() {
+        for verb in [
+            Verb::Apply,
+            Verb::Plan,
+            Verb::Destroy,
+            Verb::PlanToFile,
+            Verb::ApplyPlanFile,
+        ] {
+            assert!(
+                verb.args().contains(&"-parallelism=10".to_owned()),
+                "{verb:?}"
+            );
+        }
+        assert_eq!(
+            Verb::ApplyPlanFile.args().last().map(String::as_str),
+            Some(PLAN_FILE)
+        );
+    }
+
+    #[test]
+    fn series_order_alternates() {
+        assert_eq!(Series::interleaved(0), [Series::Data, Series::Provider]);
+        assert_eq!(Series::interleaved(1), [Series::Provider, Series::Data]);
+    }
+
+    #[test]
+    fn cli_config_points_dev_overrides_at_the_directory() {
+        let text = cli_config_text(Path::new("/tmp/x/provider"));
+        assert!(text.contains("\"parallel-web/parallel\" = \"/tmp/x/provider\""));
+    }
+}

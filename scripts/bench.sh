@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The benchmark suite: builds the release binaries once, then runs
+# parallel-bench, which measures the provider next to Terraform's built-in
+# terraform_data against the local emulator, prints a table of targets and
+# writes <target>/bench/results.json and <target>/bench/scaling.png.
+#
+# Usage: bash scripts/bench.sh [parallel-bench flags]
+#   e.g. bash scripts/bench.sh --quick          (smoke run, about a minute)
+#        bash scripts/bench.sh --runs 3 --only verbs,process
+# Env:   TERRAFORM=/path/to/terraform, BENCH_RUNS, BENCH_QUICK=1, BENCH_ONLY,
+#        BENCH_TIMEOUT_SECS (per terraform command, default 600),
+#        BENCH_MAX_MINUTES (whole run, default 90), BENCH_FONT (plot text),
+#        BENCH_NO_INSTALL=1 to never apt-get the plot font.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+fail() {
+  printf 'bench: %s\n' "$*" >&2
+  exit 1
+}
+
+command -v cargo >/dev/null || fail "cargo not found: install Rust with rustup (https://rustup.rs)."
+tf="${TERRAFORM:-$(command -v terraform || true)}"
+if [[ -z "$tf" && -x /usr/local/bin/terraform ]]; then
+  tf=/usr/local/bin/terraform
+fi
+[[ -n "$tf" && -x "$tf" ]] ||
+  fail "terraform not found: install Terraform >= 1.4 (https://developer.hashicorp.com/terraform/install)."
+export TERRAFORM="$tf"
+
+# The plot's text needs a TrueType font (plotters draws it with ab_glyph, no
+# fontconfig). DejaVu Sans comes from Debian's fonts-dejavu-core; without it
+# the plot is drawn without text and the report says which line is which.
+font="${BENCH_FONT:-/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf}"
+if [[ ! -r "$font" && -z "${BENCH_NO_INSTALL:-}" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+  echo "bench: installing fonts-dejavu-core for the plot's text" >&2
+  apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null 2>&1 ||
+    echo "bench: could not install it; the plot will have no text" >&2
+fi
+export BENCH_FONT="$font"
+
+# Scratch space for everything the benchmark creates (Terraform working
+# directories, plugin sockets): removed on every exit, even if parallel-bench
+# itself is killed (its children die with it).
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/parallel-bench-run.XXXXXX")"
+trap 'rm -rf "$scratch"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "bench: building release binaries" >&2
+(cd "$repo" && cargo build --release -p terraform-provider-parallel -p parallel-emulator -p parallel-bench)
+# Ask cargo where it built, so CARGO_TARGET_DIR and .cargo/config are honoured.
+target_dir="$(cd "$repo" && cargo metadata --format-version 1 --no-deps |
+  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+[[ -n "$target_dir" ]] || fail "cannot find cargo's target directory"
+release="$target_dir/release"
+
+status=0
+TMPDIR="$scratch" "$release/parallel-bench" \
+  --bin-dir "$release" --out-dir "$target_dir/bench" "$@" || status=$?
+exit "$status"

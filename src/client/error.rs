@@ -69,9 +69,6 @@ pub enum ConfigError {
 
     #[error("ca_cert_pem could not be used: {reason}")]
     CaCert { reason: String },
-
-    #[error("the HTTP client could not be set up: {reason}")]
-    HttpClient { reason: String },
 }
 
 /// A failed Account API call.

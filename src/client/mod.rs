@@ -7,6 +7,7 @@
 
 mod endpoint;
 mod error;
+mod lazy_http;
 mod models;
 mod problem;
 mod redact;
@@ -31,6 +32,7 @@ use uuid::Uuid;
 pub use error::{ApiError, ConfigError, CreateKeyError, FieldProblem};
 pub use models::{App, CreatedKey, PartialKey};
 
+use lazy_http::LazyHttp;
 use models::{parse_apps, parse_created_key};
 use retry::Idempotency;
 use transport::{Call, Transport};
@@ -141,12 +143,8 @@ impl AccountClient {
         if endpoint::is_loopback(&base_url) {
             builder = builder.no_proxy();
         }
-        let http = builder.build().map_err(|e| ConfigError::HttpClient {
-            reason: error_chain(&e),
-        })?;
-
         let transport = Transport::new(
-            http,
+            LazyHttp::new(builder),
             config.access_token,
             config.max_retries,
             config.request_timeout,

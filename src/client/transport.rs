@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, trace};
 
 use super::error::{ApiError, ConfigError};
+use super::lazy_http::LazyHttp;
 use super::problem::error_for_status;
 use super::redact::{mask_opaque_tokens, scrub, shorten, success_excerpt};
 use super::retry::{
@@ -49,7 +50,7 @@ pub(crate) struct Failure {
 
 /// The shared HTTP machinery of an `AccountClient`.
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    http: LazyHttp,
     authorization: HeaderValue,
     access_token: Secret,
     max_retries: u32,
@@ -58,7 +59,7 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub(crate) fn new(
-        http: reqwest::Client,
+        http: LazyHttp,
         access_token: Secret,
         max_retries: u32,
         request_timeout: Duration,
@@ -172,6 +173,7 @@ impl Transport {
         let secrets = self.secrets();
         let mut request = self
             .http
+            .get()?
             .request(call.method.clone(), call.url.clone())
             .header(AUTHORIZATION, self.authorization.clone())
             .header(ACCEPT, "application/json");
@@ -381,23 +383,29 @@ mod tests {
     fn the_access_token_must_be_a_usable_header() {
         let http = reqwest::Client::new();
         let make = |token: &str| {
-            Transport::new(http.clone(), Secret::new(token), 0, Duration::from_secs(1)).err()
+            let http = LazyHttp::ready(http.clone());
+            Transport::new(http, Secret::new(token), 0, Duration::from_secs(1)).err()
         };
         assert_eq!(make(""), Some(ConfigError::AccessTokenMissing));
         assert_eq!(make("  \n"), Some(ConfigError::AccessTokenMissing));
         assert_eq!(make("abc\ndef"), Some(ConfigError::AccessTokenMalformed));
         assert_eq!(make("tok\n"), None, "surrounding whitespace is trimmed");
-        let err = Transport::new(http, Secret::new("abc\u{7}def"), 0, Duration::from_secs(1))
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = Transport::new(
+            LazyHttp::ready(http),
+            Secret::new("abc\u{7}def"),
+            0,
+            Duration::from_secs(1),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
         assert!(!err.contains("abc"), "{err}");
     }
 
     #[test]
     fn the_authorization_header_is_sensitive() {
         let t = Transport::new(
-            reqwest::Client::new(),
+            LazyHttp::ready(reqwest::Client::new()),
             Secret::new("tok_123"),
             0,
             Duration::from_secs(1),

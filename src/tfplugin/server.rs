@@ -65,7 +65,11 @@ pub fn run(
     }
     super::logging::init(log_target);
     withhold_panic_messages();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: the provider's work per call is microseconds, and Terraform
+    // waits on every answer, so hopping between worker threads only adds
+    // wake-up latency (measured: plan of 200 resources 1.9x -> 1.7-1.8x of
+    // terraform_data). Requests still run concurrently, as tasks.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

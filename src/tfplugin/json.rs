@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use serde_json::value::RawValue;
 
 use super::value::{
-    AttributePath, MAX_NESTING, NULL, Number, PathStep, Type, TypeParseError, Value,
+    AttributePath, NULL, Number, PathStep, Type, TypeParseError, Value, Walk, Walker,
 };
 pub use super::value::{DecodeError, EncodeError};
 
@@ -41,8 +41,7 @@ pub fn decode_state(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
 pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, EncodeError> {
     let mut encoder = Encoder {
         output: String::new(),
-        path: Vec::new(),
-        depth: 0,
+        walk: Walk::default(),
     };
     encoder.value(value, ty)?;
     Ok(encoder.output.into_bytes())
@@ -221,33 +220,33 @@ impl Node for &serde_json::Value {
 
 struct Decoder {
     rules: Rules,
-    path: Vec<PathStep>,
-    depth: usize,
+    walk: Walk,
+}
+
+impl Walker for Decoder {
+    fn walk(&mut self) -> &mut Walk {
+        &mut self.walk
+    }
 }
 
 impl Decoder {
     fn new(rules: Rules) -> Decoder {
         Decoder {
             rules,
-            path: Vec::new(),
-            depth: 0,
+            walk: Walk::default(),
         }
-    }
-
-    fn path(&self) -> AttributePath {
-        AttributePath::from(self.path.as_slice())
     }
 
     fn malformed(&self, detail: &str) -> DecodeError {
         DecodeError::Malformed {
-            path: self.path(),
+            path: self.walk.path(),
             detail: detail.to_owned(),
         }
     }
 
     fn mismatch<N>(&self, expected: &Type, found: &Shape<N>) -> DecodeError {
         DecodeError::TypeMismatch {
-            path: self.path(),
+            path: self.walk.path(),
             expected: expected.to_string(),
             found: found.kind(),
         }
@@ -255,36 +254,9 @@ impl Decoder {
 
     fn number(&self, text: &str) -> Result<Number, DecodeError> {
         Number::parse(text).map_err(|source| DecodeError::InvalidNumber {
-            path: self.path(),
+            path: self.walk.path(),
             source,
         })
-    }
-
-    /// Runs `decode` one path step further.
-    fn at<T>(
-        &mut self,
-        step: PathStep,
-        decode: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
-    ) -> Result<T, DecodeError> {
-        self.path.push(step);
-        let result = decode(self);
-        self.path.pop();
-        result
-    }
-
-    /// Runs `decode` one nesting level deeper. Counted apart from the path
-    /// because dynamic wrappers nest without adding path steps.
-    fn deeper<T>(
-        &mut self,
-        decode: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
-    ) -> Result<T, DecodeError> {
-        if self.depth >= MAX_NESTING {
-            return Err(DecodeError::TooDeep { path: self.path() });
-        }
-        self.depth += 1;
-        let result = decode(self);
-        self.depth -= 1;
-        result
     }
 
     fn value<N: Node>(&mut self, node: N, ty: &Type) -> Result<Value, DecodeError> {
@@ -322,7 +294,7 @@ impl Decoder {
             (Type::Tuple(elements), Shape::Array(items)) => {
                 if items.len() != elements.len() {
                     return Err(DecodeError::TupleLength {
-                        path: self.path(),
+                        path: self.walk.path(),
                         expected: elements.len(),
                         found: items.len(),
                     });
@@ -371,7 +343,7 @@ impl Decoder {
                     continue;
                 }
                 return Err(DecodeError::UnexpectedAttribute {
-                    path: self.path(),
+                    path: self.walk.path(),
                     name,
                 });
             };
@@ -398,7 +370,7 @@ impl Decoder {
                     let parsed =
                         item.to_type()
                             .map_err(|source| DecodeError::InvalidDynamicType {
-                                path: self.path(),
+                                path: self.walk.path(),
                                 source,
                             })?;
                     ty = Some(parsed);
@@ -460,34 +432,18 @@ impl Decoder {
 
 struct Encoder {
     output: String,
-    path: Vec<PathStep>,
-    depth: usize,
+    walk: Walk,
+}
+
+impl Walker for Encoder {
+    fn walk(&mut self) -> &mut Walk {
+        &mut self.walk
+    }
 }
 
 impl Encoder {
-    fn path(&self) -> AttributePath {
-        AttributePath::from(self.path.as_slice())
-    }
-
-    fn at(
-        &mut self,
-        step: PathStep,
-        encode: impl FnOnce(&mut Self) -> Result<(), EncodeError>,
-    ) -> Result<(), EncodeError> {
-        self.path.push(step);
-        let result = encode(self);
-        self.path.pop();
-        result
-    }
-
     fn value(&mut self, value: &Value, ty: &Type) -> Result<(), EncodeError> {
-        if self.depth >= MAX_NESTING {
-            return Err(EncodeError::TooDeep { path: self.path() });
-        }
-        self.depth += 1;
-        let result = self.value_at_depth(value, ty);
-        self.depth -= 1;
-        result
+        self.deeper(|e| e.value_at_depth(value, ty))
     }
 
     fn value_at_depth(&mut self, value: &Value, ty: &Type) -> Result<(), EncodeError> {
@@ -497,7 +453,9 @@ impl Encoder {
         // A wrapper's own type is irrelevant when the slot's type is fixed.
         let value = value.unwrap_dynamic();
         match (ty, value) {
-            (_, Value::Unknown) => Err(EncodeError::UnknownInJson { path: self.path() }),
+            (_, Value::Unknown) => Err(EncodeError::UnknownInJson {
+                path: self.walk.path(),
+            }),
             (_, Value::Null) => {
                 self.output.push_str("null");
                 Ok(())
@@ -508,7 +466,9 @@ impl Encoder {
             }
             (Type::Number, Value::Number(number)) => {
                 if number.is_infinite() {
-                    return Err(EncodeError::InfinityInJson { path: self.path() });
+                    return Err(EncodeError::InfinityInJson {
+                        path: self.walk.path(),
+                    });
                 }
                 // Display is already cty's plain-decimal canonical text.
                 let _ = write!(self.output, "{number}");
@@ -525,7 +485,7 @@ impl Encoder {
             (Type::Tuple(elements), Value::Tuple(items) | Value::List(items)) => {
                 if elements.len() != items.len() {
                     return Err(EncodeError::TupleLength {
-                        path: self.path(),
+                        path: self.walk.path(),
                         expected: elements.len(),
                         found: items.len(),
                     });
@@ -540,7 +500,7 @@ impl Encoder {
             (Type::Object(attributes), Value::Object(values) | Value::Map(values)) => {
                 if let Some(name) = values.keys().find(|name| !attributes.contains_key(*name)) {
                     return Err(EncodeError::UnexpectedAttribute {
-                        path: self.path(),
+                        path: self.walk.path(),
                         name: name.clone(),
                     });
                 }
@@ -552,7 +512,7 @@ impl Encoder {
                 }))
             }
             _ => Err(EncodeError::TypeMismatch {
-                path: self.path(),
+                path: self.walk.path(),
                 expected: ty.to_string(),
                 found: value.kind_name(),
             }),
@@ -598,11 +558,19 @@ impl Encoder {
                 self.output.push_str("null");
                 return Ok(());
             }
-            Value::Unknown => return Err(EncodeError::UnknownInJson { path: self.path() }),
+            Value::Unknown => {
+                return Err(EncodeError::UnknownInJson {
+                    path: self.walk.path(),
+                });
+            }
             Value::Dynamic(ty, inner) => (ty.clone(), inner.as_ref()),
             other => match other.implied_type() {
                 Some(ty) => (ty, other),
-                None => return Err(EncodeError::UninferableDynamic { path: self.path() }),
+                None => {
+                    return Err(EncodeError::UninferableDynamic {
+                        path: self.walk.path(),
+                    });
+                }
             },
         };
         // go-cty writes the value first.
@@ -644,6 +612,7 @@ fn write_string(output: &mut String, text: &str) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::value::MAX_NESTING;
     use super::*;
     use serde_json::json;
 

@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 
 use rmp::Marker;
 
-use super::value::{AttributePath, MAX_NESTING, NULL, Number, PathStep, Type, Value};
 pub use super::value::{DecodeError, EncodeError};
+use super::value::{NULL, Number, PathStep, Type, Value, Walk, Walker};
 
 /// Extension type of an unknown value without refinements.
 const UNKNOWN_EXTENSION: i8 = 0;
@@ -33,8 +33,7 @@ const MAX_REFINEMENT_LEN: u32 = 1024;
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
     let mut decoder = Decoder {
         input: bytes,
-        path: Vec::new(),
-        depth: 0,
+        walk: Walk::default(),
     };
     let value = decoder.value(ty)?;
     match decoder.input.len() {
@@ -47,8 +46,7 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
 pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, EncodeError> {
     let mut encoder = Encoder {
         output: Vec::new(),
-        path: Vec::new(),
-        depth: 0,
+        walk: Walk::default(),
     };
     encoder.value(value, ty)?;
     Ok(encoder.output)
@@ -57,10 +55,13 @@ pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, EncodeError> {
 struct Decoder<'a> {
     /// The bytes not consumed yet; rmp's readers advance this slice.
     input: &'a [u8],
-    path: Vec<PathStep>,
-    /// Nesting so far; deeper than the path because dynamic wrappers nest
-    /// without adding path steps.
-    depth: usize,
+    walk: Walk,
+}
+
+impl Walker for Decoder<'_> {
+    fn walk(&mut self) -> &mut Walk {
+        &mut self.walk
+    }
 }
 
 /// What a marker announces, named for error texts.
@@ -110,13 +111,9 @@ fn is_extension(marker: Marker) -> bool {
 }
 
 impl<'a> Decoder<'a> {
-    fn path(&self) -> AttributePath {
-        AttributePath::from(self.path.as_slice())
-    }
-
     fn malformed(&self, detail: impl Into<String>) -> DecodeError {
         DecodeError::Malformed {
-            path: self.path(),
+            path: self.walk.path(),
             detail: detail.into(),
         }
     }
@@ -129,7 +126,7 @@ impl<'a> Decoder<'a> {
 
     fn mismatch(&self, expected: &Type, marker: Marker) -> DecodeError {
         DecodeError::TypeMismatch {
-            path: self.path(),
+            path: self.walk.path(),
             expected: expected.to_string(),
             found: marker_kind(marker),
         }
@@ -152,26 +149,8 @@ impl<'a> Decoder<'a> {
         Ok(taken)
     }
 
-    /// Runs `decode` one path step deeper.
-    fn nested<T>(
-        &mut self,
-        step: PathStep,
-        decode: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
-    ) -> Result<T, DecodeError> {
-        self.path.push(step);
-        let result = decode(self);
-        self.path.pop();
-        result
-    }
-
     fn value(&mut self, ty: &Type) -> Result<Value, DecodeError> {
-        if self.depth >= MAX_NESTING {
-            return Err(DecodeError::TooDeep { path: self.path() });
-        }
-        self.depth += 1;
-        let result = self.value_at_depth(ty);
-        self.depth -= 1;
-        result
+        self.deeper(|d| d.value_at_depth(ty))
     }
 
     fn value_at_depth(&mut self, ty: &Type) -> Result<Value, DecodeError> {
@@ -244,7 +223,7 @@ impl<'a> Decoder<'a> {
             _ => return Err(self.malformed("dynamic value type must be JSON bytes")),
         };
         let ty = Type::from_json(type_json).map_err(|source| DecodeError::InvalidDynamicType {
-            path: self.path(),
+            path: self.walk.path(),
             source,
         })?;
         let value = self.value(&ty)?;
@@ -292,7 +271,7 @@ impl<'a> Decoder<'a> {
             _ => {
                 let text = self.string(&Type::Number)?;
                 Number::parse(&text).map_err(|source| DecodeError::InvalidNumber {
-                    path: self.path(),
+                    path: self.walk.path(),
                     source,
                 })?
             }
@@ -328,7 +307,7 @@ impl<'a> Decoder<'a> {
         let len = self.array_len(ty, self.peek()?)?;
         let mut items = Vec::with_capacity(self.capacity(len));
         for index in 0..len {
-            items.push(self.nested(PathStep::Index(index.into()), |d| d.value(element))?);
+            items.push(self.at(PathStep::Index(index.into()), |d| d.value(element))?);
         }
         Ok(items)
     }
@@ -337,14 +316,14 @@ impl<'a> Decoder<'a> {
         let len = self.array_len(ty, self.peek()?)?;
         if usize::try_from(len).ok() != Some(elements.len()) {
             return Err(DecodeError::TupleLength {
-                path: self.path(),
+                path: self.walk.path(),
                 expected: elements.len(),
                 found: usize::try_from(len).unwrap_or(usize::MAX),
             });
         }
         let mut items = Vec::with_capacity(elements.len());
         for (index, element) in (0u64..).zip(elements) {
-            items.push(self.nested(PathStep::Index(index), |d| d.value(element))?);
+            items.push(self.at(PathStep::Index(index), |d| d.value(element))?);
         }
         Ok(Value::Tuple(items))
     }
@@ -363,7 +342,7 @@ impl<'a> Decoder<'a> {
         let mut entries = BTreeMap::new();
         for _ in 0..len {
             let key = self.key()?;
-            let value = self.nested(PathStep::Key(key.clone()), |d| d.value(element))?;
+            let value = self.at(PathStep::Key(key.clone()), |d| d.value(element))?;
             entries.insert(key, value);
         }
         Ok(Value::Map(entries))
@@ -380,11 +359,11 @@ impl<'a> Decoder<'a> {
             let name = self.key()?;
             let Some(attribute_type) = attributes.get(&name) else {
                 return Err(DecodeError::UnexpectedAttribute {
-                    path: self.path(),
+                    path: self.walk.path(),
                     name,
                 });
             };
-            let value = self.nested(PathStep::Attribute(name.clone()), |d| {
+            let value = self.at(PathStep::Attribute(name.clone()), |d| {
                 d.value(attribute_type)
             })?;
             values.insert(name, value);
@@ -400,27 +379,28 @@ impl<'a> Decoder<'a> {
 
 struct Encoder {
     output: Vec<u8>,
-    path: Vec<PathStep>,
-    depth: usize,
+    walk: Walk,
+}
+
+impl Walker for Encoder {
+    fn walk(&mut self) -> &mut Walk {
+        &mut self.walk
+    }
 }
 
 impl Encoder {
-    fn path(&self) -> AttributePath {
-        AttributePath::from(self.path.as_slice())
-    }
-
     /// Writing into a Vec cannot fail; the error is kept only to avoid
     /// unwrapping rmp's results.
     fn write_failed<E: std::fmt::Display>(&self, error: E) -> EncodeError {
         EncodeError::Write {
-            path: self.path(),
+            path: self.walk.path(),
             detail: format!("msgpack write failed: {error}"),
         }
     }
 
     fn mismatch(&self, expected: &Type, value: &Value) -> EncodeError {
         EncodeError::TypeMismatch {
-            path: self.path(),
+            path: self.walk.path(),
             expected: expected.to_string(),
             found: value.kind_name(),
         }
@@ -428,30 +408,13 @@ impl Encoder {
 
     fn length(&self, len: usize) -> Result<u32, EncodeError> {
         u32::try_from(len).map_err(|_| EncodeError::Write {
-            path: self.path(),
+            path: self.walk.path(),
             detail: "too long for msgpack".to_owned(),
         })
     }
 
-    fn nested(
-        &mut self,
-        step: PathStep,
-        encode: impl FnOnce(&mut Self) -> Result<(), EncodeError>,
-    ) -> Result<(), EncodeError> {
-        self.path.push(step);
-        let result = encode(self);
-        self.path.pop();
-        result
-    }
-
     fn value(&mut self, value: &Value, ty: &Type) -> Result<(), EncodeError> {
-        if self.depth >= MAX_NESTING {
-            return Err(EncodeError::TooDeep { path: self.path() });
-        }
-        self.depth += 1;
-        let result = self.value_at_depth(value, ty);
-        self.depth -= 1;
-        result
+        self.deeper(|e| e.value_at_depth(value, ty))
     }
 
     fn value_at_depth(&mut self, value: &Value, ty: &Type) -> Result<(), EncodeError> {
@@ -474,21 +437,21 @@ impl Encoder {
             ) => {
                 self.array_len(items.len())?;
                 for (index, item) in (0u64..).zip(items) {
-                    self.nested(PathStep::Index(index), |e| e.value(item, element))?;
+                    self.at(PathStep::Index(index), |e| e.value(item, element))?;
                 }
                 Ok(())
             }
             (Type::Tuple(elements), Value::Tuple(items) | Value::List(items)) => {
                 if elements.len() != items.len() {
                     return Err(EncodeError::TupleLength {
-                        path: self.path(),
+                        path: self.walk.path(),
                         expected: elements.len(),
                         found: items.len(),
                     });
                 }
                 self.array_len(items.len())?;
                 for ((index, item), element) in (0u64..).zip(items).zip(elements) {
-                    self.nested(PathStep::Index(index), |e| e.value(item, element))?;
+                    self.at(PathStep::Index(index), |e| e.value(item, element))?;
                 }
                 Ok(())
             }
@@ -496,14 +459,14 @@ impl Encoder {
                 self.map_len(entries.len())?;
                 for (key, item) in entries {
                     self.string(key)?;
-                    self.nested(PathStep::Key(key.clone()), |e| e.value(item, element))?;
+                    self.at(PathStep::Key(key.clone()), |e| e.value(item, element))?;
                 }
                 Ok(())
             }
             (Type::Object(attributes), Value::Object(values) | Value::Map(values)) => {
                 if let Some(name) = values.keys().find(|name| !attributes.contains_key(*name)) {
                     return Err(EncodeError::UnexpectedAttribute {
-                        path: self.path(),
+                        path: self.walk.path(),
                         name: name.clone(),
                     });
                 }
@@ -513,7 +476,7 @@ impl Encoder {
                 for (name, attribute_type) in attributes {
                     self.string(name)?;
                     let item = values.get(name).unwrap_or(&NULL);
-                    self.nested(PathStep::Attribute(name.clone()), |e| {
+                    self.at(PathStep::Attribute(name.clone()), |e| {
                         e.value(item, attribute_type)
                     })?;
                 }
@@ -532,7 +495,11 @@ impl Encoder {
             Value::Dynamic(ty, inner) => (ty.clone(), inner.as_ref()),
             other => match other.implied_type() {
                 Some(ty) => (ty, other),
-                None => return Err(EncodeError::UninferableDynamic { path: self.path() }),
+                None => {
+                    return Err(EncodeError::UninferableDynamic {
+                        path: self.walk.path(),
+                    });
+                }
             },
         };
         self.array_len(2)?;

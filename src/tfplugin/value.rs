@@ -863,6 +863,65 @@ impl fmt::Display for AttributePath {
     }
 }
 
+/// Where a codec is while it walks a value: the path, for error texts, and
+/// the nesting depth, counted apart from the path because dynamic wrappers
+/// nest without adding path steps.
+#[derive(Default)]
+pub(crate) struct Walk {
+    steps: Vec<PathStep>,
+    depth: usize,
+}
+
+impl Walk {
+    pub(crate) fn path(&self) -> AttributePath {
+        AttributePath::from(self.steps.as_slice())
+    }
+}
+
+/// A codec that walks values, keeping its [`Walk`] up to date.
+pub(crate) trait Walker: Sized {
+    fn walk(&mut self) -> &mut Walk;
+
+    /// Runs `f` one path step further.
+    fn at<R>(&mut self, step: PathStep, f: impl FnOnce(&mut Self) -> R) -> R {
+        self.walk().steps.push(step);
+        let result = f(self);
+        self.walk().steps.pop();
+        result
+    }
+
+    /// Runs `f` one nesting level deeper, refusing to go past
+    /// [`MAX_NESTING`] so hostile input cannot exhaust the stack.
+    fn deeper<T, E: From<TooDeep>>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let walk = self.walk();
+        if walk.depth >= MAX_NESTING {
+            return Err(TooDeep(walk.path()).into());
+        }
+        walk.depth += 1;
+        let result = f(self);
+        self.walk().depth -= 1;
+        result
+    }
+}
+
+/// A value nested deeper than [`MAX_NESTING`], at this path.
+pub(crate) struct TooDeep(AttributePath);
+
+impl From<TooDeep> for DecodeError {
+    fn from(TooDeep(path): TooDeep) -> DecodeError {
+        DecodeError::TooDeep { path }
+    }
+}
+
+impl From<TooDeep> for EncodeError {
+    fn from(TooDeep(path): TooDeep) -> EncodeError {
+        EncodeError::TooDeep { path }
+    }
+}
+
 /// Why wire bytes could not be decoded. Texts name the path and the
 /// expected/found kinds, never the offending data.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -216,19 +216,6 @@ impl CreateKeyError {
             CreateKeyError::NotCreated(error)
         }
     }
-
-    /// The underlying API error, if there is one.
-    pub fn api_error(&self) -> Option<&ApiError> {
-        match self {
-            CreateKeyError::NotCreated(e) | CreateKeyError::MayHaveCreated(e) => Some(e),
-            CreateKeyError::Incomplete { .. } => None,
-        }
-    }
-
-    /// Whether a key may exist on Parallel's side after this error.
-    pub fn key_may_exist(&self) -> bool {
-        !matches!(self, CreateKeyError::NotCreated(_))
-    }
 }
 
 fn detail_suffix(detail: &Option<String>) -> String {
@@ -384,11 +371,15 @@ mod tests {
     #[test]
     fn create_error_classes() {
         let not = CreateKeyError::from_failure(ApiError::Cancelled, false);
-        assert!(matches!(not, CreateKeyError::NotCreated(_)));
-        assert!(!not.key_may_exist());
+        assert!(matches!(
+            not,
+            CreateKeyError::NotCreated(ApiError::Cancelled)
+        ));
         let may = CreateKeyError::from_failure(ApiError::Cancelled, true);
-        assert!(may.key_may_exist());
+        assert!(matches!(
+            may,
+            CreateKeyError::MayHaveCreated(ApiError::Cancelled)
+        ));
         assert!(may.to_string().contains("may have created"), "{may}");
-        assert_eq!(may.api_error(), Some(&ApiError::Cancelled));
     }
 }

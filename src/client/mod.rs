@@ -68,6 +68,7 @@ pub struct ClientConfig {
     pub user_agent: String,
 }
 
+#[cfg(test)]
 impl ClientConfig {
     /// A configuration with the defaults for everything but the token.
     pub fn new(access_token: Secret) -> Self {
@@ -77,14 +78,9 @@ impl ClientConfig {
             max_retries: DEFAULT_MAX_RETRIES,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             ca_cert_pem: None,
-            user_agent: default_user_agent(),
+            user_agent: format!("terraform-provider-parallel/{}", env!("CARGO_PKG_VERSION")),
         }
     }
-}
-
-/// `terraform-provider-parallel/<version>`.
-pub fn default_user_agent() -> String {
-    format!("terraform-provider-parallel/{}", env!("CARGO_PKG_VERSION"))
 }
 
 /// What became of a key that was asked to be deleted.
@@ -155,11 +151,6 @@ impl AccountClient {
                 transport,
             }),
         })
-    }
-
-    /// The base URL in use, normalized.
-    pub fn base_url(&self) -> &str {
-        self.inner.base_url.as_str()
     }
 
     /// Creates an API key named `api_key_name` in app `app_id`.

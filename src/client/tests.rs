@@ -275,7 +275,7 @@ async fn create_closed_without_answer_may_have_created() {
         .create_key(app_id(), "ci", &CancellationToken::new())
         .await
         .unwrap_err();
-    assert!(err.key_may_exist(), "{err:?}");
+    assert!(matches!(err, CreateKeyError::MayHaveCreated(_)), "{err:?}");
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -641,7 +641,7 @@ fn new_refuses_bad_configuration() {
         assert_no_secret(&format!("{err} {err:?}"));
     }
     let client = AccountClient::new(ClientConfig::new(Secret::new(TOKEN))).unwrap();
-    assert_eq!(client.base_url(), "https://api.parallel.ai/account");
+    assert!(format!("{client:?}").contains("https://api.parallel.ai/account"));
     assert_no_secret(&format!("{client:?}"));
 }
 

@@ -130,14 +130,18 @@ fn parse_max_retries(config: &Value) -> Result<u32, Diagnostic> {
 /// Reads a PEM bundle, refusing what cannot be one (a device, a FIFO, a
 /// huge file) instead of hanging or exhausting memory on it.
 fn read_ca_file(path: &str) -> std::io::Result<String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    if !file.metadata()?.is_file() {
+    // Look before opening: opening a FIFO blocks until someone writes to it.
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
-    let mut pem = String::new();
-    file.take(MAX_CA_FILE_BYTES).read_to_string(&mut pem)?;
-    Ok(pem)
+    if metadata.len() > MAX_CA_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} KiB, so not a CA bundle",
+            MAX_CA_FILE_BYTES / 1024
+        )));
+    }
+    std::fs::read_to_string(path)
 }
 
 pub fn parse_duration(text: &str, attribute: AttrPath) -> Result<Duration, Diagnostic> {

@@ -67,7 +67,7 @@ pub enum ConfigError {
     #[error("request_timeout must be greater than zero")]
     ZeroTimeout,
 
-    #[error("ca_cert_pem could not be used: {reason}")]
+    #[error("the CA certificates of ca_cert_file could not be used: {reason}")]
     CaCert { reason: String },
 }
 
@@ -285,7 +285,7 @@ fn connection_text(sent: bool, reason: &str) -> String {
     } else {
         format!(
             "could not connect to Parallel ({reason}); check base_url, connectivity, any proxy \
-             (HTTPS_PROXY / NO_PROXY) and ca_cert_pem"
+             (HTTPS_PROXY / NO_PROXY) and ca_cert_file"
         )
     }
 }

@@ -30,8 +30,8 @@ impl LazyHttp {
         lazy
     }
 
-    /// The client, built on first use; a failure to build it is reported
-    /// as a connection that was never made (nothing was sent).
+    /// The client, built on first use. A failure to build it is final (no
+    /// retry can mend it) and certainly sent nothing.
     pub(crate) fn get(&self) -> Result<&reqwest::Client, ApiError> {
         let built = self.client.get_or_init(|| {
             let builder = self
@@ -44,9 +44,11 @@ impl LazyHttp {
                 None => Err("the HTTP client was already being set up".to_owned()),
             }
         });
-        built.as_ref().map_err(|reason| ApiError::Connection {
-            sent: false,
-            reason: format!("the HTTP client could not be set up: {reason}"),
+        built.as_ref().map_err(|reason| ApiError::InvalidInput {
+            problem: format!(
+                "the HTTP client could not be set up ({reason}); check the system's CA \
+                 certificates, ca_cert_file and HTTPS_PROXY"
+            ),
         })
     }
 }

@@ -194,9 +194,10 @@ impl AccountClient {
     /// not exist counts as deleted.
     ///
     /// A 404 counts as [`Deletion::AlreadyGone`] only when the API itself
-    /// says the key or its app does not exist. A bare 404 page, or FastAPI's
-    /// route-level `{"detail":"Not Found"}`, means base_url points somewhere
-    /// else, and reporting the key as gone would leave a live key behind.
+    /// says the key or its app does not exist. A bare 404 page means
+    /// base_url points somewhere else, and reporting the key as gone would
+    /// leave a live key behind; FastAPI's ambiguous `{"detail":"Not Found"}`
+    /// counts only once listing the apps proves base_url right.
     pub async fn delete_key(
         &self,
         app_id: Uuid,
@@ -215,6 +216,15 @@ impl AccountClient {
             Ok(_) => Ok(Deletion::Revoked),
             Err(failure) => match failure.error {
                 error if error.is_object_not_found() => Ok(Deletion::AlreadyGone),
+                // FastAPI's bare "Not Found" can mean a missing key as well
+                // as a wrong base_url; an answer from the list of apps
+                // proves base_url is the Account API, so the key is gone.
+                error @ ApiError::NotFound { detail: Some(_) } => {
+                    match self.list_apps(cancel).await {
+                        Ok(_) => Ok(Deletion::AlreadyGone),
+                        Err(_) => Err(error),
+                    }
+                }
                 error => Err(error),
             },
         }
@@ -255,6 +265,17 @@ fn extra_roots(pem: &str) -> Result<Vec<reqwest::Certificate>, ConfigError> {
         return Err(ConfigError::CaCert {
             reason: "no `-----BEGIN CERTIFICATE-----` block found".to_owned(),
         });
+    }
+    // reqwest only parses the certificates when the client is built, at the
+    // first request; parse them now so a bad one is reported at configure.
+    let mut store = rustls::RootCertStore::empty();
+    for der in rustls_pemfile::certs(&mut pem.as_bytes()) {
+        let added = der
+            .map_err(|e| e.to_string())
+            .and_then(|der| store.add(der).map_err(|e| e.to_string()));
+        if let Err(reason) = added {
+            return Err(ConfigError::CaCert { reason });
+        }
     }
     Ok(certs)
 }

@@ -60,7 +60,10 @@ const OPAQUE_TOKEN_CHARS: usize = 16;
 /// `-` or `_` replaced by `<redacted>`, unless it is a UUID (ids are
 /// useful in logs and never secret).
 pub(crate) fn mask_opaque_tokens(text: &str) -> String {
-    let is_token_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    // Base64 and dotted tokens count as one run, so they cannot slip
+    // through in pieces shorter than the threshold.
+    let is_token_char =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '/' | '=');
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find(is_token_char) {
@@ -68,7 +71,7 @@ pub(crate) fn mask_opaque_tokens(text: &str) -> String {
         let run = &rest[start..];
         let end = run.find(|c: char| !is_token_char(c)).unwrap_or(run.len());
         let token = &run[..end];
-        if token.len() >= OPAQUE_TOKEN_CHARS && uuid::Uuid::try_parse(token).is_err() {
+        if token.len() >= OPAQUE_TOKEN_CHARS && !is_hyphenated_uuid(token) {
             out.push_str(REDACTED);
         } else {
             out.push_str(token);
@@ -77,6 +80,12 @@ pub(crate) fn mask_opaque_tokens(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Only the 36-character hyphenated form: a key of 32 hex digits would pass
+/// for a "simple" UUID.
+fn is_hyphenated_uuid(token: &str) -> bool {
+    token.len() == 36 && uuid::Uuid::try_parse(token).is_ok()
 }
 
 /// `text` cut to at most `max_chars` characters, marking the cut with `…`.
@@ -321,6 +330,14 @@ mod tests {
             "{masked}"
         );
         assert!(masked.contains("Bad gateway"), "{masked}");
+    }
+
+    #[test]
+    fn hex_and_base64_keys_are_masked_too() {
+        let hex = "0123456789abcdef0123456789abcdef";
+        assert!(!mask_opaque_tokens(hex).contains("0123"));
+        let dotted = "ab.cd+ef/gh=ij.kl+mn/op==";
+        assert!(!mask_opaque_tokens(dotted).contains("cd+ef"));
     }
 
     #[test]

@@ -545,13 +545,29 @@ async fn delete_404_from_something_else_is_an_error() {
 #[tokio::test]
 async fn delete_404_for_an_unknown_route_is_an_error() {
     // A base_url missing its `/account` part reaches FastAPI's router, which
-    // answers any unknown path like this: the key was not revoked.
-    let server = TestServer::start(vec![json(404, r#"{"detail":"Not Found"}"#)]).await;
+    // answers any path, the list of apps included, like this.
+    let not_found = || json(404, r#"{"detail":"Not Found"}"#);
+    let server = TestServer::start(vec![not_found(), not_found()]).await;
     let err = client_for(&server)
         .delete_key(app_id(), "key_abc", &CancellationToken::new())
         .await
         .unwrap_err();
     assert!(matches!(err, ApiError::NotFound { .. }), "{err:?}");
+    assert_eq!(server.requests().len(), 2, "the delete and the probe");
+}
+
+#[tokio::test]
+async fn delete_bare_not_found_is_gone_when_the_api_answers() {
+    let server = TestServer::start(vec![
+        json(404, r#"{"detail":"Not Found"}"#),
+        json(200, r#"{"apps":[]}"#),
+    ])
+    .await;
+    let deletion = client_for(&server)
+        .delete_key(app_id(), "key_abc", &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(deletion, Deletion::AlreadyGone);
 }
 
 #[tokio::test]
@@ -630,6 +646,17 @@ fn new_refuses_bad_configuration() {
         (
             ClientConfig {
                 ca_cert_pem: Some("not a certificate".into()),
+                ..config(base.clone())
+            },
+            |e| matches!(e, ConfigError::CaCert { .. }),
+        ),
+        (
+            // Well-formed PEM around a broken certificate: still refused at
+            // configuration, not at the first request.
+            ClientConfig {
+                ca_cert_pem: Some(
+                    "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".into(),
+                ),
                 ..config(base.clone())
             },
             |e| matches!(e, ConfigError::CaCert { .. }),

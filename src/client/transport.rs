@@ -34,10 +34,19 @@ pub(crate) struct Call<'a> {
 }
 
 /// A 2xx answer with its complete body.
-#[derive(Debug)]
 pub(crate) struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
+}
+
+/// The body of a create's answer holds the raw key: never print it.
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 /// A call that ended without a 2xx answer.
@@ -206,7 +215,9 @@ impl Transport {
             Ok(bytes) => bytes.as_slice(),
             Err(broken) => broken.partial.as_slice(),
         };
-        let logged = if (200..300).contains(&status) {
+        let logged = if !tracing::enabled!(tracing::Level::TRACE) {
+            String::new()
+        } else if (200..300).contains(&status) {
             // A success may carry a new key under a name we do not know.
             shorten(
                 &mask_opaque_tokens(&scrub(&String::from_utf8_lossy(shown), &secrets)),

@@ -177,25 +177,19 @@ impl Resource for ApiKeyResource {
             Err(CreateKeyError::NotCreated(err)) => {
                 ApplyOutcome::failed(api_error(&err, app_id_text, timed_out.then_some(limit)))
             }
-            Err(CreateKeyError::MayHaveCreated(err)) => {
-                let why = match (&err, timed_out) {
-                    (ApiError::Cancelled, true) => format!(
-                        "the create did not finish within timeouts.create ({})",
-                        humantime::format_duration(limit)
-                    ),
-                    _ => err.to_string(),
-                };
-                ApplyOutcome::failed(Diagnostic::error(
-                    "API key may have been created",
-                    format!(
-                        "Creating the key failed in a way that leaves it unknown whether Parallel \
-                         created it: {why}. It was not retried after this failure, so no duplicate was made. Check \
-                         the keys of app {app_id_text} in the Parallel platform and revoke any \
-                         key named {name:?} that Terraform does not know about, then apply \
-                         again."
-                    ),
-                ))
-            }
+            // A create already sent is never abandoned (its answer is the
+            // only copy of the key), so this is a failure of the request
+            // itself, not of the operation's deadline.
+            Err(CreateKeyError::MayHaveCreated(err)) => ApplyOutcome::failed(Diagnostic::error(
+                "API key may have been created",
+                format!(
+                    "Creating the key failed in a way that leaves it unknown whether Parallel \
+                     created it: {err}. It was not retried after this failure, so no duplicate \
+                     was made. Check the keys of app {app_id_text} in the Parallel platform and \
+                     revoke any key named {name:?} that Terraform does not know about, then \
+                     apply again."
+                ),
+            )),
         }
     }
 

@@ -25,7 +25,8 @@ pub fn block() -> Block {
     Block::new("Time limits of this resource's operations.")
         .attribute(Attribute::string("create").optional().description(
             "Upper bound on creating the resource, retries and waits included, as a duration \
-             such as `30s` or `5m` (default `5m`).",
+             such as `30s` or `5m` (default `5m`). A request already sent is allowed to finish \
+             (within `request_timeout`), since its answer is the only copy of the new key.",
         ))
         .attribute(Attribute::string("delete").optional().description(
             "Upper bound on deleting the resource, retries and waits included (default `5m`).",

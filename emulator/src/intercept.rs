@@ -23,7 +23,12 @@ pub async fn intercept(
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let killer = request.extensions().get::<ConnectionKiller>().cloned();
-    let mut in_flight = shared.traffic.begin(method, path);
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut in_flight = shared.traffic.begin(method, path, user_agent);
     let fault = lock(&shared.faults).take(in_flight.method(), in_flight.path());
     if let Some(fault) = &fault {
         in_flight.set_fault(fault.name());

@@ -21,6 +21,8 @@ pub struct RequestRecord {
     pub status: Option<u16>,
     /// The fault applied to this request, if any (see `FaultKind::name`).
     pub fault: Option<&'static str>,
+    /// The client's `User-Agent` header, when it sent a readable one.
+    pub user_agent: Option<String>,
     pub started: Instant,
     pub finished: Instant,
 }
@@ -39,6 +41,7 @@ pub struct RequestRecordJson {
     path: String,
     status: Option<u16>,
     fault: Option<&'static str>,
+    user_agent: Option<String>,
     started_ms: f64,
     finished_ms: f64,
 }
@@ -63,13 +66,19 @@ impl Traffic {
 
     /// Starts tracking a request; the returned guard logs it when finished
     /// or, if the request future is dropped first, as unanswered.
-    pub fn begin(self: &Arc<Self>, method: Method, path: String) -> InFlight {
+    pub fn begin(
+        self: &Arc<Self>,
+        method: Method,
+        path: String,
+        user_agent: Option<String>,
+    ) -> InFlight {
         let now_in_flight = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.high_water.fetch_max(now_in_flight, Ordering::SeqCst);
         InFlight {
             traffic: Arc::clone(self),
             method,
             path,
+            user_agent,
             fault: None,
             started: Instant::now(),
             finished: false,
@@ -90,6 +99,7 @@ impl Traffic {
                 path: record.path.clone(),
                 status: record.status,
                 fault: record.fault,
+                user_agent: record.user_agent.clone(),
                 started_ms: millis(record.started),
                 finished_ms: millis(record.finished),
             })
@@ -119,6 +129,7 @@ pub struct InFlight {
     traffic: Arc<Traffic>,
     method: Method,
     path: String,
+    user_agent: Option<String>,
     fault: Option<&'static str>,
     started: Instant,
     finished: bool,
@@ -152,6 +163,7 @@ impl InFlight {
             path: std::mem::take(&mut self.path),
             status,
             fault: self.fault,
+            user_agent: self.user_agent.take(),
             started: self.started,
             finished: Instant::now(),
         };
@@ -173,11 +185,11 @@ mod tests {
     #[test]
     fn high_water_mark_tracks_overlap() {
         let traffic = Arc::new(Traffic::new());
-        let first = traffic.begin(Method::GET, "/a".into());
-        let second = traffic.begin(Method::GET, "/b".into());
+        let first = traffic.begin(Method::GET, "/a".into(), None);
+        let second = traffic.begin(Method::GET, "/b".into(), None);
         assert_eq!(traffic.in_flight(), 2);
         first.finish(Some(200));
-        let third = traffic.begin(Method::GET, "/c".into());
+        let third = traffic.begin(Method::GET, "/c".into(), None);
         assert_eq!(traffic.max_concurrent(), 2);
         third.finish(Some(404));
         drop(second);
@@ -197,8 +209,8 @@ mod tests {
     #[test]
     fn clear_restarts_the_high_water_mark_from_current_load() {
         let traffic = Arc::new(Traffic::new());
-        let a = traffic.begin(Method::GET, "/a".into());
-        let b = traffic.begin(Method::GET, "/b".into());
+        let a = traffic.begin(Method::GET, "/a".into(), None);
+        let b = traffic.begin(Method::GET, "/b".into(), None);
         a.finish(Some(200));
         traffic.clear();
         assert_eq!(traffic.max_concurrent(), 1);

@@ -27,6 +27,18 @@ fn create_records_every_attribute_and_plan_and_refresh_make_no_api_call() {
     let key = s.only_live_key();
     assert_eq!(key.api_key_name, "ci-deploy");
     assert_eq!(key.app_id, s.app.app_id);
+    let user_agent = s.emulator.requests()[0]
+        .user_agent
+        .clone()
+        .unwrap_or_default();
+    let expected_prefix = format!(
+        "terraform-provider-parallel/{} terraform/1.",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(
+        user_agent.starts_with(&expected_prefix),
+        "User-Agent {user_agent:?} should name the provider and Terraform versions"
+    );
     assert_eq!(
         s.request_summary(),
         [format!("POST /service/v1/apps/{}/keys -> 200", s.app_id())],

@@ -280,6 +280,34 @@ fn renaming_a_key_replaces_it() {
 }
 
 #[test]
+fn changing_only_timeouts_updates_in_place_without_touching_the_key() {
+    let s = Scenario::new();
+    let with_timeouts = |create: &str| {
+        key_resource(
+            "main",
+            &s.app_id(),
+            "timed",
+            &format!("  timeouts {{\n    create = \"{create}\"\n  }}"),
+        )
+    };
+    s.config(&with_timeouts("1m"));
+    s.apply();
+    let key = s.only_live_key();
+
+    s.config(&with_timeouts("2m"));
+    s.emulator.clear_requests();
+    let applied = s.apply();
+    applied.assert_contains("updated in-place");
+    applied.assert_contains("0 added, 1 changed, 0 destroyed");
+    assert!(
+        s.request_summary().is_empty(),
+        "a timeouts change must not call the API"
+    );
+    assert_eq!(s.only_live_key().api_key_id, key.api_key_id);
+    s.finish();
+}
+
+#[test]
 fn keepers_rotation_with_create_before_destroy_creates_the_new_key_first() {
     let s = Scenario::new();
     let config = |rotation: &str| {

@@ -10,7 +10,6 @@ pub mod data_sources;
 pub mod provider;
 pub mod resources;
 pub mod secret;
-pub mod tfplugin;
 
 /// The registry address Terraform knows this provider by.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/parallel-web/parallel";

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 use terraform_provider_parallel::provider::ParallelProvider;
-use terraform_provider_parallel::tfplugin::server::{self, ServeOptions};
+use tfplugin::server::{self, ServeOptions};
 
 fn main() -> ExitCode {
     let mut options = ServeOptions {

@@ -6,15 +6,15 @@ use crate::client::{
     DEFAULT_REQUEST_TIMEOUT,
 };
 use crate::secret::Secret;
-use crate::tfplugin::plan::field;
-use crate::tfplugin::{
-    AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Provider, Resource,
-    Schema, Value, framework::ConfigureRequest, json,
-};
 use crate::{data_sources, resources};
 use async_trait::async_trait;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
+use tfplugin::plan::field;
+use tfplugin::{
+    AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Provider, Resource,
+    Schema, Value, framework::ConfigureRequest, json,
+};
 
 const MAX_MAX_RETRIES: u32 = 20;
 /// A CA bundle is a few KiB; anything much larger is not one.

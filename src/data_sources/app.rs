@@ -3,12 +3,12 @@
 
 use crate::client::App;
 use crate::provider::ClientSlot;
-use crate::tfplugin::plan::field;
-use crate::tfplugin::{
-    AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Schema, Value,
-};
 use async_trait::async_trait;
 use std::sync::Arc;
+use tfplugin::plan::field;
+use tfplugin::{
+    AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Schema, Value,
+};
 
 pub const TYPE_NAME: &str = "parallel_app";
 

@@ -9,14 +9,14 @@
 use super::timeouts::{self, Operation};
 use crate::client::{ApiError, CreateKeyError, Deletion, PartialKey};
 use crate::provider::ClientSlot;
-use crate::tfplugin::plan::field;
-use crate::tfplugin::{
-    ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, Nesting, Resource,
-    Schema, Type, Value, json,
-};
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
+use tfplugin::plan::field;
+use tfplugin::{
+    ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, Nesting, Resource,
+    Schema, Type, Value, json,
+};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 

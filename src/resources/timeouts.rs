@@ -2,9 +2,9 @@
 //! from other providers: an upper bound on each operation, retries included.
 
 use crate::provider::parse_duration;
-use crate::tfplugin::plan::field;
-use crate::tfplugin::{AttrPath, Attribute, Block, Diagnostics, Value};
 use std::time::Duration;
+use tfplugin::plan::field;
+use tfplugin::{AttrPath, Attribute, Block, Diagnostics, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {

@@ -6,7 +6,7 @@ use terraform_provider_parallel::provider::{
     ENV_ACCESS_TOKEN, ENV_BASE_URL, ENV_CA_CERT_FILE, provider_schema,
 };
 use terraform_provider_parallel::resources::api_key;
-use terraform_provider_parallel::tfplugin::Block;
+use tfplugin::Block;
 
 /// Every attribute and nested block name, nested ones as well.
 fn declared_names(block: &Block) -> Vec<&'static str> {

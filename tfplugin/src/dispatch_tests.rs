@@ -2,8 +2,8 @@
 //! contracts that do not need Terraform to check.
 
 use super::*;
-use crate::tfplugin::framework::ApplyOutcome;
-use crate::tfplugin::schema::{Attribute, Block};
+use crate::framework::ApplyOutcome;
+use crate::schema::{Attribute, Block};
 use provider_server::Provider as _;
 use std::sync::Mutex;
 
@@ -92,12 +92,12 @@ impl EphemeralResource for Lease {
         &self,
         _: &Context,
         config: &Value,
-    ) -> Result<crate::tfplugin::framework::EphemeralOpened, Diagnostics> {
+    ) -> Result<crate::framework::EphemeralOpened, Diagnostics> {
         let name = config
             .get("name")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        Ok(crate::tfplugin::framework::EphemeralOpened {
+        Ok(crate::framework::EphemeralOpened {
             result: Value::object([
                 ("name", Value::string(name)),
                 ("token", Value::string("t-1")),

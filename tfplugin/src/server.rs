@@ -314,9 +314,9 @@ fn accept_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tfplugin::diag::Diagnostics;
-    use crate::tfplugin::framework::{ConfigureRequest, Context, Resource};
-    use crate::tfplugin::schema::{Block, Schema};
+    use crate::diag::Diagnostics;
+    use crate::framework::{ConfigureRequest, Context, Resource};
+    use crate::schema::{Block, Schema};
     use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
     use rustls::pki_types::{
         CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime,

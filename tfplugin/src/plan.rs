@@ -80,7 +80,7 @@ fn unset_computed_unknown(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tfplugin::schema::Attribute;
+    use crate::schema::Attribute;
 
     fn block() -> Block {
         Block::new("")

@@ -283,13 +283,31 @@ fn the_binary_run_by_a_human_explains_itself_and_fails() {
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("is a Terraform provider plugin") && stderr.contains("Terraform starts it"),
+        stderr.contains("Terraform starts this program by itself")
+            && stderr.contains("source = \"parallel-web/parallel\""),
         "expected a human explanation on stderr, got: {stderr}"
     );
     assert!(
         output.stdout.is_empty(),
         "no handshake line may be printed: {:?}",
         String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
+fn version_names_the_provider_and_its_protocol() {
+    let output = Command::new(PROVIDER_BINARY)
+        .arg("--version")
+        .output()
+        .expect("run the provider binary");
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with(&format!(
+            "terraform-provider-parallel {}",
+            env!("CARGO_PKG_VERSION")
+        )) && stdout.contains("plugin protocol 6."),
+        "unexpected --version output: {stdout}"
     );
 }
 

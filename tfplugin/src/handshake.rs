@@ -12,13 +12,15 @@ pub const MAGIC_COOKIE_VALUE: &str =
 const CORE_PROTOCOL_VERSION: u32 = 1;
 /// The Terraform plugin protocol major version this provider speaks.
 pub const PROTOCOL_VERSION: u32 = 6;
+/// The newest minor revision of that protocol whose RPCs and fields are
+/// implemented, as `--version` output should report it.
+pub const PROTOCOL_REVISION: &str = "6.8";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HandshakeError {
     #[error(
-        "terraform-provider-parallel is a Terraform provider plugin: Terraform starts it by itself.\n\
-         Declare the provider in your configuration (source = \"parallel-web/parallel\") and run \
-         terraform; to attach a debugger, run this binary with --debug instead."
+        "this program is a Terraform provider plugin, and Terraform starts it by itself; \
+         to attach a debugger, run it with --debug instead"
     )]
     NotLaunchedByTerraform,
     #[error(

@@ -61,7 +61,16 @@ enum Wanted<'a> {
 fn wanted(config: &Value) -> Result<Wanted<'_>, Diagnostic> {
     match (field(config, "app_name"), field(config, "app_id")) {
         (Value::String(name), Value::Null) => Ok(Wanted::Name(name)),
-        (Value::Null, Value::String(id)) => Ok(Wanted::Id(id)),
+        // Checked here, so a value that cannot be an app ID fails at
+        // validate instead of costing a list call at read.
+        (Value::Null, Value::String(id)) if uuid::Uuid::parse_str(id).is_ok() => Ok(Wanted::Id(id)),
+        (Value::Null, Value::String(_)) => Err(Diagnostic::error(
+            "Invalid app_id",
+            "app_id must be the UUID of a Parallel app, such as \
+             \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; the configured value is not a UUID. To \
+             find an app by its name, set app_name instead.",
+        )
+        .at(AttrPath::root("app_id"))),
         _ => Err(Diagnostic::error(
             "Set exactly one of app_name and app_id",
             "The parallel_app data source finds one app, either by its name or by its ID.",
@@ -198,5 +207,18 @@ mod tests {
         assert!(wanted(&both).is_err());
         let neither = Value::object([("app_name", Value::Null), ("app_id", Value::Null)]);
         assert!(wanted(&neither).is_err());
+    }
+
+    #[test]
+    fn an_app_id_that_is_no_uuid_is_refused_before_any_call() {
+        let config = Value::object([("app_name", Value::Null), ("app_id", Value::string("nope"))]);
+        let Err(diag) = wanted(&config) else {
+            panic!("\"nope\" is not a UUID");
+        };
+        assert_eq!(diag.summary, "Invalid app_id");
+        assert!(diag.detail.contains("app_name"), "{}", diag.detail);
+        let uuid = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+        let config = Value::object([("app_name", Value::Null), ("app_id", Value::string(uuid))]);
+        assert!(matches!(wanted(&config), Ok(Wanted::Id(id)) if id == uuid));
     }
 }

@@ -117,7 +117,9 @@ impl Resource for ApiKeyResource {
                 Diagnostic::error(
                     "Invalid app_id",
                     "app_id must be the UUID of a Parallel app, such as \
-                     \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; the configured value is not a UUID.",
+                     \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; the configured value is not a UUID. \
+                     To find an app's ID by its name, use data \"parallel_app\" { app_name = \"...\" } \
+                     and set app_id = data.parallel_app.NAME.app_id.",
                 )
                 .at(AttrPath::root("app_id")),
             );

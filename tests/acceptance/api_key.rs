@@ -418,6 +418,7 @@ fn invalid_arguments_fail_validate_and_plan_naming_the_attribute_without_api_cal
     ] {
         output.assert_contains("Invalid app_id");
         output.assert_contains("is not a UUID");
+        output.assert_contains(r#""parallel_app""#);
         // Terraform quotes the configuration line of the attribute the
         // diagnostic points at; without an attribute path it would quote
         // the resource header instead.

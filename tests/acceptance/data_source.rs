@@ -70,3 +70,27 @@ data "parallel_app" "both" {{
     s.config("");
     s.finish();
 }
+
+#[test]
+fn an_app_id_that_is_no_uuid_fails_validation_without_api_calls() {
+    let s = Scenario::new();
+    s.config(
+        r#"
+data "parallel_app" "bad" {
+  app_id = "nope"
+}
+"#,
+    );
+    let validated = s.terraform_fails(&["validate", "-no-color"]);
+    validated.assert_contains("Invalid app_id");
+    // The diagnostic points at the attribute, so Terraform quotes its line.
+    validated.assert_contains(r#"app_id = "nope""#);
+    let planned = s.plan_fails();
+    planned.assert_contains("Invalid app_id");
+    assert!(
+        s.emulator.requests().is_empty(),
+        "neither validate nor plan may call the API"
+    );
+    s.config("");
+    s.finish();
+}

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tfplugin::plan::field;
 use tfplugin::{
-    ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, Nesting, Resource,
-    Schema, Type, Value, json,
+    ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
+    IdentitySchema, ImportRequest, Nesting, Resource, Schema, Type, Value, json,
 };
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -106,6 +106,20 @@ impl Resource for ApiKeyResource {
 
     fn schema(&self) -> Schema {
         schema()
+    }
+
+    /// Terraform 1.12 and later store this beside the state: the app and the
+    /// key's ID name one key for good.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema::new(
+            0,
+            vec![
+                IdentityAttribute::required("app_id", Type::String)
+                    .description("ID of the app the key belongs to."),
+                IdentityAttribute::required("api_key_id", Type::String)
+                    .description("ID of the key."),
+            ],
+        ))
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
@@ -228,7 +242,8 @@ impl Resource for ApiKeyResource {
         }
     }
 
-    async fn import(&self, _ctx: &Context, _id: &str) -> Result<Value, Diagnostics> {
+    /// Import is refused the same way whether asked by ID or by identity.
+    async fn import(&self, _ctx: &Context, _request: ImportRequest) -> Result<Value, Diagnostics> {
         Err(Diagnostic::error(
             "parallel_api_key cannot be imported",
             "Parallel returns a key's secret only once, when the key is created, and cannot \

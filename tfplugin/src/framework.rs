@@ -1,9 +1,12 @@
 //! The typed abstraction a provider is written against. Each resource, data
-//! source or ephemeral resource is one value implementing one trait; the
-//! dispatch layer finds it by type name, so adding one never touches the
-//! protocol code.
+//! source, ephemeral resource, list resource or action is one value
+//! implementing one trait; the dispatch layer finds it by type name, so
+//! adding one never touches the protocol code.
 
+pub use super::action::{Action, Progress};
 use super::diag::{Diagnostic, Diagnostics};
+use super::identity::IdentitySchema;
+pub use super::list::{ListItem, ListRequest, ListResource, ListSink};
 use super::schema::Schema;
 use super::value::Value;
 use async_trait::async_trait;
@@ -64,6 +67,15 @@ pub struct PlanRequest<'a> {
     pub replacing: bool,
 }
 
+/// What an import names: the ID given to `terraform import` or an `import`
+/// block's `id`, or (Terraform 1.12 and later) an `import` block's
+/// `identity`, already checked against the identity schema.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImportRequest {
+    Id(String),
+    Identity(Value),
+}
+
 pub struct EphemeralOpened {
     pub result: Value,
     pub private: Vec<u8>,
@@ -92,6 +104,19 @@ pub trait Provider: Send + Sync + 'static {
     fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
         Vec::new()
     }
+
+    /// List resources for `terraform query` (Terraform 1.14). Each has the
+    /// type name of one of `resources()`, whose schema and identity its
+    /// results carry.
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
+
+    /// Actions, invoked by `terraform apply -invoke=action.TYPE.NAME`
+    /// (Terraform 1.14).
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
+        Vec::new()
+    }
 }
 
 #[async_trait]
@@ -99,6 +124,13 @@ pub trait Resource: Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
 
     fn schema(&self) -> Schema;
+
+    /// The resource's identity (Terraform 1.12). Each identity attribute is
+    /// a resource attribute of the same name and type; the framework reads
+    /// the identity off every state it returns.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
 
     /// Offline checks of a configuration: values may still be unknown.
     fn validate(&self, _config: &Value) -> Diagnostics {
@@ -133,7 +165,7 @@ pub trait Resource: Send + Sync + 'static {
         Ok(Some(current))
     }
 
-    async fn import(&self, _ctx: &Context, _id: &str) -> Result<Value, Diagnostics> {
+    async fn import(&self, _ctx: &Context, _request: ImportRequest) -> Result<Value, Diagnostics> {
         Err(Diagnostic::error(
             "Import is not supported",
             format!("The {} resource cannot be imported.", self.type_name()),
@@ -156,6 +188,30 @@ pub trait Resource: Send + Sync + 'static {
                 "Unsupported state version",
                 format!(
                     "The stored state of this {} is schema version {version}; this provider \
+                     understands version {current}. Use the provider version that wrote it.",
+                    self.type_name()
+                ),
+            )
+            .into())
+        }
+    }
+
+    /// Rewrites an identity stored under an older identity version (as
+    /// JSON) into the current shape. The default accepts only the current
+    /// version.
+    fn upgrade_identity(
+        &self,
+        version: i64,
+        identity: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        let current = self.identity_schema().map_or(0, |s| s.version);
+        if version == current {
+            Ok(identity)
+        } else {
+            Err(Diagnostic::error(
+                "Unsupported identity version",
+                format!(
+                    "The stored identity of this {} is version {version}; this provider \
                      understands version {current}. Use the provider version that wrote it.",
                     self.type_name()
                 ),

@@ -14,7 +14,7 @@ const CORE_PROTOCOL_VERSION: u32 = 1;
 pub const PROTOCOL_VERSION: u32 = 6;
 /// The newest minor revision of that protocol whose RPCs and fields are
 /// implemented, as `--version` output should report it.
-pub const PROTOCOL_REVISION: &str = "6.8";
+pub const PROTOCOL_REVISION: &str = "6.10";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HandshakeError {

@@ -3,14 +3,18 @@
 //! tree knows about Parallel: the provider plugs in through the traits in
 //! `framework`.
 
+pub mod action;
 mod conn;
 pub mod diag;
 mod dispatch;
 pub mod framework;
+mod generate;
 mod go_plugin;
 pub mod handshake;
+pub mod identity;
 pub mod json;
 mod lifecycle;
+pub mod list;
 mod logging;
 pub mod msgpack;
 pub mod plan;
@@ -22,7 +26,9 @@ pub mod value;
 
 pub use diag::{AttrPath, Diagnostic, Diagnostics};
 pub use framework::{
-    ApplyOutcome, Context, DataSource, EphemeralResource, PlanRequest, Provider, Resource,
+    Action, ApplyOutcome, Context, DataSource, EphemeralResource, ImportRequest, ListItem,
+    ListRequest, ListResource, ListSink, PlanRequest, Progress, Provider, Resource,
 };
+pub use identity::{IdentityAttribute, IdentitySchema};
 pub use schema::{Attribute, Block, Nesting, Schema};
 pub use value::{Type, Value};

@@ -115,6 +115,7 @@ impl Attribute {
             sensitive: self.sensitive,
             description_kind: pb::StringKind::Markdown as i32,
             deprecated: self.deprecated,
+            deprecation_message: String::new(),
             write_only: self.write_only,
         }
     }
@@ -213,6 +214,7 @@ impl Block {
             description: self.description.to_owned(),
             description_kind: pb::StringKind::Markdown as i32,
             deprecated: self.deprecated,
+            deprecation_message: String::new(),
         }
     }
 }

@@ -1,0 +1,123 @@
+//! ApplyResourceChange, and the policy that keeps a remote object in state
+//! whatever else goes wrong: a failed delete keeps the prior state, a
+//! failed update keeps the object as it was, and a create's state is
+//! returned together with its errors.
+
+use super::codec::{decode, encode};
+use super::guard::guarded;
+use super::{Dispatch, ManagedResource};
+use crate::diag::Diagnostics;
+use crate::framework::{ApplyOutcome, Context};
+use crate::proto::tfplugin6 as pb;
+use crate::value::Value;
+use std::collections::BTreeMap;
+
+impl Dispatch {
+    pub(super) async fn handle_apply_resource_change(
+        &self,
+        request: pb::apply_resource_change::Request,
+    ) -> pb::apply_resource_change::Response {
+        tracing::debug!(type_name = %request.type_name, "ApplyResourceChange");
+        let ctx = self.context();
+        match self.resource(&request.type_name) {
+            Err(diags) => pb::apply_resource_change::Response {
+                diagnostics: diags.to_proto(),
+                ..Default::default()
+            },
+            Ok(r) => apply(r, &ctx, request).await,
+        }
+    }
+}
+
+async fn apply(
+    r: &ManagedResource,
+    ctx: &Context,
+    request: pb::apply_resource_change::Request,
+) -> pb::apply_resource_change::Response {
+    let ty = &r.typed.ty;
+    let decoded = (|| {
+        Ok::<_, Diagnostics>((
+            decode(request.prior_state.as_ref(), ty, "prior state")?,
+            decode(request.planned_state.as_ref(), ty, "planned state")?,
+            decode(request.config.as_ref(), ty, "configuration")?,
+        ))
+    })();
+    let (prior, planned, config) = match decoded {
+        Ok(values) => values,
+        Err(diags) => {
+            return pb::apply_resource_change::Response {
+                diagnostics: diags.to_proto(),
+                ..Default::default()
+            };
+        }
+    };
+    let imp = &r.typed.imp;
+    let mut outcome = if planned.is_null() {
+        let diagnostics = guarded("delete", imp.delete(ctx, &prior), |d| d).await;
+        if diagnostics.has_errors() {
+            // The object may still exist: keep it in state so a retry can
+            // delete it.
+            ApplyOutcome {
+                new_state: Some(prior.clone()),
+                private: request.planned_private.clone(),
+                diagnostics,
+            }
+        } else {
+            ApplyOutcome {
+                diagnostics,
+                ..Default::default()
+            }
+        }
+    } else if prior.is_null() {
+        let create = imp.create(ctx, &planned, &config);
+        guarded("create", create, ApplyOutcome::failed).await
+    } else {
+        let update = imp.update(ctx, &prior, &planned, &config);
+        let mut outcome = guarded("update", update, ApplyOutcome::failed).await;
+        if outcome.new_state.is_none() && outcome.diagnostics.has_errors() {
+            // A failed update leaves the object as it was.
+            outcome.new_state = Some(prior.clone());
+        }
+        outcome
+    };
+    let state = outcome.new_state.take().unwrap_or(Value::Null);
+    // Terraform refuses unknown values in a new state; on failure it would
+    // turn them into nulls itself, so do the same whatever happened.
+    let state = unknown_as_null(state);
+    let mut diagnostics = outcome.diagnostics;
+    let encoded = encode(&state, ty).and_then(|s| Ok((s, r.identity_of(&state)?)));
+    let (new_state, new_identity) = match encoded {
+        Ok((state, identity)) => (Some(state), identity),
+        Err(diags) => {
+            diagnostics.extend(diags);
+            (None, None)
+        }
+    };
+    pb::apply_resource_change::Response {
+        new_state,
+        private: outcome.private,
+        diagnostics: diagnostics.to_proto(),
+        new_identity,
+    }
+}
+
+/// Replaces every unknown inside a value with null.
+fn unknown_as_null(value: Value) -> Value {
+    let each = |items: Vec<Value>| items.into_iter().map(unknown_as_null).collect();
+    let each_entry = |entries: BTreeMap<String, Value>| {
+        entries
+            .into_iter()
+            .map(|(k, v)| (k, unknown_as_null(v)))
+            .collect()
+    };
+    match value {
+        Value::Unknown => Value::Null,
+        Value::List(items) => Value::List(each(items)),
+        Value::Set(items) => Value::Set(each(items)),
+        Value::Tuple(items) => Value::Tuple(each(items)),
+        Value::Map(entries) => Value::Map(each_entry(entries)),
+        Value::Object(entries) => Value::Object(each_entry(entries)),
+        Value::Dynamic(ty, inner) => Value::Dynamic(ty, Box::new(unknown_as_null(*inner))),
+        known => known,
+    }
+}

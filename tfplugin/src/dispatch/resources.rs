@@ -189,7 +189,13 @@ impl Dispatch {
                     return Err(warnings);
                 }
             }
-            let identity = r.identity_of(&generic.planned)?;
+            // An identity with unknown parts (a create, a replacement) is
+            // left out: Terraform cannot write it into a saved plan's JSON,
+            // and it learns the identity at apply anyway.
+            let identity = match &r.identity {
+                Some((schema, _)) if !schema.derive(&generic.planned).is_known() => None,
+                _ => r.identity_of(&generic.planned)?,
+            };
             let planned = encode(&generic.planned, ty)?;
             Ok((planned, identity, generic.requires_replace, warnings))
         });

@@ -1,5 +1,5 @@
-//! The `parallel` provider: its configuration block and the one Account API
-//! client every resource shares.
+//! The `parallel` provider: its configuration block, and the one Account API
+//! client it builds from it, which the framework hands to every object.
 
 use crate::client::{
     AccountClient, ClientConfig, ConfigError, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES,
@@ -8,12 +8,14 @@ use crate::client::{
 use crate::secret::Secret;
 use crate::{data_sources, resources};
 use async_trait::async_trait;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tfplugin::plan::field;
 use tfplugin::{
     AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Provider, Resource,
-    Schema, Value, framework::ConfigureRequest, json,
+    Schema, Value,
+    framework::{ConfigureRequest, Configured},
+    json,
 };
 
 const MAX_MAX_RETRIES: u32 = 20;
@@ -25,41 +27,14 @@ pub const ENV_ACCESS_TOKEN: &str = "PARALLEL_ACCESS_TOKEN";
 pub const ENV_BASE_URL: &str = "PARALLEL_SERVICE_API_URL";
 pub const ENV_CA_CERT_FILE: &str = "PARALLEL_CA_CERT_FILE";
 
-/// The client, once ConfigureProvider has built it. Resources hold this
-/// slot, not the client, because they are created before configuration.
+/// The provider. It holds nothing: the client it configures reaches the
+/// objects through the framework's context.
 #[derive(Default)]
-pub struct ClientSlot(RwLock<Option<AccountClient>>);
-
-impl ClientSlot {
-    pub fn get(&self) -> Result<AccountClient, Diagnostics> {
-        self.0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "Provider not configured",
-                    "The parallel provider's configuration was not known when this resource \
-                     needed the API (for example, access_token depends on a resource that is \
-                     not created yet). Make the provider configuration known before apply.",
-                )
-                .into()
-            })
-    }
-
-    fn set(&self, client: AccountClient) {
-        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some(client);
-    }
-}
-
-#[derive(Default)]
-pub struct ParallelProvider {
-    client: Arc<ClientSlot>,
-}
+pub struct ParallelProvider;
 
 impl ParallelProvider {
     pub fn new() -> Self {
-        Self::default()
+        ParallelProvider
     }
 }
 
@@ -183,7 +158,7 @@ impl Provider for ParallelProvider {
         diags
     }
 
-    async fn configure(&self, _ctx: &Context, request: ConfigureRequest) -> Diagnostics {
+    async fn configure(&self, _ctx: &Context, request: ConfigureRequest) -> Configured {
         let config = &request.config;
         let mut diags = Diagnostics::new();
         let (Ok(token), Ok(base_url), Ok(timeout), Ok(ca_file)) = (
@@ -194,7 +169,7 @@ impl Provider for ParallelProvider {
         ) else {
             // Terraform configures again at apply, when everything is known.
             tracing::debug!("provider configuration not yet known; deferring client set-up");
-            return diags;
+            return Configured::default();
         };
         let Some(token) = token else {
             diags.push(
@@ -209,13 +184,13 @@ impl Provider for ParallelProvider {
                 )
                 .at(AttrPath::root("access_token")),
             );
-            return diags;
+            return Configured::failed(diags);
         };
         let max_retries = match parse_max_retries(config) {
             Ok(n) => n,
             Err(d) => {
                 diags.push(d);
-                return diags;
+                return Configured::failed(diags);
             }
         };
         let request_timeout = match timeout {
@@ -224,7 +199,7 @@ impl Provider for ParallelProvider {
                 Ok(d) => d,
                 Err(d) => {
                     diags.push(d);
-                    return diags;
+                    return Configured::failed(diags);
                 }
             },
         };
@@ -240,7 +215,7 @@ impl Provider for ParallelProvider {
                         )
                         .at(AttrPath::root("ca_cert_file")),
                     );
-                    return diags;
+                    return Configured::failed(diags);
                 }
             },
         };
@@ -257,7 +232,7 @@ impl Provider for ParallelProvider {
             ),
         };
         match AccountClient::new(client_config) {
-            Ok(client) => self.client.set(client),
+            Ok(client) => Configured::with(client),
             Err(err) => {
                 let attribute = match err {
                     ConfigError::CaCert { .. } => "ca_cert_file",
@@ -266,24 +241,19 @@ impl Provider for ParallelProvider {
                     }
                     _ => "base_url",
                 };
-                diags.push(
+                Configured::failed(
                     Diagnostic::error("Invalid provider configuration", err.to_string())
                         .at(AttrPath::root(attribute)),
-                );
+                )
             }
         }
-        diags
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(resources::api_key::ApiKeyResource::new(
-            self.client.clone(),
-        ))]
+        vec![Arc::new(resources::api_key::ApiKeyResource)]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(data_sources::app::AppDataSource::new(
-            self.client.clone(),
-        ))]
+        vec![Arc::new(data_sources::app::AppDataSource)]
     }
 }

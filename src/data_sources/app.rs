@@ -1,10 +1,8 @@
 //! `data "parallel_app"`: looks up an app of the token's organization by
 //! name or by ID, so configurations need not hard-code app UUIDs.
 
-use crate::client::App;
-use crate::provider::ClientSlot;
+use crate::client::{AccountClient, App};
 use async_trait::async_trait;
-use std::sync::Arc;
 use tfplugin::plan::field;
 use tfplugin::{
     AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Schema, Value,
@@ -12,15 +10,9 @@ use tfplugin::{
 
 pub const TYPE_NAME: &str = "parallel_app";
 
-pub struct AppDataSource {
-    client: Arc<ClientSlot>,
-}
-
-impl AppDataSource {
-    pub fn new(client: Arc<ClientSlot>) -> Self {
-        AppDataSource { client }
-    }
-}
+/// Gets its client from the framework's context, where the provider
+/// configuration put it.
+pub struct AppDataSource;
 
 pub fn schema() -> Schema {
     let block = Block::new(
@@ -149,7 +141,7 @@ impl DataSource for AppDataSource {
 
     async fn read(&self, ctx: &Context, config: &Value) -> Result<Value, Diagnostics> {
         let wanted = wanted(config)?;
-        let client = self.client.get()?;
+        let client = ctx.provider_data::<AccountClient>()?;
         let apps = client.list_apps(&ctx.cancel).await.map_err(|err| {
             Diagnostic::error("Cannot list the apps of the organization", err.to_string())
         })?;

@@ -7,10 +7,8 @@
 //! the answer is wrong.
 
 use super::timeouts::{self, Operation};
-use crate::client::{ApiError, CreateKeyError, Deletion, PartialKey};
-use crate::provider::ClientSlot;
+use crate::client::{AccountClient, ApiError, CreateKeyError, Deletion, PartialKey};
 use async_trait::async_trait;
-use std::sync::Arc;
 use std::time::Duration;
 use tfplugin::plan::field;
 use tfplugin::{
@@ -22,15 +20,9 @@ use uuid::Uuid;
 
 pub const TYPE_NAME: &str = "parallel_api_key";
 
-pub struct ApiKeyResource {
-    client: Arc<ClientSlot>,
-}
-
-impl ApiKeyResource {
-    pub fn new(client: Arc<ClientSlot>) -> Self {
-        ApiKeyResource { client }
-    }
-}
+/// Gets its client from the framework's context, where the provider
+/// configuration put it.
+pub struct ApiKeyResource;
 
 /// A computed string that, like every computed value here, is fixed at
 /// creation and kept until the key is replaced.
@@ -155,7 +147,7 @@ impl Resource for ApiKeyResource {
     }
 
     async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
-        let client = match self.client.get() {
+        let client = match ctx.provider_data::<AccountClient>() {
             Ok(client) => client,
             Err(diags) => return ApplyOutcome::failed(diags),
         };
@@ -223,7 +215,7 @@ impl Resource for ApiKeyResource {
         let Ok(app_id) = Uuid::parse_str(app_id_text) else {
             return invalid_app_id().into();
         };
-        let client = match self.client.get() {
+        let client = match ctx.provider_data::<AccountClient>() {
             Ok(client) => client,
             Err(diags) => return diags,
         };

@@ -10,21 +10,87 @@ pub use super::list::{ListItem, ListRequest, ListResource, ListSink};
 use super::schema::Schema;
 use super::value::Value;
 use async_trait::async_trait;
+use std::any::Any;
+use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
 
+/// What a provider's configuration produced (typically its API client),
+/// handed by the framework to every object it calls afterwards, as
+/// terraform-plugin-framework's `ProviderData` is.
+pub type ProviderData = Arc<dyn Any + Send + Sync>;
+
 /// What every call can see of its surroundings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Default)]
 pub struct Context {
     /// Fires when Terraform asks the provider to stop (Ctrl-C): long waits
     /// and requests should give up promptly.
     pub cancel: CancellationToken,
+    /// The provider's configured data, once `Provider::configure` has
+    /// given it.
+    pub provider_data: Option<ProviderData>,
+}
+
+impl Context {
+    /// The provider's configured data as the type the provider gave. An
+    /// error diagnostic when the provider is not configured, which happens
+    /// when its configuration was not known yet (it depends on a resource
+    /// that is not created).
+    pub fn provider_data<T: Any + Send + Sync>(&self) -> Result<&T, Diagnostics> {
+        self.provider_data
+            .as_deref()
+            .and_then(|data| data.downcast_ref::<T>())
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Provider not configured",
+                    "The provider's configuration was not known when this object needed it \
+                     (for example, a provider argument depends on a resource that is not \
+                     created yet). Make the provider configuration known before apply.",
+                )
+                .into()
+            })
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("cancel", &self.cancel)
+            .field("configured", &self.provider_data.is_some())
+            .finish()
+    }
 }
 
 pub struct ConfigureRequest {
     pub terraform_version: String,
     pub config: Value,
+}
+
+/// The outcome of `Provider::configure`.
+#[derive(Default)]
+pub struct Configured {
+    /// Handed to every later call in `Context::provider_data`. `None`
+    /// leaves the provider unconfigured (for a configuration not known
+    /// yet: Terraform configures again at apply).
+    pub data: Option<ProviderData>,
+    pub diagnostics: Diagnostics,
+}
+
+impl Configured {
+    pub fn with(data: impl Any + Send + Sync) -> Self {
+        Configured {
+            data: Some(Arc::new(data)),
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    pub fn failed(diagnostics: impl Into<Diagnostics>) -> Self {
+        Configured {
+            data: None,
+            diagnostics: diagnostics.into(),
+        }
+    }
 }
 
 /// The outcome of a create, update or delete: a new state and diagnostics
@@ -93,7 +159,9 @@ pub trait Provider: Send + Sync + 'static {
         Diagnostics::new()
     }
 
-    async fn configure(&self, ctx: &Context, request: ConfigureRequest) -> Diagnostics;
+    /// Builds what the objects need (an API client, say) from the
+    /// provider's configuration.
+    async fn configure(&self, ctx: &Context, request: ConfigureRequest) -> Configured;
 
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
 

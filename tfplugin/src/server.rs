@@ -314,8 +314,7 @@ fn accept_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diag::Diagnostics;
-    use crate::framework::{ConfigureRequest, Context, Resource};
+    use crate::framework::{ConfigureRequest, Configured, Context, Resource};
     use crate::schema::{Block, Schema};
     use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
     use rustls::pki_types::{
@@ -336,8 +335,8 @@ mod tests {
         fn schema(&self) -> Schema {
             Schema::new(0, Block::new(""))
         }
-        async fn configure(&self, _: &Context, _: ConfigureRequest) -> Diagnostics {
-            Diagnostics::new()
+        async fn configure(&self, _: &Context, _: ConfigureRequest) -> Configured {
+            Configured::default()
         }
         fn resources(&self) -> Vec<Arc<dyn Resource>> {
             Vec::new()

@@ -116,6 +116,7 @@ impl Dispatch {
         let cancel = self.stop.current().child_token();
         let ctx = Context {
             cancel: cancel.clone(),
+            ..self.context()
         };
         let (events, stream) = mpsc::channel(16);
         tokio::spawn(async move {

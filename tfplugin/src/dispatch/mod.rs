@@ -18,7 +18,7 @@ mod state_stores;
 
 use super::diag::{Diagnostic, Diagnostics};
 use super::framework::{
-    Action, Context, DataSource, EphemeralResource, ListResource, Provider, Resource,
+    Action, Context, DataSource, EphemeralResource, ListResource, Provider, ProviderData, Resource,
 };
 use super::identity::IdentitySchema;
 use super::lifecycle::StopSignal;
@@ -27,7 +27,7 @@ use super::schema::Schema;
 use super::value::Type;
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use tonic::{Request, Response, Status, Streaming};
 
 /// A schema with the value type derived from it once, not per call.
@@ -62,6 +62,8 @@ pub struct Dispatch {
     /// Mistakes in the provider's own declarations, found once at startup
     /// and reported with the schema, where Terraform shows them first.
     declaration_errors: Diagnostics,
+    /// What the provider's configure produced, for every later call.
+    provider_data: RwLock<Option<ProviderData>>,
     stop: StopSignal,
 }
 
@@ -149,6 +151,7 @@ impl Dispatch {
             actions,
             schema_response,
             declaration_errors,
+            provider_data: RwLock::default(),
             stop,
         }
     }
@@ -156,7 +159,21 @@ impl Dispatch {
     fn context(&self) -> Context {
         Context {
             cancel: self.stop.current(),
+            provider_data: self.provider_data().clone(),
         }
+    }
+
+    fn provider_data(&self) -> std::sync::RwLockReadGuard<'_, Option<ProviderData>> {
+        self.provider_data
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_provider_data(&self, data: Option<ProviderData>) {
+        *self
+            .provider_data
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = data;
     }
 
     fn resource(&self, type_name: &str) -> Result<&ManagedResource, Diagnostics> {

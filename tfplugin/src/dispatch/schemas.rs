@@ -5,7 +5,9 @@ use super::codec::{as_result, decode, diags};
 use super::guard::{guarded, guarded_sync};
 use super::{Dispatch, ManagedResource, Typed, capabilities};
 use crate::diag::Diagnostics;
-use crate::framework::{Action, ConfigureRequest, DataSource, EphemeralResource, ListResource};
+use crate::framework::{
+    Action, ConfigureRequest, Configured, DataSource, EphemeralResource, ListResource,
+};
 use crate::proto::tfplugin6 as pb;
 use crate::schema::Schema;
 use std::collections::HashMap;
@@ -131,7 +133,12 @@ impl Dispatch {
                         config,
                     },
                 );
-                guarded("provider configuration", configure, |d| d).await
+                let configured =
+                    guarded("provider configuration", configure, Configured::failed).await;
+                if configured.data.is_some() {
+                    self.set_provider_data(configured.data);
+                }
+                configured.diagnostics
             }
         };
         pb::configure_provider::Response {

@@ -5,8 +5,8 @@ use super::codec::encode;
 use super::*;
 use crate::diag::Diagnostics;
 use crate::framework::{
-    ApplyOutcome, ConfigureRequest, Context, ImportRequest, ListItem, ListRequest, ListSink,
-    PlanRequest, Progress,
+    ApplyOutcome, ConfigureRequest, Configured, Context, ImportRequest, ListItem, ListRequest,
+    ListSink, PlanRequest, Progress,
 };
 use crate::identity::IdentityAttribute;
 use crate::msgpack;
@@ -83,6 +83,12 @@ impl Resource for Widget {
             *self.saw_cancel.lock().expect("lock") = Some(ctx.cancel.clone());
             ctx.cancel.cancelled().await;
             return ApplyOutcome::failed(Diagnostic::error("cancelled", ""));
+        }
+        if planned.get("name").and_then(Value::as_str) == Some("needs-data") {
+            match ctx.provider_data::<Greeting>() {
+                Ok(Greeting(text)) => return ApplyOutcome::state(widget(text, Value::string("g"))),
+                Err(diags) => return ApplyOutcome::failed(diags),
+            }
         }
         let Value::Object(mut fields) = planned.clone() else {
             return ApplyOutcome::failed(Diagnostic::error("not an object", ""));
@@ -255,6 +261,9 @@ impl Action for Poke {
     }
 }
 
+/// What the test provider's configuration hands its objects.
+struct Greeting(String);
+
 #[derive(Default)]
 struct Objects {
     widget: Arc<Widget>,
@@ -273,8 +282,8 @@ impl Provider for TestProvider {
     fn schema(&self) -> Schema {
         Schema::new(0, Block::new(""))
     }
-    async fn configure(&self, _: &Context, _: ConfigureRequest) -> Diagnostics {
-        Diagnostics::new()
+    async fn configure(&self, _: &Context, _: ConfigureRequest) -> Configured {
+        Configured::with(Greeting("hello".into()))
     }
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![self.0.widget.clone()]
@@ -389,6 +398,25 @@ async fn plan_then_apply_creates_with_computed_values_and_identity() {
     assert_eq!(
         identity_of(applied.new_identity),
         Value::object([("id", Value::string("w-1"))])
+    );
+}
+
+#[tokio::test]
+async fn objects_get_the_provider_data_once_configured() {
+    let (d, _) = dispatch();
+    let before = apply_create(&d, "needs-data").await;
+    assert_eq!(before.diagnostics[0].summary, "Provider not configured");
+    let configured = d
+        .configure_provider(Request::new(Default::default()))
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(configured.diagnostics.is_empty());
+    let after = apply_create(&d, "needs-data").await;
+    assert!(after.diagnostics.is_empty(), "{:?}", after.diagnostics);
+    assert_eq!(
+        state_of(after.new_state),
+        widget("hello", Value::string("g"))
     );
 }
 

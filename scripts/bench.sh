@@ -7,6 +7,8 @@
 # Usage: bash scripts/bench.sh [parallel-bench flags]
 #   e.g. bash scripts/bench.sh --quick          (smoke run, about a minute)
 #        bash scripts/bench.sh --runs 3 --only verbs,process
+#        bash scripts/bench.sh --terraform "$(bash scripts/install-terraform.sh)"
+#          (on Terraform 1.15.5)
 # Env:   TERRAFORM=/path/to/terraform, BENCH_RUNS, BENCH_QUICK=1, BENCH_ONLY,
 #        BENCH_TIMEOUT_SECS (per terraform command, default 600),
 #        BENCH_MAX_MINUTES (whole run, default 90), BENCH_FONT (plot text),
@@ -21,13 +23,21 @@ fail() {
 }
 
 command -v cargo >/dev/null || fail "cargo not found: install Rust with rustup (https://rustup.rs)."
-tf="${TERRAFORM:-$(command -v terraform || true)}"
-if [[ -z "$tf" && -x /usr/local/bin/terraform ]]; then
-  tf=/usr/local/bin/terraform
+# parallel-bench's --terraform wins over TERRAFORM and PATH, which then need
+# no terraform.
+terraform_flag=""
+for arg in "$@"; do
+  [[ "$arg" == --terraform || "$arg" == --terraform=* ]] && terraform_flag=yes
+done
+if [[ -z "$terraform_flag" ]]; then
+  tf="${TERRAFORM:-$(command -v terraform || true)}"
+  if [[ -z "$tf" && -x /usr/local/bin/terraform ]]; then
+    tf=/usr/local/bin/terraform
+  fi
+  [[ -n "$tf" && -x "$tf" ]] ||
+    fail "terraform not found: install Terraform >= 1.4 (https://developer.hashicorp.com/terraform/install)."
+  export TERRAFORM="$tf"
 fi
-[[ -n "$tf" && -x "$tf" ]] ||
-  fail "terraform not found: install Terraform >= 1.4 (https://developer.hashicorp.com/terraform/install)."
-export TERRAFORM="$tf"
 
 # The plot's text needs a TrueType font (plotters draws it with ab_glyph, no
 # fontconfig). DejaVu Sans comes from Debian's fonts-dejavu-core; without it

@@ -1,7 +1,7 @@
 //! The life of `parallel_api_key` through real terraform: create, read,
 //! hand the secret on, replace, rotate, destroy, validate, scale, import.
 
-use crate::harness::{Scenario, describe_request};
+use crate::harness::{Scenario, describe_request, terraform_version};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -31,13 +31,16 @@ fn create_records_every_attribute_and_plan_and_refresh_make_no_api_call() {
         .user_agent
         .clone()
         .unwrap_or_default();
-    let expected_prefix = format!(
-        "terraform-provider-parallel/{} terraform/1.",
-        env!("CARGO_PKG_VERSION")
-    );
-    assert!(
-        user_agent.starts_with(&expected_prefix),
-        "User-Agent {user_agent:?} should name the provider and Terraform versions"
+    // The Terraform version is the one the running terraform announced in
+    // ConfigureProvider.
+    assert_eq!(
+        user_agent,
+        format!(
+            "terraform-provider-parallel/{} terraform/{}",
+            env!("CARGO_PKG_VERSION"),
+            terraform_version()
+        ),
+        "the User-Agent should name the provider and Terraform versions"
     );
     assert_eq!(
         s.request_summary(),

@@ -1,6 +1,8 @@
 //! The acceptance harness: every scenario gets its own directory, its own
 //! emulator and its own Terraform CLI configuration, and drives the real
 //! `terraform` binary, which launches the provider binary cargo built.
+//! Which terraform: $PARALLEL_TEST_TERRAFORM, else the one on PATH; tests of
+//! a newer Terraform's features skip on older ones (`require_terraform`).
 //!
 //! Checks made on every scenario, so that no test can forget them: after
 //! each successful apply the plan is empty (with and without refresh), the
@@ -32,16 +34,37 @@ terraform {
 }
 "#;
 
+/// The Terraform to test with, when not the one on PATH: an absolute path,
+/// or one relative to the repository root (where cargo runs the tests).
+pub const TERRAFORM_ENV: &str = "PARALLEL_TEST_TERRAFORM";
+
+/// A file to which [`require_terraform`] appends each skip line, so that CI
+/// can list the skipped tests after the run.
+pub const SKIP_LOG_ENV: &str = "PARALLEL_TEST_SKIP_LOG";
+
 const INSTALL_HELP: &str = "the acceptance tests drive the real `terraform` binary, which was \
      found neither on PATH nor at /usr/local/bin/terraform. Install Terraform (1.4 or \
-     later; CI uses 1.11.4): download the archive for your platform from \
+     later; CI uses 1.11.4 and 1.15.5): download the archive for your platform from \
      https://releases.hashicorp.com/terraform/, unzip it and put `terraform` on PATH \
-     (or use HashiCorp's apt repository: `apt-get install terraform`).";
+     (or use HashiCorp's apt repository: `apt-get install terraform`), or set \
+     PARALLEL_TEST_TERRAFORM to a terraform binary, such as the one \
+     `bash scripts/install-terraform.sh` installs and prints.";
 
-/// Where `terraform` is: the first one on PATH, else /usr/local/bin.
+/// Where `terraform` is: $PARALLEL_TEST_TERRAFORM when set, else the first
+/// one on PATH, else /usr/local/bin.
 pub fn terraform_binary() -> &'static Path {
     static FOUND: OnceLock<PathBuf> = OnceLock::new();
     FOUND.get_or_init(|| {
+        if let Some(chosen) = std::env::var_os(TERRAFORM_ENV).filter(|value| !value.is_empty()) {
+            // Absolute: every scenario runs terraform in its own directory.
+            let chosen = std::path::absolute(&chosen).unwrap_or_else(|_| PathBuf::from(&chosen));
+            assert!(
+                is_executable(&chosen),
+                "{TERRAFORM_ENV}={} is not an executable file",
+                chosen.display()
+            );
+            return chosen;
+        }
         let on_path = std::env::var_os("PATH")
             .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
             .unwrap_or_default()
@@ -55,6 +78,135 @@ pub fn terraform_binary() -> &'static Path {
             None => panic!("{INSTALL_HELP}"),
         }
     })
+}
+
+/// A Terraform version: `major.minor.patch` and what follows (`-beta1`),
+/// ordered by the numbers alone.
+#[derive(Debug, Clone)]
+pub struct TerraformVersion {
+    /// As Terraform reports it, e.g. `1.15.5`.
+    pub text: String,
+    numbers: [u64; 3],
+}
+
+impl TerraformVersion {
+    /// `1.12`, `1.15.5` or `1.15.0-rc1`; missing parts count as 0.
+    pub fn parse(text: &str) -> Option<TerraformVersion> {
+        let release = text.split(['-', '+']).next()?;
+        let mut numbers = [0; 3];
+        let mut parts = release.split('.');
+        for slot in &mut numbers {
+            match parts.next() {
+                Some(part) => *slot = part.parse().ok()?,
+                None => break,
+            }
+        }
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(TerraformVersion {
+            text: text.to_owned(),
+            numbers,
+        })
+    }
+
+    pub fn at_least(&self, minimum: &TerraformVersion) -> bool {
+        self.numbers >= minimum.numbers
+    }
+}
+
+impl std::fmt::Display for TerraformVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The version of [`terraform_binary`], from `terraform version -json`,
+/// asked once per test run.
+pub fn terraform_version() -> &'static TerraformVersion {
+    static VERSION: OnceLock<TerraformVersion> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        let binary = terraform_binary();
+        let output = Command::new(binary)
+            .args(["version", "-json"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run {}: {err}", binary.display()));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        serde_json::from_str::<Value>(&stdout)
+            .ok()
+            .and_then(|json| {
+                json["terraform_version"]
+                    .as_str()
+                    .and_then(TerraformVersion::parse)
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "`{} version -json` did not report a version (exit {:?})\n--- stdout ---\n{stdout}\n--- stderr ---\n{}",
+                    binary.display(),
+                    output.status.code(),
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            })
+    })
+}
+
+/// Whether the Terraform under test is `minimum` or newer, for a test of
+/// `feature` that older ones lack. When it is older the test is skipped:
+///
+/// ```ignore
+/// if !require_terraform("1.14", "terraform query") {
+///     return;
+/// }
+/// ```
+///
+/// cargo's test runner has no "skipped" result, so such a test counts as
+/// passed; to keep that visible, a line
+/// `SKIPPED <test>: needs Terraform >= <minimum> for <feature> (running <version>)`
+/// goes straight to the process's stderr, past the runner's output capture
+/// (so it shows without `--nocapture`), and is appended to the file named by
+/// $PARALLEL_TEST_SKIP_LOG when that is set (.ci/run lists and counts them).
+#[track_caller]
+pub fn require_terraform(minimum: &str, feature: &str) -> bool {
+    let wanted = TerraformVersion::parse(minimum)
+        .unwrap_or_else(|| panic!("require_terraform: {minimum:?} is not a version"));
+    let running = terraform_version();
+    if running.at_least(&wanted) {
+        return true;
+    }
+    // The test runner names each test's thread after the test.
+    let test = std::thread::current()
+        .name()
+        .filter(|name| *name != "main")
+        .map_or_else(|| std::panic::Location::caller().to_string(), str::to_owned);
+    report_skip(&format!(
+        "SKIPPED {test}: needs Terraform >= {minimum} for {feature} (running {running})"
+    ));
+    false
+}
+
+fn report_skip(line: &str) {
+    use std::io::Write;
+    // io::stderr(), unlike eprintln!, is not captured by the test runner.
+    // Failing to report is not worth failing the test over.
+    let _ = writeln!(std::io::stderr(), "{line}");
+    if let Some(log) = std::env::var_os(SKIP_LOG_ENV).filter(|value| !value.is_empty()) {
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            // One write per line: tests run on parallel threads.
+            .and_then(|mut file| file.write_all(format!("{line}\n").as_bytes()));
+        if let Err(err) = appended {
+            let _ = writeln!(
+                std::io::stderr(),
+                "cannot append to {SKIP_LOG_ENV}={}: {err}",
+                Path::new(&log).display()
+            );
+        }
+    }
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -660,7 +812,21 @@ fn filesystem_mirror_block(root: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::flatten;
+    use super::{TerraformVersion, flatten};
+
+    #[test]
+    fn versions_compare_by_their_numbers() {
+        let version = |text| TerraformVersion::parse(text).expect("a version");
+        assert!(version("1.15.5").at_least(&version("1.12")));
+        assert!(version("1.12.0").at_least(&version("1.12")));
+        assert!(!version("1.11.4").at_least(&version("1.12")));
+        assert!(version("1.15.0-rc1").at_least(&version("1.15")));
+        assert!(!version("1.9.8").at_least(&version("1.10")));
+        assert_eq!(version("1.15.0-rc1").to_string(), "1.15.0-rc1");
+        for bad in ["", "v1.2", "1.x", "1.2.3.4"] {
+            assert!(TerraformVersion::parse(bad).is_none(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn flatten_undoes_wrapping_and_frames() {

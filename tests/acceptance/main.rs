@@ -12,3 +12,4 @@ mod harness;
 mod install;
 mod logging;
 mod plugin_tls;
+mod terraform_versions;

@@ -9,6 +9,7 @@ mod diagnostics;
 mod docs;
 mod faults;
 mod harness;
+mod identity;
 mod install;
 mod logging;
 mod plugin_tls;

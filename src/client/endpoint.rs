@@ -59,10 +59,7 @@ pub(crate) fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
 /// `None` if a segment is empty, `.` or `..` (the URL library would drop
 /// those silently and address another resource).
 pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Option<Url> {
-    if segments
-        .iter()
-        .any(|s| s.is_empty() || *s == "." || *s == "..")
-    {
+    if !segments.iter().all(|s| is_usable_segment(s)) {
         return None;
     }
     let mut url = base.clone();
@@ -71,6 +68,12 @@ pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Option<Url> {
         .pop_if_empty()
         .extend(segments);
     Some(url)
+}
+
+/// Whether `segment` can be a path segment of an endpoint. Anything else
+/// is percent-encoded (`%` included), so only these three are refused.
+pub(crate) fn is_usable_segment(segment: &str) -> bool {
+    !matches!(segment, "" | "." | "..")
 }
 
 /// Whether the URL's host is 127.0.0.0/8, ::1 (or an IPv4-mapped
@@ -193,6 +196,10 @@ mod tests {
         assert_eq!(url.as_str(), "https://h/account/keys/a%2Fb%3Fc%23d%20e");
         for bad in ["", ".", ".."] {
             assert!(endpoint(&base, &["keys", bad]).is_none(), "{bad:?}");
+            assert!(!is_usable_segment(bad));
         }
+        // `%` is encoded too, so an encoded dot segment stays a name.
+        let url = endpoint(&base, &["keys", "%2e%2e"]).unwrap();
+        assert_eq!(url.as_str(), "https://h/account/keys/%252e%252e");
     }
 }

@@ -77,7 +77,9 @@ pub(crate) fn is_usable_segment(segment: &str) -> bool {
 }
 
 /// Whether the URL's host is 127.0.0.0/8, ::1 (or an IPv4-mapped
-/// loopback) or `localhost`.
+/// loopback) or literally `localhost`. Decided from the text alone: the
+/// name is resolved later, and `localhost.` (or any other name) may
+/// resolve through DNS to anything.
 pub(crate) fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
@@ -86,7 +88,7 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     match bare.parse::<IpAddr>() {
         Ok(ip) => ip.to_canonical().is_loopback(),
-        Err(_) => host.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
 }
 
@@ -113,7 +115,7 @@ mod tests {
             "http://127.0.0.1:8080",
             "http://127.8.9.10/account",
             "http://localhost:3000/account/",
-            "http://LOCALHOST./",
+            "http://LOCALHOST/",
             "http://[::1]:9000/",
             "http://[::ffff:127.0.0.1]/",
         ] {
@@ -127,6 +129,8 @@ mod tests {
             "http://api.parallel.ai/account",
             "http://10.0.0.1/",
             "http://localhost.evil.com/",
+            "http://localhost.:8080/",
+            "http://localhost../",
             "http://[::2]/",
             "http://0.0.0.0/",
         ] {

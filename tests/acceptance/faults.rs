@@ -319,3 +319,40 @@ fn a_delete_whose_connection_dropped_is_retried() {
         s.finish();
     }
 }
+
+#[test]
+fn timed_out_deletes_name_their_keys() {
+    let s = Scenario::new().with_trace_log();
+    s.config(&format!(
+        r#"
+resource "parallel_api_key" "many" {{
+  count        = 3
+  app_id       = "{}"
+  api_key_name = "faulty-${{count.index}}"
+  timeouts {{
+    delete = "1s"
+  }}
+}}
+"#,
+        s.app_id()
+    ));
+    s.apply();
+    let keys = s.emulator.live_keys();
+    assert_eq!(keys.len(), 3);
+    s.emulator
+        .push_fault(on_delete(FaultKind::Latency(Duration::from_secs(3))).times(3));
+    let destroyed = s.terraform_fails(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    for key in &keys {
+        destroyed.assert_contains(&format!(
+            "Revoking API key \"{}\" (ID {}) of app {} (\"{}\"): the operation did not finish \
+             within its timeout (1s)",
+            key.api_key_name,
+            key.api_key_id,
+            s.app_id(),
+            key.app_name
+        ));
+    }
+    // The slow deletes may still have acted; either way a second destroy
+    // leaves nothing.
+    s.finish();
+}

@@ -136,16 +136,6 @@ pub(crate) fn parse_created_key(
             return Err(undecodable(format!("expected a JSON object, got {shape}")));
         }
     };
-    // Without an id or a raw value, nothing in the answer names a key.
-    if !members.contains("api_key_id") && !members.contains("raw_api_key") {
-        let mut problem = "the answer names no key (no api_key_id, no raw_api_key)".to_owned();
-        for damage in &members.damage {
-            problem.push_str("; ");
-            problem.push_str(damage);
-        }
-        return Err(undecodable(problem));
-    }
-
     let mut problems = Vec::new();
     if truncated {
         problems.push(format!(
@@ -154,6 +144,15 @@ pub(crate) fn parse_created_key(
         ));
     }
     problems.extend(members.damage.iter().cloned());
+    // Without an id or a raw value, nothing in the answer names a key.
+    if !members.contains("api_key_id") && !members.contains("raw_api_key") {
+        problems.insert(
+            0,
+            "the answer names no key (no api_key_id, no raw_api_key)".to_owned(),
+        );
+        return Err(undecodable(problems.join("; ")));
+    }
+
     let mut text = |name: &str| string_field(&members, name, &mut problems);
     let mut key = PartialKey {
         api_key_id: text("api_key_id"),

@@ -356,3 +356,22 @@ resource "parallel_api_key" "many" {{
     // leaves nothing.
     s.finish();
 }
+
+#[test]
+fn an_oversized_success_answer_shows_its_beginning() {
+    let s = Scenario::new().with_trace_log();
+    key_config(&s, "");
+    let body = format!("{{\"pad\":\"{}\"}}", "x".repeat((1 << 20) + 100));
+    s.emulator
+        .push_fault(on_create(FaultKind::MalformedBodyAfterActing {
+            body,
+            status: 200,
+        }));
+    let applied = s.apply_fails();
+    assert_may_have_been_created(&applied);
+    applied.assert_contains("the answer is larger than 1024 KiB");
+    applied.assert_contains("it begins with: {\"pad\":");
+    applied.assert_not_contains("begins with: .");
+    revoke_the_orphan(&s);
+    s.finish();
+}

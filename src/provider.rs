@@ -3,7 +3,7 @@
 
 use crate::client::{
     AccountClient, ClientConfig, ConfigError, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES,
-    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT, check_base_url,
 };
 use crate::secret::Secret;
 use crate::{data_sources, resources};
@@ -154,6 +154,16 @@ impl Provider for ParallelProvider {
             && let Err(d) = parse_duration(text, AttrPath::root("request_timeout"))
         {
             diags.push(d);
+        }
+        // Known at validate when written literally; the same check runs
+        // again at configure for values from variables or the environment.
+        if let Value::String(text) = field(config, "base_url")
+            && let Err(err) = check_base_url(text)
+        {
+            diags.push(
+                Diagnostic::error("Invalid provider configuration", err.to_string())
+                    .at(AttrPath::root("base_url")),
+            );
         }
         diags
     }

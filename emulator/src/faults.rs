@@ -1,7 +1,7 @@
 //! Scripted misbehaviour: tests queue faults, and each matching request
 //! consumes the first matching one, in the order they were pushed.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use http::Method;
@@ -37,6 +37,15 @@ pub enum FaultKind {
     /// Perform the operation, then answer as usual but without this field
     /// of the JSON answer (an API that changed its schema under us).
     OmitFieldAfterActing { field: String },
+    /// Perform the operation, then answer as usual but with the value of
+    /// each top-level field in `replace` written as the given raw text
+    /// (inserted verbatim, so it may be invalid JSON such as `1e400`; a
+    /// field the answer lacks is added), and `append` after the closing
+    /// brace: a real answer, with the real key in it, and one bad part.
+    EditBodyAfterActing {
+        replace: BTreeMap<String, String>,
+        append: String,
+    },
 }
 
 impl Fault {
@@ -87,6 +96,7 @@ impl FaultKind {
             FaultKind::DropAfterActing => "drop_after_acting",
             FaultKind::MalformedBodyAfterActing { .. } => "malformed_body_after_acting",
             FaultKind::OmitFieldAfterActing { .. } => "omit_field_after_acting",
+            FaultKind::EditBodyAfterActing { .. } => "edit_body_after_acting",
         }
     }
 }
@@ -172,6 +182,12 @@ enum FaultKindSpec {
     OmitFieldAfterActing {
         field: String,
     },
+    EditBodyAfterActing {
+        #[serde(default)]
+        replace: BTreeMap<String, String>,
+        #[serde(default)]
+        append: String,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -220,6 +236,9 @@ impl TryFrom<FaultSpec> for Fault {
             }
             FaultKindSpec::OmitFieldAfterActing { field } => {
                 FaultKind::OmitFieldAfterActing { field }
+            }
+            FaultKindSpec::EditBodyAfterActing { replace, append } => {
+                FaultKind::EditBodyAfterActing { replace, append }
             }
         };
         Ok(Fault {
@@ -313,6 +332,21 @@ mod tests {
             FaultKind::MalformedBodyAfterActing {
                 body: "<html>".into(),
                 status: 200
+            }
+        );
+    }
+
+    #[test]
+    fn admin_json_edits_bodies() {
+        let spec: FaultSpec = serde_json::from_str(
+            r#"{"kind":"edit_body_after_acting","replace":{"created_at":"1e400"},"append":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            Fault::try_from(spec).unwrap().kind,
+            FaultKind::EditBodyAfterActing {
+                replace: BTreeMap::from([("created_at".to_owned(), "1e400".to_owned())]),
+                append: "x".into()
             }
         );
     }

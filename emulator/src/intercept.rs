@@ -1,6 +1,7 @@
 //! Middleware around every API request: logs it, counts concurrency, adds
 //! the configured latency and applies the next matching scripted fault.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -63,6 +64,10 @@ pub async fn intercept(
             let acted = next.run(request).await;
             without_field(acted, &field).await
         }
+        Some(FaultKind::EditBodyAfterActing { replace, append }) => {
+            let acted = next.run(request).await;
+            edited(acted, &replace, &append).await
+        }
     };
     in_flight.finish(Some(response.status().as_u16()));
     response
@@ -102,6 +107,35 @@ async fn without_field(response: Response, field: &str) -> Response {
     // The length changed; let the server compute it again.
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
+}
+
+/// The same answer written out member by member, with the raw texts of
+/// `replace` as values and `append` after it (see
+/// `FaultKind::EditBodyAfterActing`).
+async fn edited(response: Response, replace: &BTreeMap<String, String>, append: &str) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return detail_response(StatusCode::INTERNAL_SERVER_ERROR, "unreadable answer");
+    };
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let quoted = |name: &str| serde_json::Value::from(name).to_string();
+    let mut members: Vec<String> = object
+        .iter()
+        .map(|(name, value)| match replace.get(name) {
+            Some(raw) => format!("{}:{raw}", quoted(name)),
+            None => format!("{}:{value}", quoted(name)),
+        })
+        .collect();
+    for (name, raw) in replace {
+        if !object.contains_key(name) {
+            members.push(format!("{}:{raw}", quoted(name)));
+        }
+    }
+    let text = format!("{{{}}}{append}", members.join(","));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(text))
 }
 
 fn status_or_500(code: u16) -> StatusCode {

@@ -175,6 +175,39 @@ async fn omit_field_after_acting() {
 }
 
 #[tokio::test]
+async fn edit_body_after_acting_keeps_the_real_key_and_breaks_one_part() {
+    let api = Api::start();
+    let path = create_key_path(&api);
+    api.emulator.push_fault(
+        Fault::new(FaultKind::EditBodyAfterActing {
+            replace: [("created_at".to_owned(), "1e400".to_owned())].into(),
+            append: " trailing".into(),
+        })
+        .on(Method::POST, "/keys"),
+    );
+    let response = api
+        .authed(Method::POST, &path)
+        .json(&json!({"api_key_name": "k"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    let live = api.emulator.live_keys();
+    assert_eq!(live.len(), 1, "it acted");
+    assert!(text.contains("\"created_at\":1e400,"), "{text}");
+    assert!(text.ends_with("} trailing"), "{text}");
+    assert!(
+        text.contains(&format!("\"api_key_id\":\"{}\"", live[0].api_key_id)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&live[0].raw_api_key),
+        "the real secret is in it"
+    );
+}
+
+#[tokio::test]
 async fn malformed_body_after_acting() {
     let api = Api::start();
     let path = create_key_path(&api);

@@ -59,10 +59,7 @@ pub(crate) fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
 /// `None` if a segment is empty, `.` or `..` (the URL library would drop
 /// those silently and address another resource).
 pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Option<Url> {
-    if segments
-        .iter()
-        .any(|s| s.is_empty() || *s == "." || *s == "..")
-    {
+    if !segments.iter().all(|s| is_usable_segment(s)) {
         return None;
     }
     let mut url = base.clone();
@@ -73,8 +70,16 @@ pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Option<Url> {
     Some(url)
 }
 
+/// Whether `segment` can be a path segment of an endpoint. Anything else
+/// is percent-encoded (`%` included), so only these three are refused.
+pub(crate) fn is_usable_segment(segment: &str) -> bool {
+    !matches!(segment, "" | "." | "..")
+}
+
 /// Whether the URL's host is 127.0.0.0/8, ::1 (or an IPv4-mapped
-/// loopback) or `localhost`.
+/// loopback) or literally `localhost`. Decided from the text alone: the
+/// name is resolved later, and `localhost.` (or any other name) may
+/// resolve through DNS to anything.
 pub(crate) fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
@@ -83,7 +88,7 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     match bare.parse::<IpAddr>() {
         Ok(ip) => ip.to_canonical().is_loopback(),
-        Err(_) => host.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
 }
 
@@ -110,7 +115,7 @@ mod tests {
             "http://127.0.0.1:8080",
             "http://127.8.9.10/account",
             "http://localhost:3000/account/",
-            "http://LOCALHOST./",
+            "http://LOCALHOST/",
             "http://[::1]:9000/",
             "http://[::ffff:127.0.0.1]/",
         ] {
@@ -124,6 +129,8 @@ mod tests {
             "http://api.parallel.ai/account",
             "http://10.0.0.1/",
             "http://localhost.evil.com/",
+            "http://localhost.:8080/",
+            "http://localhost../",
             "http://[::2]/",
             "http://0.0.0.0/",
         ] {
@@ -193,6 +200,10 @@ mod tests {
         assert_eq!(url.as_str(), "https://h/account/keys/a%2Fb%3Fc%23d%20e");
         for bad in ["", ".", ".."] {
             assert!(endpoint(&base, &["keys", bad]).is_none(), "{bad:?}");
+            assert!(!is_usable_segment(bad));
         }
+        // `%` is encoded too, so an encoded dot segment stays a name.
+        let url = endpoint(&base, &["keys", "%2e%2e"]).unwrap();
+        assert_eq!(url.as_str(), "https://h/account/keys/%252e%252e");
     }
 }

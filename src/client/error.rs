@@ -136,10 +136,7 @@ pub enum ApiError {
     #[error("the operation was cancelled (Terraform was interrupted) before Parallel answered")]
     Cancelled,
 
-    #[error(
-        "Parallel answered HTTP {status} but the answer could not be read ({problem}); it begins \
-         with: {excerpt}"
-    )]
+    #[error("{}", undecodable_text(*.status, .problem, .excerpt))]
     Undecodable {
         status: u16,
         problem: String,
@@ -288,6 +285,15 @@ fn connection_text(sent: bool, reason: &str) -> String {
              (HTTPS_PROXY / NO_PROXY) and ca_cert_file"
         )
     }
+}
+
+fn undecodable_text(status: u16, problem: &str, excerpt: &str) -> String {
+    let shown = if excerpt.is_empty() {
+        "it is empty".to_owned()
+    } else {
+        format!("it begins with: {excerpt}")
+    };
+    format!("Parallel answered HTTP {status} but the answer could not be read ({problem}); {shown}")
 }
 
 fn partial_key_name(key: &PartialKey) -> String {

@@ -8,6 +8,7 @@
 mod endpoint;
 mod error;
 mod lazy_http;
+mod lenient;
 mod models;
 mod problem;
 mod redact;
@@ -38,6 +39,17 @@ use retry::Idempotency;
 use transport::{Call, Transport};
 
 use crate::secret::Secret;
+
+/// Whether `api_key_id` can address a key in a request (a delete).
+pub fn is_usable_key_id(api_key_id: &str) -> bool {
+    endpoint::is_usable_segment(api_key_id)
+}
+
+/// Checks `base_url` as the client will, without building one (for
+/// `terraform validate`).
+pub fn check_base_url(base_url: &str) -> Result<(), ConfigError> {
+    endpoint::parse_base_url(base_url).map(drop)
+}
 
 pub const DEFAULT_BASE_URL: &str = "https://api.parallel.ai/account";
 pub const DEFAULT_MAX_RETRIES: u32 = 4;
@@ -187,7 +199,12 @@ impl AccountClient {
             .call(&call, cancel)
             .await
             .map_err(|f| CreateKeyError::from_failure(f.error, f.may_have_acted))?;
-        parse_created_key(answer.status, &answer.body, &self.inner.transport.secrets())
+        parse_created_key(
+            answer.status,
+            &answer.body,
+            answer.truncated,
+            &self.inner.transport.secrets(),
+        )
     }
 
     /// Deletes key `api_key_id` of app `app_id`. Idempotent: a key that does
@@ -245,7 +262,12 @@ impl AccountClient {
             .call(&call, cancel)
             .await
             .map_err(|f| f.error)?;
-        parse_apps(answer.status, &answer.body, &self.inner.transport.secrets())
+        parse_apps(
+            answer.status,
+            &answer.body,
+            answer.truncated,
+            &self.inner.transport.secrets(),
+        )
     }
 
     fn url(&self, segments: &[&str]) -> Result<Url, ApiError> {

@@ -7,10 +7,13 @@
 //! description of the problem.
 
 use serde::Deserialize;
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
+use super::endpoint::is_usable_segment;
 use super::error::{ApiError, CreateKeyError};
+use super::lenient::{Members, NotAnObject, read_object};
 use super::redact::success_excerpt;
+use super::transport::MAX_BODY_BYTES;
 use crate::secret::Secret;
 
 /// A freshly created API key, as answered by
@@ -109,43 +112,48 @@ struct AppsAnswer {
     apps: Option<Vec<App>>,
 }
 
-/// Reads the 2xx answer to a create. `status` and `secrets` only serve
-/// error texts.
+/// Reads the 2xx answer to a create, member by member (see `lenient`):
+/// whatever can be read is kept. `truncated` says the body was cut at the
+/// size limit. `status` and `secrets` only serve error texts.
 #[allow(clippy::result_large_err)] // see `CreateKeyError`
 pub(crate) fn parse_created_key(
     status: u16,
     body: &[u8],
+    truncated: bool,
     secrets: &[&str],
 ) -> Result<CreatedKey, CreateKeyError> {
-    let undecodable = |problem: &str| {
+    let undecodable = |problem: String| {
         CreateKeyError::MayHaveCreated(ApiError::Undecodable {
             status,
-            problem: problem.to_owned(),
+            problem,
             excerpt: success_excerpt(body, secrets),
         })
     };
-    let value: Value = match serde_json::from_slice(body) {
-        Ok(value) => value,
-        Err(_) if body.iter().all(u8::is_ascii_whitespace) => {
-            return Err(undecodable("empty body"));
+    let members = match read_object(body) {
+        Ok(members) => members,
+        Err(NotAnObject::Empty) => return Err(undecodable("empty body".to_owned())),
+        Err(NotAnObject::Other(shape)) => {
+            return Err(undecodable(format!("expected a JSON object, got {shape}")));
         }
-        Err(e) => return Err(undecodable(&format!("not JSON: {}", json_error_kind(&e)))),
     };
-    let Some(object) = value.as_object() else {
-        return Err(undecodable(&format!(
-            "expected a JSON object, got {}",
-            type_name(&value)
-        )));
-    };
-    // Without an id or a raw value, nothing in the answer names a key.
-    if !object.contains_key("api_key_id") && !object.contains_key("raw_api_key") {
-        return Err(undecodable(
-            "the answer names no key (no api_key_id, no raw_api_key)",
+    let mut problems = Vec::new();
+    if truncated {
+        problems.push(format!(
+            "the answer is larger than {} KiB and only its beginning was read",
+            MAX_BODY_BYTES / 1024
         ));
     }
+    problems.extend(members.damage.iter().cloned());
+    // Without an id or a raw value, nothing in the answer names a key.
+    if !members.contains("api_key_id") && !members.contains("raw_api_key") {
+        problems.insert(
+            0,
+            "the answer names no key (no api_key_id, no raw_api_key)".to_owned(),
+        );
+        return Err(undecodable(problems.join("; ")));
+    }
 
-    let mut problems = Vec::new();
-    let mut text = |name: &str| string_field(object, name, &mut problems);
+    let mut text = |name: &str| string_field(&members, name, &mut problems);
     let mut key = PartialKey {
         api_key_id: text("api_key_id"),
         api_key_name: text("api_key_name"),
@@ -157,36 +165,63 @@ pub(crate) fn parse_created_key(
         raw_api_key: text("raw_api_key").map(Secret::from),
         created_at: None,
     };
-    key.created_at = number_field(object, "created_at", &mut problems);
+    key.created_at = number_field(&members, "created_at", &mut problems);
+    // An id that cannot be put in a request path cannot revoke the key:
+    // it is as good as none, and saying so now beats failing every destroy.
+    if let Some(id) = key.api_key_id.take_if(|id| !is_usable_segment(id)) {
+        problems.push(format!(
+            "`api_key_id` is {}, which cannot address the key in a request",
+            if id.is_empty() {
+                "empty".to_owned()
+            } else {
+                format!("`{id}`")
+            }
+        ));
+    }
 
-    // A field is `None` exactly when a problem was recorded for it.
+    if !problems.is_empty() {
+        return Err(CreateKeyError::Incomplete {
+            key,
+            problem: problems.join("; "),
+        });
+    }
+    // Every field is `Some` unless a problem was recorded for it.
     key.into_complete()
         .map_err(|key| CreateKeyError::Incomplete {
             key,
-            problem: problems.join("; "),
+            problem: "the answer is incomplete".to_owned(),
         })
 }
 
-/// Reads the 2xx answer to a list of apps.
-pub(crate) fn parse_apps(status: u16, body: &[u8], secrets: &[&str]) -> Result<Vec<App>, ApiError> {
+/// Reads the 2xx answer to a list of apps; `truncated` says the body was
+/// cut at the size limit.
+pub(crate) fn parse_apps(
+    status: u16,
+    body: &[u8],
+    truncated: bool,
+    secrets: &[&str],
+) -> Result<Vec<App>, ApiError> {
+    let undecodable = |problem: String| ApiError::Undecodable {
+        status,
+        problem,
+        excerpt: success_excerpt(body, secrets),
+    };
+    if truncated {
+        return Err(undecodable(format!(
+            "the answer is larger than {} KiB",
+            MAX_BODY_BYTES / 1024
+        )));
+    }
     serde_json::from_slice::<AppsAnswer>(body)
         .map(|answer| answer.apps.unwrap_or_default())
-        .map_err(|e| ApiError::Undecodable {
-            status,
-            problem: format!("not a list of apps: {}", json_error_kind(&e)),
-            excerpt: success_excerpt(body, secrets),
-        })
+        .map_err(|e| undecodable(format!("not a list of apps: {}", json_error_kind(&e))))
 }
 
 // Problem texts name fields and JSON types only, never values: a value may
 // be the raw key itself.
 
-fn string_field(
-    object: &Map<String, Value>,
-    name: &str,
-    problems: &mut Vec<String>,
-) -> Option<String> {
-    match object.get(name) {
+fn string_field(members: &Members, name: &str, problems: &mut Vec<String>) -> Option<String> {
+    match members.read.get(name) {
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
             problems.push(format!(
@@ -196,18 +231,14 @@ fn string_field(
             None
         }
         None => {
-            problems.push(format!("`{name}` is missing"));
+            problems.push(absent(members, name));
             None
         }
     }
 }
 
-fn number_field(
-    object: &Map<String, Value>,
-    name: &str,
-    problems: &mut Vec<String>,
-) -> Option<Number> {
-    match object.get(name) {
+fn number_field(members: &Members, name: &str, problems: &mut Vec<String>) -> Option<Number> {
+    match members.read.get(name) {
         Some(Value::Number(n)) => Some(n.clone()),
         Some(other) => {
             problems.push(format!(
@@ -217,9 +248,16 @@ fn number_field(
             None
         }
         None => {
-            problems.push(format!("`{name}` is missing"));
+            problems.push(absent(members, name));
             None
         }
+    }
+}
+
+fn absent(members: &Members, name: &str) -> String {
+    match members.why_unreadable(name) {
+        Some(why) => format!("`{name}` could not be read ({why})"),
+        None => format!("`{name}` is missing"),
     }
 }
 
@@ -269,7 +307,7 @@ mod tests {
 
     #[allow(clippy::result_large_err)]
     fn parse(value: &Value) -> Result<CreatedKey, CreateKeyError> {
-        parse_created_key(200, value.to_string().as_bytes(), &[])
+        parse_created_key(200, value.to_string().as_bytes(), false, &[])
     }
 
     #[test]
@@ -349,9 +387,9 @@ mod tests {
             b"[1,2]",
             b"{}",
             br#"{"status":"ok"}"#,
-            br#"{"api_key_id":"k","raw_api_key":"par_live_SECRET_0123456789""#,
+            br#"{"status":"ok"} trailing"#,
         ] {
-            match parse_created_key(200, body, &[]) {
+            match parse_created_key(200, body, false, &[]) {
                 Err(CreateKeyError::MayHaveCreated(ApiError::Undecodable {
                     excerpt,
                     problem,
@@ -365,26 +403,108 @@ mod tests {
         }
     }
 
+    /// Breaks `full_body` textually: `created_at` becomes `created_at`'s
+    /// replacement, and `suffix` follows the closing brace.
+    fn broken(created_at: &str, suffix: &str) -> Vec<u8> {
+        let text = full_body().to_string().replace("1731000000", created_at);
+        format!("{text}{suffix}").into_bytes()
+    }
+
+    #[track_caller]
+    fn assert_kept(body: &[u8], expected_problem: &str) -> PartialKey {
+        match parse_created_key(200, body, false, &[]) {
+            Err(CreateKeyError::Incomplete { key, problem }) => {
+                assert!(problem.contains(expected_problem), "{problem}");
+                assert!(!problem.contains(RAW), "{problem}");
+                assert_eq!(key.api_key_id.as_deref(), Some("key_123"));
+                assert_eq!(key.raw_api_key.as_ref().map(Secret::expose), Some(RAW));
+                key
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_four_malformations_keep_the_key() {
+        let key = assert_kept(&broken("1e400", ""), "`created_at` could not be read");
+        assert!(key.created_at.is_none() && key.app_name.is_some());
+        let key = assert_kept(&broken("1731000000", "{}"), "2 unexpected byte(s) follow");
+        assert!(key.created_at.is_some());
+        assert_kept(
+            &broken(r#""\ud800""#, ""),
+            "`created_at` could not be read (",
+        );
+        // Unreadable members the provider does not use cost nothing.
+        let deep = format!("1,\"deep\":{}{}", "[".repeat(300), "]".repeat(300));
+        let key = parse_created_key(200, &broken(&deep, ""), false, &[]).unwrap();
+        assert_eq!(key.raw_api_key.expose(), RAW);
+        let key = parse_created_key(200, &broken(r#"1,"x":"\ud800""#, ""), false, &[]).unwrap();
+        assert_eq!(key.api_key_id, "key_123");
+    }
+
+    #[test]
+    fn a_cut_off_answer_keeps_the_members_before_the_cut() {
+        let body = br#"{"api_key_id":"key_123","raw_api_key":"par_live_SECRET_0123456789""#;
+        let key = assert_kept(body, "cut off after 2 members");
+        assert!(key.app_name.is_none());
+        let body = br#"{"api_key_id":"key_123","raw_api_key":"par_live_SEC"#;
+        match parse_created_key(200, body, false, &[]) {
+            Err(CreateKeyError::Incomplete { key, .. }) => {
+                assert_eq!(key.api_key_id.as_deref(), Some("key_123"));
+                assert!(key.raw_api_key.is_none());
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_id_unusable_in_a_path_counts_as_missing() {
+        for (id, said) in [("", "is empty"), ("..", "is `..`"), (".", "is `.`")] {
+            let mut body = full_body();
+            body["api_key_id"] = Value::from(id);
+            match parse(&body) {
+                Err(CreateKeyError::Incomplete { key, problem }) => {
+                    assert!(key.api_key_id.is_none(), "{id:?}");
+                    assert!(key.raw_api_key.is_some(), "{id:?}");
+                    assert!(problem.contains(said), "{problem}");
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_truncated_answer_is_incomplete_whatever_it_holds() {
+        let body = full_body().to_string();
+        match parse_created_key(200, body.as_bytes(), true, &[]) {
+            Err(CreateKeyError::Incomplete { key, problem }) => {
+                assert!(problem.contains("larger than 1024 KiB"), "{problem}");
+                assert!(key.raw_api_key.is_some());
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
     #[test]
     fn apps_parse_and_tolerate_null() {
         let body = br#"{"apps":[{"app_name":"A","org_name":null,"app_id":"a1","org_id":"o1"},
                                 {"app_name":"B","app_id":"b1","org_id":"o1","org_name":"Org"}]}"#;
-        let apps = parse_apps(200, body, &[]).unwrap();
+        let apps = parse_apps(200, body, false, &[]).unwrap();
         assert_eq!(apps.len(), 2);
         assert_eq!(apps[0].org_name, None);
         assert_eq!(apps[1].org_name.as_deref(), Some("Org"));
         assert!(
-            parse_apps(200, br#"{"apps":null}"#, &[])
+            parse_apps(200, br#"{"apps":null}"#, false, &[])
                 .unwrap()
                 .is_empty()
         );
-        assert!(parse_apps(200, b"{}", &[]).unwrap().is_empty());
+        assert!(parse_apps(200, b"{}", false, &[]).unwrap().is_empty());
         assert!(matches!(
-            parse_apps(200, b"<html>", &[]),
+            parse_apps(200, b"<html>", false, &[]),
             Err(ApiError::Undecodable { .. })
         ));
         assert!(matches!(
-            parse_apps(200, br#"{"apps":[{"app_name":1}]}"#, &[]),
+            parse_apps(200, br#"{"apps":[{"app_name":1}]}"#, false, &[]),
             Err(ApiError::Undecodable { .. })
         ));
     }

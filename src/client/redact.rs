@@ -46,11 +46,69 @@ pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
 }
 
 /// Like [`excerpt`], for the body of a *successful* answer, which may carry
-/// a freshly minted key under a field name we do not know: every long
-/// opaque token (UUIDs excepted) is masked as well.
+/// a freshly minted key under a field name we do not know: every string
+/// value is masked as well (see [`mask_json_values`]).
 pub(crate) fn success_excerpt(body: &[u8], secrets: &[&str]) -> String {
     let scrubbed = scrub(&String::from_utf8_lossy(body), secrets);
-    shorten(&one_line(&mask_opaque_tokens(&scrubbed)), EXCERPT_CHARS)
+    shorten(&one_line(&mask_json_values(&scrubbed)), EXCERPT_CHARS)
+}
+
+/// Members of the API's answers whose string values are ids or names,
+/// never secrets, and worth seeing in a log.
+const SHOWN_MEMBERS: &[&str] = &[
+    "api_key_id",
+    "api_key_name",
+    "app_id",
+    "app_name",
+    "org_id",
+    "org_name",
+    "created_by_user_id",
+    "display_value",
+];
+
+/// `text` with the contents of every JSON string *value* replaced by
+/// `<redacted>`, while member names stay: a string is a name when a `:`
+/// follows it. Kept as they are: empty strings, UUIDs and the values of
+/// [`SHOWN_MEMBERS`]. Works on broken JSON too; what lies outside strings
+/// is masked as by [`mask_opaque_tokens`], and a string left open at the
+/// end is masked to the end.
+pub(crate) fn mask_json_values(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    // The last member name and where it ended, to know a value's name.
+    let mut last_name: Option<(&str, usize)> = None;
+    let mut outside = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&mask_opaque_tokens(&text[outside..i]));
+        let start = i + 1;
+        let end = closing_quote(bytes, start, b'"');
+        let content = &text[start..end];
+        let is_name = bytes.get(skip_spaces(bytes, end + 1)) == Some(&b':');
+        let shown_member = last_name.is_some_and(|(name, name_end)| {
+            SHOWN_MEMBERS.contains(&name) && text[name_end..i].trim() == ":"
+        });
+        out.push('"');
+        if is_name || shown_member || content.is_empty() || is_hyphenated_uuid(content) {
+            out.push_str(content);
+        } else {
+            out.push_str(REDACTED);
+        }
+        if end < bytes.len() {
+            out.push('"');
+        }
+        i = end + 1;
+        outside = i.min(bytes.len());
+        if is_name {
+            last_name = Some((content, outside));
+        }
+    }
+    out.push_str(&mask_opaque_tokens(&text[outside.min(text.len())..]));
+    out
 }
 
 /// Shortest run of token characters that is masked as a possible secret.
@@ -338,6 +396,31 @@ mod tests {
         assert!(!mask_opaque_tokens(hex).contains("0123"));
         let dotted = "ab.cd+ef/gh=ij.kl+mn/op==";
         assert!(!mask_opaque_tokens(dotted).contains("cd+ef"));
+    }
+
+    #[test]
+    fn json_values_are_masked_and_names_kept() {
+        let id = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+        let body = format!(
+            r#"{{"created_by_user_email" : "e@x", "app_id":"{id}", "n": 12, "empty": "", "list": ["a\"b", "{RAW}"], "api_key_id": "key_1", "app_name": ["x"]}}"#
+        );
+        let masked = mask_json_values(&body);
+        assert_eq!(
+            masked,
+            format!(
+                r#"{{"created_by_user_email" : "<redacted>", "app_id":"{id}", "n": 12, "empty": "", "list": ["<redacted>", "<redacted>"], "api_key_id": "key_1", "app_name": ["<redacted>"]}}"#
+            )
+        );
+        // Broken and non-JSON text: nothing leaks, nothing panics.
+        for text in [
+            format!(r#"{{"raw":"{RAW}"#),
+            format!(r#"{{"raw":"{RAW}\"#),
+            format!("<pre>{RAW}</pre>"),
+            "\"".to_owned(),
+            "é\"ü\":\"€".to_owned(),
+        ] {
+            assert_clean(&mask_json_values(&text));
+        }
     }
 
     #[test]

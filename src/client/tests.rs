@@ -441,7 +441,7 @@ async fn already_cancelled_sends_nothing() {
 }
 
 #[tokio::test]
-async fn oversized_success_body_may_have_created() {
+async fn oversized_success_body_may_have_created_and_its_beginning_is_shown() {
     let big = format!(
         "{{\"pad\":\"{}\"}}",
         "x".repeat(transport::MAX_BODY_BYTES + 10)
@@ -451,13 +451,35 @@ async fn oversized_success_body_may_have_created() {
         .create_key(app_id(), "ci", &CancellationToken::new())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CreateKeyError::MayHaveCreated(ApiError::Undecodable { .. })
-        ),
-        "{err:?}"
+    match &err {
+        CreateKeyError::MayHaveCreated(ApiError::Undecodable { excerpt, .. }) => {
+            assert!(excerpt.starts_with("{\"pad\":"), "{excerpt}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.to_string().contains("begins with: ."), "{err}");
+}
+
+#[tokio::test]
+async fn an_oversized_create_answer_keeps_the_key_at_its_beginning() {
+    let big = format!(
+        r#"{{"api_key_id":"key_big","raw_api_key":"{RAW}","pad":"{}"}}"#,
+        "x".repeat(transport::MAX_BODY_BYTES)
     );
+    let server = TestServer::start(vec![json(200, &big)]).await;
+    let err = client_for(&server)
+        .create_key(app_id(), "ci", &CancellationToken::new())
+        .await
+        .unwrap_err();
+    match &err {
+        CreateKeyError::Incomplete { key, problem } => {
+            assert_eq!(key.api_key_id.as_deref(), Some("key_big"));
+            assert_eq!(key.raw_api_key.as_ref().map(|k| k.expose()), Some(RAW));
+            assert!(problem.contains("larger than 1024 KiB"), "{problem}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_no_secret(&format!("{err} {err:?}"));
 }
 
 #[tokio::test]

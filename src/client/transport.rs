@@ -11,7 +11,7 @@ use tracing::{debug, trace};
 use super::error::{ApiError, ConfigError};
 use super::lazy_http::LazyHttp;
 use super::problem::error_for_status;
-use super::redact::{mask_opaque_tokens, scrub, shorten, success_excerpt};
+use super::redact::{mask_json_values, scrub, shorten};
 use super::retry::{
     Idempotency, delay_before_retry, is_retryable, parse_retry_after, server_may_have_acted,
 };
@@ -33,10 +33,14 @@ pub(crate) struct Call<'a> {
     pub idempotency: Idempotency,
 }
 
-/// A 2xx answer with its complete body.
+/// A 2xx answer and its body.
 pub(crate) struct Answer {
     pub status: u16,
+    /// The whole body, or its first [`MAX_BODY_BYTES`] when `truncated`.
     pub body: Vec<u8>,
+    /// The body was larger than [`MAX_BODY_BYTES`]: the caller decides
+    /// whether a beginning is worth reading (a create's answer is).
+    pub truncated: bool,
 }
 
 /// The body of a create's answer holds the raw key: never print it.
@@ -45,6 +49,7 @@ impl std::fmt::Debug for Answer {
         f.debug_struct("Answer")
             .field("status", &self.status)
             .field("body_bytes", &self.body.len())
+            .field("truncated", &self.truncated)
             .finish()
     }
 }
@@ -218,9 +223,10 @@ impl Transport {
         let logged = if !tracing::enabled!(tracing::Level::TRACE) {
             String::new()
         } else if (200..300).contains(&status) {
-            // A success may carry a new key under a name we do not know.
+            // A success may carry a new key under a name we do not know:
+            // its values are masked, its names kept.
             shorten(
-                &mask_opaque_tokens(&scrub(&String::from_utf8_lossy(shown), &secrets)),
+                &mask_json_values(&scrub(&String::from_utf8_lossy(shown), &secrets)),
                 LOGGED_BODY_CHARS,
             )
         } else {
@@ -233,14 +239,18 @@ impl Transport {
             return Err(error_for_status(status, &bytes, retry_after, &secrets));
         }
         match body {
-            Ok(body) => Ok(Answer { status, body }),
+            Ok(body) => Ok(Answer {
+                status,
+                body,
+                truncated: false,
+            }),
             Err(BodyError {
                 partial,
                 problem: BodyProblem::TooLarge,
-            }) => Err(ApiError::Undecodable {
+            }) => Ok(Answer {
                 status,
-                problem: format!("the answer is larger than {} KiB", MAX_BODY_BYTES / 1024),
-                excerpt: success_excerpt(&partial, &secrets),
+                body: partial,
+                truncated: true,
             }),
             Err(BodyError {
                 problem: BodyProblem::Broken(reason),
@@ -264,20 +274,13 @@ enum BodyProblem {
 }
 
 /// Reads the body chunk by chunk, refusing to hold more than `limit` bytes.
+/// A body declared (or found) too large is still read up to `limit`, so
+/// that its beginning can be shown, or read (see `Answer::truncated`).
 async fn read_capped(
     mut response: reqwest::Response,
     limit: usize,
     secrets: &[&str],
 ) -> Result<Vec<u8>, BodyError> {
-    let declared_too_large = response
-        .content_length()
-        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit));
-    if declared_too_large {
-        return Err(BodyError {
-            partial: Vec::new(),
-            problem: BodyProblem::TooLarge,
-        });
-    }
     let mut body = Vec::new();
     loop {
         match response.chunk().await {

@@ -6,10 +6,16 @@
 //! replacement, and whatever a create returns is saved even when part of
 //! the answer is wrong.
 
+mod facts;
+mod texts;
+
 use super::timeouts::{self, Operation};
-use crate::client::{AccountClient, ApiError, CreateKeyError, Deletion, PartialKey};
+use crate::client::{AccountClient, CreateKeyError, Deletion, PartialKey, is_usable_key_id};
 use async_trait::async_trait;
+use facts::KeyFacts;
 use std::time::Duration;
+use texts::{api_error, incomplete_create, invalid_app_id_in_state, not_revocable};
+use tfplugin::framework::PlanRequest;
 use tfplugin::plan::field;
 use tfplugin::{
     ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
@@ -43,14 +49,20 @@ pub fn schema() -> Schema {
     .attribute(
         Attribute::string("app_id")
             .required()
-            .requires_replace()
-            .description("ID (a UUID) of the Parallel app the key belongs to. Changing it creates a new key."),
+            .replace_unless_equivalent(same_uuid)
+            .description(
+                "ID (a UUID) of the Parallel app the key belongs to. Changing it creates a new \
+                 key; writing the same UUID another way (upper case, in braces, as \
+                 `urn:uuid:`) does not.",
+            ),
     )
     .attribute(
         Attribute::string("api_key_name")
             .required()
             .requires_replace()
-            .description("Name of the key, shown in the Parallel platform. Changing it creates a new key."),
+            .description(
+                "Name of the key, shown in the Parallel platform. Changing it creates a new key.",
+            ),
     )
     .attribute(
         Attribute::of_type("keepers", Type::Map(Box::new(Type::String)))
@@ -63,10 +75,22 @@ pub fn schema() -> Schema {
             ),
     )
     .attribute(computed_string("id", "Same as `api_key_id`."))
-    .attribute(computed_string("api_key_id", "ID of the key, assigned by Parallel."))
-    .attribute(computed_string("app_name", "Name of the app the key belongs to."))
-    .attribute(computed_string("created_by_user_id", "ID of the user the access token belongs to, who created the key."))
-    .attribute(computed_string("created_by_user_email", "Email address of the user who created the key."))
+    .attribute(computed_string(
+        "api_key_id",
+        "ID of the key, assigned by Parallel.",
+    ))
+    .attribute(computed_string(
+        "app_name",
+        "Name of the app the key belongs to.",
+    ))
+    .attribute(computed_string(
+        "created_by_user_id",
+        "ID of the user the access token belongs to, who created the key.",
+    ))
+    .attribute(computed_string(
+        "created_by_user_email",
+        "Email address of the user who created the key.",
+    ))
     .attribute(computed_string(
         "display_value",
         "A masked form of the key, safe to show, to recognise it in the Parallel platform.",
@@ -88,6 +112,18 @@ pub fn schema() -> Schema {
     )
     .block("timeouts", Nesting::Single, timeouts::block());
     Schema::new(0, block)
+}
+
+/// Two spellings of one UUID name one app: changing between them updates
+/// the state in place (Terraform requires the plan to carry the configured
+/// spelling) instead of replacing the key.
+fn same_uuid(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(a), Value::String(b)) => {
+            matches!((Uuid::parse_str(a), Uuid::parse_str(b)), (Ok(a), Ok(b)) if a == b)
+        }
+        _ => false,
+    }
 }
 
 #[async_trait]
@@ -146,6 +182,19 @@ impl Resource for ApiKeyResource {
         diags
     }
 
+    /// The API cannot read a key back, so a plan is where a secret missing
+    /// from state (deleted by hand) is noticed: said every plan, until the
+    /// key is replaced.
+    fn modify_plan(&self, request: &PlanRequest<'_>, _planned: &mut Value) -> Diagnostics {
+        let prior = request.prior_state;
+        let secret_gone = matches!(field(prior, "raw_api_key"), Value::Null)
+            || matches!(field(prior, "raw_api_key"), Value::String(s) if s.is_empty());
+        if prior.is_null() || request.replacing || !secret_gone {
+            return Diagnostics::new();
+        }
+        texts::secret_missing_from_state(&KeyFacts::of(prior)).into()
+    }
+
     async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
         let client = match ctx.provider_data::<AccountClient>() {
             Ok(client) => client,
@@ -169,51 +218,47 @@ impl Resource for ApiKeyResource {
         let timed_out = deadline.timed_out();
         match result {
             Ok(key) => ApplyOutcome::state(state_from_key(planned, key.into())),
-            Err(CreateKeyError::Incomplete { key, problem }) => ApplyOutcome {
-                new_state: Some(state_from_key(planned, key)),
-                private: Vec::new(),
-                diagnostics: Diagnostic::error(
-                    "API key created, but Parallel's answer was incomplete",
-                    format!(
-                        "Parallel created the key, but {problem}. Everything that could be read \
-                         was saved in state so the key is not lost; Terraform marks it tainted, \
-                         so the next apply revokes it and creates a new one."
-                    ),
-                )
-                .into(),
-            },
-            Err(CreateKeyError::NotCreated(err)) => {
-                ApplyOutcome::failed(api_error(&err, app_id_text, timed_out.then_some(limit)))
+            Err(CreateKeyError::Incomplete { key, problem }) => {
+                let has_secret = key.raw_api_key.as_ref().is_some_and(|k| !k.is_empty());
+                let state = state_from_key(planned, key);
+                let diagnostic = incomplete_create(&KeyFacts::of(&state), has_secret, &problem);
+                ApplyOutcome {
+                    new_state: Some(state),
+                    private: Vec::new(),
+                    diagnostics: diagnostic.into(),
+                }
             }
+            Err(CreateKeyError::NotCreated(err)) => ApplyOutcome::failed(api_error(
+                &err,
+                &format!("Creating API key {name:?} in app {app_id_text}"),
+                app_id_text,
+                timed_out.then_some(limit),
+            )),
             // A create already sent is never abandoned (its answer is the
             // only copy of the key), so this is a failure of the request
             // itself, not of the operation's deadline.
             Err(CreateKeyError::MayHaveCreated(err)) => ApplyOutcome::failed(Diagnostic::error(
                 "API key may have been created",
                 format!(
-                    "Creating the key failed in a way that leaves it unknown whether Parallel \
-                     created it: {err}. It was not retried after this failure, so no duplicate \
-                     was made. Check the keys of app {app_id_text} in the Parallel platform and \
-                     revoke any key named {name:?} that Terraform does not know about, then \
-                     apply again."
+                    "Creating API key {name:?} in app {app_id_text} failed in a way that leaves \
+                     it unknown whether Parallel created it: {err}. It was not retried after \
+                     this failure, so no duplicate was made. Check the keys of app \
+                     {app_id_text} in the Parallel platform and revoke any key named {name:?} \
+                     that Terraform does not know about, then apply again."
                 ),
             )),
         }
     }
 
     async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics {
-        let (Value::String(app_id_text), Value::String(key_id)) =
-            (field(prior, "app_id"), field(prior, "api_key_id"))
-        else {
-            return Diagnostic::warning(
-                "API key not revoked",
-                "The state records no key ID for this key (its creation answer was incomplete), \
-                 so it cannot be revoked from here. Revoke it in the Parallel platform.",
-            )
-            .into();
+        let key = KeyFacts::of(prior);
+        // Nothing can ever revoke a key without a usable ID from here, so
+        // it leaves the state with a warning that says how to find it.
+        let Some(key_id) = key.id.as_deref().filter(|id| is_usable_key_id(id)) else {
+            return not_revocable(&key).into();
         };
-        let Ok(app_id) = Uuid::parse_str(app_id_text) else {
-            return invalid_app_id().into();
+        let Some(app_id) = key.app_id.as_deref().and_then(|a| Uuid::parse_str(a).ok()) else {
+            return invalid_app_id_in_state(&key).into();
         };
         let client = match ctx.provider_data::<AccountClient>() {
             Ok(client) => client,
@@ -230,7 +275,12 @@ impl Resource for ApiKeyResource {
                 tracing::info!(api_key_id = %key_id, "API key was already revoked");
                 Diagnostics::new()
             }
-            Err(err) => api_error(&err, app_id_text, timed_out.then_some(limit)),
+            Err(err) => api_error(
+                &err,
+                &format!("Revoking {}", key.label()),
+                &app_id.to_string(),
+                timed_out.then_some(limit),
+            ),
         }
     }
 
@@ -250,54 +300,9 @@ impl Resource for ApiKeyResource {
 fn invalid_app_id() -> Diagnostic {
     Diagnostic::error(
         "Invalid app_id",
-        "app_id must be the UUID of a Parallel app; this value is not a UUID.",
+        "app_id must be the UUID of a Parallel app; the configured value is not a UUID.",
     )
     .at(AttrPath::root("app_id"))
-}
-
-/// Turns an API failure into a diagnostic that names the attribute at
-/// fault where the API said which one it was.
-fn api_error(err: &ApiError, app_id: &str, timed_out_after: Option<Duration>) -> Diagnostics {
-    match err {
-        ApiError::Validation { problems } => problems
-            .iter()
-            .map(|problem| {
-                let diag = Diagnostic::error(
-                    "Parallel rejected the request",
-                    format!("{}. Fix the value and apply again.", problem.msg),
-                );
-                match problem.loc.last().map(String::as_str) {
-                    Some(name @ ("app_id" | "api_key_name")) => diag.at(AttrPath::root(name)),
-                    _ => diag,
-                }
-            })
-            .collect(),
-        ApiError::NotFound { .. } if err.is_object_not_found() => Diagnostic::error(
-            "App not found",
-            format!(
-                "Parallel has no app {app_id} that this access token can see ({err}). Check \
-                 app_id, and that the token belongs to the app's organization."
-            ),
-        )
-        .at(AttrPath::root("app_id"))
-        .into(),
-        ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
-            Diagnostic::error("Parallel access token rejected", err.to_string()).into()
-        }
-        ApiError::Cancelled => match timed_out_after {
-            Some(limit) => Diagnostic::error(
-                "Operation timed out",
-                format!(
-                    "The operation did not finish within its timeout ({}). Raise it in the \
-                     resource's timeouts block, or check connectivity to the API.",
-                    humantime::format_duration(limit)
-                ),
-            )
-            .into(),
-            None => Diagnostic::error("Operation cancelled", err.to_string()).into(),
-        },
-        _ => Diagnostic::error("Parallel API request failed", err.to_string()).into(),
-    }
 }
 
 /// The new state: the planned values for what the user configured, the
@@ -363,5 +368,27 @@ impl Drop for Deadline {
     /// However the operation ends, its timer goes with it.
     fn drop(&mut self) {
         self.timer.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_of_one_uuid_are_the_same_app() {
+        let plain = Value::string("3c90c3cc-0d44-4b50-8888-8dd25736052a");
+        for other in [
+            "3C90C3CC-0D44-4B50-8888-8DD25736052A",
+            "{3c90c3cc-0d44-4b50-8888-8dd25736052a}",
+            "urn:uuid:3c90c3cc-0d44-4b50-8888-8dd25736052a",
+            "3c90c3cc0d444b5088888dd25736052a",
+        ] {
+            assert!(same_uuid(&plain, &Value::string(other)), "{other}");
+        }
+        let different = Value::string("3c90c3cc-0d44-4b50-8888-8dd25736052b");
+        assert!(!same_uuid(&plain, &different));
+        assert!(!same_uuid(&Value::string("x"), &Value::string("x")));
+        assert!(!same_uuid(&plain, &Value::Unknown));
     }
 }

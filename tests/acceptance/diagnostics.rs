@@ -90,3 +90,62 @@ fn a_validation_error_from_the_api_reaches_the_user() {
     assert!(s.emulator.live_keys().is_empty());
     s.finish();
 }
+
+/// A provider block with `setting` and a key using it (Terraform validates
+/// only providers something uses).
+fn provider_and_key(setting: &str, app_id: &str) -> String {
+    format!(
+        r#"
+provider "parallel" {{
+  {setting}
+}}
+
+resource "parallel_api_key" "main" {{
+  app_id       = "{app_id}"
+  api_key_name = "diagnosed"
+}}
+"#
+    )
+}
+
+#[test]
+fn base_url_mistakes_are_caught_by_validate() {
+    let s = Scenario::new();
+    for (base_url, said) in [
+        ("https://", "base_url is not a valid URL"),
+        ("ftp://x", "uses the `ftp` scheme"),
+        ("", "base_url is not a valid URL"),
+    ] {
+        s.config(&provider_and_key(
+            &format!("base_url = \"{base_url}\""),
+            &s.app_id(),
+        ));
+        let validated = s.terraform_fails(&["validate", "-no-color"]);
+        validated.assert_contains("Invalid provider configuration");
+        validated.assert_contains(said);
+    }
+    assert!(s.emulator.requests().is_empty());
+    s.write("main.tf", "");
+    s.finish();
+}
+
+#[test]
+fn localhost_with_a_trailing_dot_is_not_taken_for_loopback() {
+    let s = Scenario::new();
+    let port = s
+        .emulator
+        .base_url()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    s.config(&provider_and_key(
+        &format!("base_url = \"http://localhost.:{port}\""),
+        &s.app_id(),
+    ));
+    let validated = s.terraform_fails(&["validate", "-no-color"]);
+    validated.assert_contains("plain http to the non-loopback host `localhost.`");
+    assert!(s.emulator.requests().is_empty());
+    s.write("main.tf", "");
+    s.finish();
+}

@@ -319,3 +319,59 @@ fn a_delete_whose_connection_dropped_is_retried() {
         s.finish();
     }
 }
+
+#[test]
+fn timed_out_deletes_name_their_keys() {
+    let s = Scenario::new().with_trace_log();
+    s.config(&format!(
+        r#"
+resource "parallel_api_key" "many" {{
+  count        = 3
+  app_id       = "{}"
+  api_key_name = "faulty-${{count.index}}"
+  timeouts {{
+    delete = "1s"
+  }}
+}}
+"#,
+        s.app_id()
+    ));
+    s.apply();
+    let keys = s.emulator.live_keys();
+    assert_eq!(keys.len(), 3);
+    s.emulator
+        .push_fault(on_delete(FaultKind::Latency(Duration::from_secs(3))).times(3));
+    let destroyed = s.terraform_fails(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    for key in &keys {
+        destroyed.assert_contains(&format!(
+            "Revoking API key \"{}\" (ID {}) of app {} (\"{}\"): the operation did not finish \
+             within its timeout (1s)",
+            key.api_key_name,
+            key.api_key_id,
+            s.app_id(),
+            key.app_name
+        ));
+    }
+    // The slow deletes may still have acted; either way a second destroy
+    // leaves nothing.
+    s.finish();
+}
+
+#[test]
+fn an_oversized_success_answer_shows_its_beginning() {
+    let s = Scenario::new().with_trace_log();
+    key_config(&s, "");
+    let body = format!("{{\"pad\":\"{}\"}}", "x".repeat((1 << 20) + 100));
+    s.emulator
+        .push_fault(on_create(FaultKind::MalformedBodyAfterActing {
+            body,
+            status: 200,
+        }));
+    let applied = s.apply_fails();
+    assert_may_have_been_created(&applied);
+    applied.assert_contains("the answer is larger than 1024 KiB");
+    applied.assert_contains("it begins with: {\"pad\":");
+    applied.assert_not_contains("begins with: .");
+    revoke_the_orphan(&s);
+    s.finish();
+}

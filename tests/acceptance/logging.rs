@@ -41,6 +41,19 @@ output "key" {{
         );
     }
     s.assert_no_secrets("the TF_LOG=TRACE file after apply", &log);
+    // The create answer is logged with its member names and its values
+    // masked (ids and names excepted).
+    let answer = log
+        .lines()
+        .find(|line| line.contains("Parallel API response") && line.contains("status=200"))
+        .expect("the create answer is logged");
+    for name in ["created_by_user_email", "raw_api_key", "api_key_id"] {
+        assert!(answer.contains(name), "{name} missing: {answer}");
+    }
+    assert!(
+        !answer.contains(&key.created_by_user_email),
+        "values are masked: {answer}"
+    );
 
     s.destroy();
     let log = s.log_text();

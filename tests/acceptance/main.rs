@@ -2,6 +2,7 @@
 //! against the Account API emulator. One test binary (linking is slow), one
 //! module per concern; `harness` holds what every scenario shares.
 
+mod answers;
 mod api_key;
 mod data_source;
 mod debug_mode;
@@ -13,4 +14,5 @@ mod identity;
 mod install;
 mod logging;
 mod plugin_tls;
+mod state_surgery;
 mod terraform_versions;

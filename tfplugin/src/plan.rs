@@ -31,7 +31,10 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> G
     let requires_replace: Vec<AttrPath> = block
         .attributes
         .iter()
-        .filter(|a| a.requires_replace && field(proposed, a.name) != field(prior, a.name))
+        .filter(|a| {
+            let (new, old) = (field(proposed, a.name), field(prior, a.name));
+            a.requires_replace && new != old && !a.equivalent.is_some_and(|same| same(new, old))
+        })
         .map(|a| AttrPath::root(a.name))
         .collect();
     let planned = if !requires_replace.is_empty() {
@@ -157,6 +160,30 @@ mod tests {
             fields.insert("name".into(), Value::Unknown);
         }
         let plan = plan(&block(), &prior, &proposed, &proposed);
+        assert_eq!(plan.requires_replace, vec![AttrPath::root("name")]);
+    }
+
+    #[test]
+    fn an_equivalent_value_updates_in_place() {
+        let same_ignoring_case = |a: &Value, b: &Value| match (a, b) {
+            (Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
+            _ => false,
+        };
+        let block = Block::new("")
+            .attribute(
+                Attribute::string("name")
+                    .required()
+                    .replace_unless_equivalent(same_ignoring_case),
+            )
+            .attribute(Attribute::string("id").computed().use_state_for_unknown());
+        let prior = Value::object([("name", Value::string("a")), ("id", Value::string("1"))]);
+        let proposed = Value::object([("name", Value::string("A")), ("id", Value::string("1"))]);
+        let config = Value::object([("name", Value::string("A")), ("id", Value::Null)]);
+        let plan = plan(&block, &prior, &proposed, &config);
+        assert!(plan.requires_replace.is_empty());
+        assert_eq!(plan.planned, proposed, "the configured spelling, in place");
+        let proposed = Value::object([("name", Value::string("b")), ("id", Value::string("1"))]);
+        let plan = super::plan(&block, &prior, &proposed, &config);
         assert_eq!(plan.requires_replace, vec![AttrPath::root("name")]);
     }
 

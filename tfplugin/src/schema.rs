@@ -3,7 +3,7 @@
 //! reader sees a resource's whole life in one screen.
 
 use super::proto::tfplugin6 as pb;
-use super::value::Type;
+use super::value::{Type, Value};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug)]
@@ -22,6 +22,10 @@ pub struct Attribute {
     /// A computed value keeps its prior state value in plans unless the
     /// resource is replaced (instead of becoming "known after apply").
     pub use_state_for_unknown: bool,
+    /// With `requires_replace`: a change between two values this function
+    /// calls equivalent (e.g. two spellings of one UUID) is an in-place
+    /// update instead of a replacement.
+    pub equivalent: Option<fn(&Value, &Value) -> bool>,
 }
 
 impl Attribute {
@@ -38,6 +42,7 @@ impl Attribute {
             deprecated: false,
             requires_replace: false,
             use_state_for_unknown: false,
+            equivalent: None,
         }
     }
 
@@ -89,6 +94,13 @@ impl Attribute {
 
     pub fn requires_replace(mut self) -> Self {
         self.requires_replace = true;
+        self
+    }
+
+    /// See [`Attribute::equivalent`].
+    pub fn replace_unless_equivalent(mut self, equivalent: fn(&Value, &Value) -> bool) -> Self {
+        self.requires_replace = true;
+        self.equivalent = Some(equivalent);
         self
     }
 

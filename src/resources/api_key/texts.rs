@@ -1,0 +1,224 @@
+//! The diagnostics of `parallel_api_key`'s apply and destroy. Each names
+//! the key (see `facts`), says what happened to it, and what to do.
+
+use std::time::Duration;
+
+use tfplugin::{AttrPath, Diagnostic, Diagnostics};
+
+use super::facts::KeyFacts;
+use crate::client::{ApiError, is_usable_key_id};
+
+/// Parallel created the key but its answer was incomplete; `saved` is what
+/// went to state.
+pub fn incomplete_create(saved: &KeyFacts, has_secret: bool, problem: &str) -> Diagnostic {
+    let label = saved.label();
+    let usable_id = saved.id.as_deref().is_some_and(is_usable_key_id);
+    let detail = match (usable_id, has_secret) {
+        (true, true) => format!(
+            "Parallel created {label}, but its answer was incomplete: {problem}. Everything \
+             that could be read, the secret included, was saved in state, so the key is not \
+             lost. Terraform marks it tainted: the next apply revokes it and creates a new \
+             one (run `terraform untaint` on it to keep it instead)."
+        ),
+        (true, false) => format!(
+            "Parallel created {label}, but its answer was incomplete: {problem}. The answer \
+             held no readable secret (raw_api_key), and Parallel never shows it again, so this \
+             key cannot be used. What could be read was saved in state and Terraform marks it \
+             tainted: the next apply revokes it and creates a new one."
+        ),
+        (false, _) => format!(
+            "Parallel created {label}, but its answer holds no usable api_key_id: {problem}. \
+             Without its ID Terraform cannot revoke this key. What could be read{} was saved in \
+             state and Terraform marks it tainted: the next apply creates a new key and \
+             removes this one from state WITHOUT revoking it. Revoke it yourself in the \
+             Parallel platform: {}.",
+            if has_secret {
+                ", the secret included,"
+            } else {
+                ""
+            },
+            saved.finding_aid()
+        ),
+    };
+    Diagnostic::error(
+        "API key created, but Parallel's answer was incomplete",
+        detail,
+    )
+}
+
+/// Destroying a key whose recorded ID cannot address it: the object leaves
+/// the state (nothing could ever revoke it from here) and the warning says
+/// how to find it.
+pub fn not_revocable(key: &KeyFacts) -> Diagnostic {
+    let why = match key.id.as_deref() {
+        None => "the state records no api_key_id for it (Parallel's answer to its creation \
+                 lacked one)"
+            .to_owned(),
+        Some(id) => format!(
+            "the api_key_id recorded in state, {id:?}, cannot address a key in a request \
+             (the value came from the state, not from the configuration)"
+        ),
+    };
+    Diagnostic::warning(
+        "API key not revoked",
+        format!(
+            "Terraform cannot revoke {}: {why}. It is removed from the Terraform state, its \
+             secret with it, but the key may still be live. Revoke it in the Parallel \
+             platform: {}.",
+            key.label(),
+            key.finding_aid()
+        ),
+    )
+}
+
+/// A destroy whose app_id, read from state, is not a UUID.
+pub fn invalid_app_id_in_state(key: &KeyFacts) -> Diagnostic {
+    Diagnostic::error(
+        "Invalid app_id in state",
+        format!(
+            "Terraform cannot revoke {}: the app_id recorded in state, {:?}, is not a UUID. \
+             The value came from the state, not from the configuration (was the state edited \
+             by hand?), so changing the configuration does not help. Put the app's UUID back \
+             into the state (terraform state pull / push), or revoke the key in the Parallel \
+             platform ({}) and then drop it with `terraform state rm`.",
+            key.label(),
+            key.app_id.as_deref().unwrap_or_default(),
+            key.finding_aid()
+        ),
+    )
+}
+
+/// The state holds no secret for a key that exists.
+pub fn secret_missing_from_state(key: &KeyFacts) -> Diagnostic {
+    Diagnostic::warning(
+        "API key secret missing from state",
+        format!(
+            "The state holds no raw_api_key for {}. Parallel shows a key's secret only once, \
+             when the key is created, so it cannot be read back, and whatever refers to \
+             raw_api_key gets null. If the state was edited by hand, restore it from a backup; \
+             otherwise replace the key to get a new secret: terraform apply \
+             -replace=<this resource's address>.",
+            key.label()
+        ),
+    )
+    .at(AttrPath::root("raw_api_key"))
+}
+
+/// Turns an API failure into a diagnostic that says what was being done
+/// (`doing`, e.g. `Revoking API key "ci" (ID k) of app A`) and names the
+/// attribute at fault where the API said which one it was.
+pub fn api_error(
+    err: &ApiError,
+    doing: &str,
+    app_id: &str,
+    timed_out_after: Option<Duration>,
+) -> Diagnostics {
+    match err {
+        ApiError::Validation { problems } => problems
+            .iter()
+            .map(|problem| {
+                let diag = Diagnostic::error(
+                    "Parallel rejected the request",
+                    format!("{doing}: {}. Fix the value and apply again.", problem.msg),
+                );
+                match problem.loc.last().map(String::as_str) {
+                    Some(name @ ("app_id" | "api_key_name")) => diag.at(AttrPath::root(name)),
+                    _ => diag,
+                }
+            })
+            .collect(),
+        ApiError::NotFound { .. } if err.is_object_not_found() => Diagnostic::error(
+            "App not found",
+            format!(
+                "{doing}: Parallel has no app {app_id} that this access token can see ({err}). \
+                 Check app_id, and that the token belongs to the app's organization."
+            ),
+        )
+        .at(AttrPath::root("app_id"))
+        .into(),
+        ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
+            Diagnostic::error("Parallel access token rejected", format!("{doing}: {err}")).into()
+        }
+        ApiError::Cancelled => match timed_out_after {
+            Some(limit) => Diagnostic::error(
+                "Operation timed out",
+                format!(
+                    "{doing}: the operation did not finish within its timeout ({}). Raise it \
+                     in the resource's timeouts block, or check connectivity to the API.",
+                    humantime::format_duration(limit)
+                ),
+            )
+            .into(),
+            None => Diagnostic::error("Operation cancelled", format!("{doing}: {err}")).into(),
+        },
+        _ => Diagnostic::error("Parallel API request failed", format!("{doing}: {err}")).into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(id: Option<&str>) -> KeyFacts {
+        KeyFacts {
+            name: Some("ci".into()),
+            id: id.map(str::to_owned),
+            app_id: Some("3c90c3cc-0d44-4b50-8888-8dd25736052a".into()),
+            app_name: None,
+            display_value: Some("par_…6789".into()),
+            created_at: Some(1_731_000_000.0),
+        }
+    }
+
+    #[test]
+    fn an_incomplete_answer_with_an_id_promises_a_revocation() {
+        let d = incomplete_create(&facts(Some("key_1")), true, "`created_at` is missing");
+        assert!(
+            d.detail.contains("API key \"ci\" (ID key_1)"),
+            "{}",
+            d.detail
+        );
+        assert!(
+            d.detail.contains("the next apply revokes it"),
+            "{}",
+            d.detail
+        );
+    }
+
+    #[test]
+    fn an_incomplete_answer_without_an_id_promises_no_revocation() {
+        for id in [None, Some(""), Some("..")] {
+            let d = incomplete_create(&facts(id), true, "`api_key_id` is missing");
+            assert!(!d.detail.contains("revokes it"), "{}", d.detail);
+            assert!(d.detail.contains("WITHOUT revoking it"), "{}", d.detail);
+            assert!(d.detail.contains("shown as \"par_…6789\""), "{}", d.detail);
+            assert!(d.detail.contains("created at 2024-11-07"), "{}", d.detail);
+        }
+    }
+
+    #[test]
+    fn not_revocable_says_where_the_bad_id_came_from() {
+        let d = not_revocable(&facts(Some("..")));
+        assert!(d.detail.contains("came from the state"), "{}", d.detail);
+        assert!(d.detail.contains("key named \"ci\""), "{}", d.detail);
+        let d = not_revocable(&facts(None));
+        assert!(d.detail.contains("records no api_key_id"), "{}", d.detail);
+    }
+
+    #[test]
+    fn api_errors_say_what_was_being_done() {
+        let doing = facts(Some("key_1")).label();
+        let diags = api_error(
+            &ApiError::Cancelled,
+            &format!("Revoking {doing}"),
+            "a",
+            Some(Duration::from_secs(2)),
+        );
+        let text = format!("{diags:?}");
+        assert!(
+            text.contains("Revoking API key \\\"ci\\\" (ID key_1)"),
+            "{text}"
+        );
+        assert!(text.contains("2s"), "{text}");
+    }
+}

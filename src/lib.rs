@@ -2,14 +2,16 @@
 //! resources.
 //!
 //! `tfplugin` speaks Terraform's plugin protocol and knows nothing of
-//! Parallel; `client` is the typed Account API client; `provider` and
-//! `resources` join the two.
+//! Parallel; `client` is the typed Account API client; `provider` and the
+//! objects (`resources`, `data_sources`) join the two, with what they share
+//! in `toolkit`.
 
 pub mod client;
 pub mod data_sources;
 pub mod provider;
 pub mod resources;
 pub mod secret;
+pub mod toolkit;
 
 /// The registry address Terraform knows this provider by.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/parallel-web/parallel";

@@ -6,10 +6,10 @@ use crate::client::{
     DEFAULT_REQUEST_TIMEOUT, check_base_url,
 };
 use crate::secret::Secret;
+use crate::toolkit::parse_duration;
 use crate::{data_sources, resources};
 use async_trait::async_trait;
 use std::sync::Arc;
-use std::time::Duration;
 use tfplugin::plan::field;
 use tfplugin::{
     AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Provider, Resource,
@@ -117,20 +117,6 @@ fn read_ca_file(path: &str) -> std::io::Result<String> {
         )));
     }
     std::fs::read_to_string(path)
-}
-
-pub fn parse_duration(text: &str, attribute: AttrPath) -> Result<Duration, Diagnostic> {
-    match humantime::parse_duration(text.trim()) {
-        Ok(duration) if !duration.is_zero() => Ok(duration),
-        _ => Err(Diagnostic::error(
-            "Invalid duration",
-            format!(
-                "{attribute} must be a positive duration such as \"30s\", \"5m\" or \"1h30m\"; \
-                 got {text:?}."
-            ),
-        )
-        .at(attribute)),
-    }
 }
 
 #[async_trait]

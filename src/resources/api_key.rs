@@ -9,19 +9,17 @@
 mod facts;
 mod texts;
 
-use super::timeouts::{self, Operation};
 use crate::client::{AccountClient, CreateKeyError, Deletion, PartialKey, is_usable_key_id};
+use crate::toolkit::{Deadline, Operation, Timeouts};
 use async_trait::async_trait;
 use facts::KeyFacts;
-use std::time::Duration;
 use texts::{api_error, incomplete_create, invalid_app_id_in_state, not_revocable};
 use tfplugin::framework::PlanRequest;
 use tfplugin::plan::field;
 use tfplugin::{
     ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
-    IdentitySchema, ImportRequest, Nesting, Resource, Schema, Type, Value, json,
+    IdentitySchema, ImportRequest, Resource, Schema, Type, Value, json,
 };
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub const TYPE_NAME: &str = "parallel_api_key";
@@ -109,9 +107,18 @@ pub fn schema() -> Schema {
             .computed()
             .use_state_for_unknown()
             .description("When the key was created, as returned by the API (Unix timestamp)."),
+    );
+    Schema::new(0, timeouts().add_to(block))
+}
+
+/// The operations a key's `timeouts` block bounds.
+fn timeouts() -> Timeouts {
+    Timeouts::covering(&[Operation::Create, Operation::Delete]).describe(
+        Operation::Create,
+        "Upper bound on creating the key, retries and waits included, as a duration such as \
+         `30s` or `5m` (default `5m`). A request already sent is allowed to finish (within \
+         `request_timeout`), since its answer is the only copy of the new key.",
     )
-    .block("timeouts", Nesting::Single, timeouts::block());
-    Schema::new(0, block)
 }
 
 /// Two spellings of one UUID name one app: changing between them updates
@@ -178,7 +185,7 @@ impl Resource for ApiKeyResource {
                 .at(AttrPath::root("api_key_name")),
             );
         }
-        diags.extend(timeouts::validate(config));
+        diags.extend(timeouts().validate(config));
         diags
     }
 
@@ -211,7 +218,7 @@ impl Resource for ApiKeyResource {
         let Ok(app_id) = Uuid::parse_str(app_id_text) else {
             return ApplyOutcome::failed(invalid_app_id());
         };
-        let limit = timeouts::limit(planned, Operation::Create);
+        let limit = timeouts().limit(planned, Operation::Create);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(%app_id, "creating API key");
         let result = client.create_key(app_id, name, deadline.token()).await;
@@ -264,7 +271,7 @@ impl Resource for ApiKeyResource {
             Ok(client) => client,
             Err(diags) => return diags,
         };
-        let limit = timeouts::limit(prior, Operation::Delete);
+        let limit = timeouts().limit(prior, Operation::Delete);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(%app_id, api_key_id = %key_id, "revoking API key");
         let result = client.delete_key(app_id, key_id, deadline.token()).await;
@@ -334,41 +341,6 @@ fn state_from_key(planned: &Value, key: PartialKey) -> Value {
         .unwrap_or(Value::Null);
     fields.insert("created_at".into(), created_at);
     Value::Object(fields)
-}
-
-/// A cancellation token that fires on Ctrl-C (StopProvider) or when the
-/// operation's time limit passes, whichever comes first.
-struct Deadline {
-    token: CancellationToken,
-    timer: tokio::task::JoinHandle<()>,
-}
-
-impl Deadline {
-    fn start(stop: &CancellationToken, limit: Duration) -> Self {
-        let token = stop.child_token();
-        let expire = token.clone();
-        let timer = tokio::spawn(async move {
-            tokio::time::sleep(limit).await;
-            expire.cancel();
-        });
-        Deadline { token, timer }
-    }
-
-    fn token(&self) -> &CancellationToken {
-        &self.token
-    }
-
-    /// Whether it was the time limit that fired.
-    fn timed_out(&self) -> bool {
-        self.timer.is_finished()
-    }
-}
-
-impl Drop for Deadline {
-    /// However the operation ends, its timer goes with it.
-    fn drop(&mut self) {
-        self.timer.abort();
-    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,3 @@
 //! One file per resource type.
 
 pub mod api_key;
-mod timeouts;

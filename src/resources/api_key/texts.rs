@@ -7,6 +7,7 @@ use tfplugin::{AttrPath, Diagnostic, Diagnostics};
 
 use super::facts::KeyFacts;
 use crate::client::{ApiError, is_usable_key_id};
+use crate::toolkit::{self, Failure, NotFound};
 
 /// Parallel created the key but its answer was incomplete; `saved` is what
 /// went to state.
@@ -113,46 +114,15 @@ pub fn api_error(
     app_id: &str,
     timed_out_after: Option<Duration>,
 ) -> Diagnostics {
-    match err {
-        ApiError::Validation { problems } => problems
-            .iter()
-            .map(|problem| {
-                let diag = Diagnostic::error(
-                    "Parallel rejected the request",
-                    format!("{doing}: {}. Fix the value and apply again.", problem.msg),
-                );
-                match problem.loc.last().map(String::as_str) {
-                    Some(name @ ("app_id" | "api_key_name")) => diag.at(AttrPath::root(name)),
-                    _ => diag,
-                }
-            })
-            .collect(),
-        ApiError::NotFound { .. } if err.is_object_not_found() => Diagnostic::error(
-            "App not found",
-            format!(
-                "{doing}: Parallel has no app {app_id} that this access token can see ({err}). \
-                 Check app_id, and that the token belongs to the app's organization."
-            ),
-        )
-        .at(AttrPath::root("app_id"))
-        .into(),
-        ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
-            Diagnostic::error("Parallel access token rejected", format!("{doing}: {err}")).into()
-        }
-        ApiError::Cancelled => match timed_out_after {
-            Some(limit) => Diagnostic::error(
-                "Operation timed out",
-                format!(
-                    "{doing}: the operation did not finish within its timeout ({}). Raise it \
-                     in the resource's timeouts block, or check connectivity to the API.",
-                    humantime::format_duration(limit)
-                ),
-            )
-            .into(),
-            None => Diagnostic::error("Operation cancelled", format!("{doing}: {err}")).into(),
+    toolkit::api_error(
+        err,
+        Failure {
+            doing,
+            attributes: &["app_id", "api_key_name"],
+            not_found: Some(NotFound::app(app_id)),
+            timed_out_after,
         },
-        _ => Diagnostic::error("Parallel API request failed", format!("{doing}: {err}")).into(),
-    }
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,90 @@
+//! API failures as diagnostics: what was being done, what went wrong, what
+//! to do, and the attribute at fault where the API named one.
+
+use crate::client::ApiError;
+use std::time::Duration;
+use tfplugin::{AttrPath, Diagnostic, Diagnostics};
+
+/// What a failed request was about.
+pub struct Failure<'a> {
+    /// What was being done, e.g. `Revoking API key "ci" (ID k) of app A`.
+    pub doing: &'a str,
+    /// The object's attributes a 422 may name (its `loc`), so the error
+    /// points at the one in the configuration.
+    pub attributes: &'a [&'a str],
+    /// What a 404 from the API itself (not a wrong base_url) means here.
+    pub not_found: Option<NotFound>,
+    /// Set when the request was cut off by the operation's time limit.
+    pub timed_out_after: Option<Duration>,
+}
+
+/// The meaning of "no such object" for one request.
+pub struct NotFound {
+    pub summary: &'static str,
+    pub detail: String,
+    pub attribute: Option<&'static str>,
+}
+
+impl NotFound {
+    /// The app a request named does not exist for this token.
+    pub fn app(app_id: &str) -> Self {
+        NotFound {
+            summary: "App not found",
+            detail: format!(
+                "Parallel has no app {app_id} that this access token can see. Check app_id, \
+                 and that the token belongs to the app's organization."
+            ),
+            attribute: Some("app_id"),
+        }
+    }
+}
+
+pub fn api_error(err: &ApiError, failure: Failure<'_>) -> Diagnostics {
+    let doing = failure.doing;
+    match err {
+        ApiError::Validation { problems } => problems
+            .iter()
+            .map(|problem| {
+                let diag = Diagnostic::error(
+                    "Parallel rejected the request",
+                    format!("{doing}: {}. Fix the value and apply again.", problem.msg),
+                );
+                match problem.loc.last() {
+                    Some(name) if failure.attributes.contains(&name.as_str()) => {
+                        diag.at(AttrPath::root(name))
+                    }
+                    _ => diag,
+                }
+            })
+            .collect(),
+        ApiError::NotFound {
+            detail: Some(said), ..
+        } if err.is_object_not_found() && failure.not_found.is_some() => {
+            let not_found = failure.not_found.expect("checked above");
+            let diag = Diagnostic::error(
+                not_found.summary,
+                format!("{doing}: {} (Parallel said: {said})", not_found.detail),
+            );
+            match not_found.attribute {
+                Some(name) => diag.at(AttrPath::root(name)).into(),
+                None => diag.into(),
+            }
+        }
+        ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
+            Diagnostic::error("Parallel access token rejected", format!("{doing}: {err}")).into()
+        }
+        ApiError::Cancelled => match failure.timed_out_after {
+            Some(limit) => Diagnostic::error(
+                "Operation timed out",
+                format!(
+                    "{doing}: the operation did not finish within its timeout ({}). Raise it \
+                     in the resource's timeouts block, or check connectivity to the API.",
+                    humantime::format_duration(limit)
+                ),
+            )
+            .into(),
+            None => Diagnostic::error("Operation cancelled", format!("{doing}: {err}")).into(),
+        },
+        _ => Diagnostic::error("Parallel API request failed", format!("{doing}: {err}")).into(),
+    }
+}

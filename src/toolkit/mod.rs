@@ -1,0 +1,13 @@
+//! What every resource, data source, list resource and action of this
+//! provider shares: the configured API (client and the shared app list),
+//! time limits, durations, and API failures as diagnostics.
+
+pub mod api_errors;
+pub mod deadline;
+pub mod duration;
+pub mod timeouts;
+
+pub use api_errors::{Failure, NotFound, api_error};
+pub use deadline::Deadline;
+pub use duration::parse_duration;
+pub use timeouts::{Operation, Timeouts};

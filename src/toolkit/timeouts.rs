@@ -1,0 +1,177 @@
+//! The `timeouts { create = "…", delete = "…" }` block Terraform users know
+//! from other providers: an upper bound on each operation, retries
+//! included. Each object says which operations its block covers.
+
+use super::duration::parse_duration;
+use std::time::Duration;
+use tfplugin::{AttrPath, Attribute, Block, Diagnostics, Nesting, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Create,
+    Read,
+    Update,
+    Delete,
+}
+
+impl Operation {
+    fn attribute(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Read => "read",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Operation::Create => {
+                "Upper bound on creating the object, retries and waits included, as a duration \
+                 such as `30s` or `5m` (default `5m`)."
+            }
+            Operation::Read => {
+                "Upper bound on reading the object, retries included (default `5m`)."
+            }
+            Operation::Update => {
+                "Upper bound on updating the object, retries included (default `5m`)."
+            }
+            Operation::Delete => {
+                "Upper bound on deleting the object, retries and waits included (default `5m`)."
+            }
+        }
+    }
+}
+
+/// The name of the block in a resource's schema.
+pub const BLOCK_NAME: &str = "timeouts";
+
+const DEFAULT: Duration = Duration::from_secs(300);
+
+/// A timeouts block covering some operations, with their descriptions.
+#[derive(Clone, Debug)]
+pub struct Timeouts {
+    operations: Vec<(Operation, &'static str)>,
+}
+
+impl Timeouts {
+    pub fn covering(operations: &[Operation]) -> Self {
+        Timeouts {
+            operations: operations.iter().map(|&o| (o, o.description())).collect(),
+        }
+    }
+
+    /// Replaces the generic description of one operation's attribute.
+    pub fn describe(mut self, operation: Operation, text: &'static str) -> Self {
+        for (o, description) in &mut self.operations {
+            if *o == operation {
+                *description = text;
+            }
+        }
+        self
+    }
+
+    /// Adds the block to a resource's schema block.
+    pub fn add_to(&self, block: Block) -> Block {
+        let timeouts = self.operations.iter().fold(
+            Block::new("Time limits of this resource's operations."),
+            |b, (operation, description)| {
+                b.attribute(
+                    Attribute::string(operation.attribute())
+                        .optional()
+                        .description(description),
+                )
+            },
+        );
+        block.block(BLOCK_NAME, Nesting::Single, timeouts)
+    }
+
+    /// The limit for `operation`, read from a resource value with this
+    /// block; values were checked at validation, so a bad one is the
+    /// default.
+    pub fn limit(&self, resource: &Value, operation: Operation) -> Duration {
+        match resource
+            .get(BLOCK_NAME)
+            .and_then(|t| t.get(operation.attribute()))
+        {
+            Some(Value::String(text)) => {
+                parse_duration(text, AttrPath::root(BLOCK_NAME)).unwrap_or(DEFAULT)
+            }
+            _ => DEFAULT,
+        }
+    }
+
+    pub fn validate(&self, config: &Value) -> Diagnostics {
+        let Some(timeouts) = config.get(BLOCK_NAME) else {
+            return Diagnostics::new();
+        };
+        self.operations
+            .iter()
+            .filter_map(|(operation, _)| match timeouts.get(operation.attribute()) {
+                Some(Value::String(text)) => parse_duration(
+                    text,
+                    AttrPath::root(BLOCK_NAME).attribute(operation.attribute()),
+                )
+                .err(),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create_and_delete() -> Timeouts {
+        Timeouts::covering(&[Operation::Create, Operation::Delete])
+    }
+
+    fn with_timeouts(create: Value) -> Value {
+        Value::object([(
+            BLOCK_NAME,
+            Value::object([("create", create), ("delete", Value::Null)]),
+        )])
+    }
+
+    #[test]
+    fn the_block_has_one_attribute_per_operation_covered() {
+        let block = create_and_delete()
+            .describe(Operation::Create, "custom")
+            .add_to(Block::new(""));
+        let timeouts = &block.blocks[0].block;
+        let names: Vec<_> = timeouts.attributes.iter().map(|a| a.name).collect();
+        assert_eq!(names, ["create", "delete"]);
+        assert_eq!(timeouts.attributes[0].description, "custom");
+    }
+
+    #[test]
+    fn defaults_apply_when_the_block_is_absent() {
+        let resource = Value::object([(BLOCK_NAME, Value::Null)]);
+        assert_eq!(
+            create_and_delete().limit(&resource, Operation::Create),
+            DEFAULT
+        );
+    }
+
+    #[test]
+    fn durations_are_read() {
+        let resource = with_timeouts(Value::string("1m30s"));
+        let timeouts = create_and_delete();
+        assert_eq!(
+            timeouts.limit(&resource, Operation::Create),
+            Duration::from_secs(90)
+        );
+        assert!(timeouts.validate(&resource).is_empty());
+    }
+
+    #[test]
+    fn nonsense_is_refused_with_the_attribute_named() {
+        let diags = create_and_delete().validate(&with_timeouts(Value::string("soon")));
+        let diag = diags.iter().next().expect("one error");
+        assert_eq!(
+            diag.attribute,
+            Some(AttrPath::root(BLOCK_NAME).attribute("create"))
+        );
+    }
+}

@@ -6,7 +6,7 @@ use crate::client::{
     DEFAULT_REQUEST_TIMEOUT, check_base_url,
 };
 use crate::secret::Secret;
-use crate::toolkit::parse_duration;
+use crate::toolkit::{Api, parse_duration};
 use crate::{data_sources, resources};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -228,7 +228,7 @@ impl Provider for ParallelProvider {
             ),
         };
         match AccountClient::new(client_config) {
-            Ok(client) => Configured::with(client),
+            Ok(client) => Configured::with(Api::new(client)),
             Err(err) => {
                 let attribute = match err {
                     ConfigError::CaCert { .. } => "ca_cert_file",

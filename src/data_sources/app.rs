@@ -1,7 +1,8 @@
 //! `data "parallel_app"`: looks up an app of the token's organization by
 //! name or by ID, so configurations need not hard-code app UUIDs.
 
-use crate::client::{AccountClient, App};
+use crate::client::App;
+use crate::toolkit;
 use async_trait::async_trait;
 use tfplugin::plan::field;
 use tfplugin::{
@@ -141,10 +142,14 @@ impl DataSource for AppDataSource {
 
     async fn read(&self, ctx: &Context, config: &Value) -> Result<Value, Diagnostics> {
         let wanted = wanted(config)?;
-        let client = ctx.provider_data::<AccountClient>()?;
-        let apps = client.list_apps(&ctx.cancel).await.map_err(|err| {
-            Diagnostic::error("Cannot list the apps of the organization", err.to_string())
-        })?;
+        let api = toolkit::api(ctx)?;
+        let apps = api
+            .apps
+            .list(&api.client, &ctx.cancel)
+            .await
+            .map_err(|err| {
+                Diagnostic::error("Cannot list the apps of the organization", err.to_string())
+            })?;
         choose(&apps, &wanted)
             .map(app_value)
             .map_err(Diagnostics::from)

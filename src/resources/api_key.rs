@@ -9,7 +9,8 @@
 mod facts;
 mod texts;
 
-use crate::client::{AccountClient, CreateKeyError, Deletion, PartialKey, is_usable_key_id};
+use crate::client::{CreateKeyError, Deletion, PartialKey, is_usable_key_id};
+use crate::toolkit;
 use crate::toolkit::{Deadline, Operation, Timeouts};
 use async_trait::async_trait;
 use facts::KeyFacts;
@@ -203,7 +204,7 @@ impl Resource for ApiKeyResource {
     }
 
     async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
-        let client = match ctx.provider_data::<AccountClient>() {
+        let client = match toolkit::api(ctx).map(|api| &api.client) {
             Ok(client) => client,
             Err(diags) => return ApplyOutcome::failed(diags),
         };
@@ -267,7 +268,7 @@ impl Resource for ApiKeyResource {
         let Some(app_id) = key.app_id.as_deref().and_then(|a| Uuid::parse_str(a).ok()) else {
             return invalid_app_id_in_state(&key).into();
         };
-        let client = match ctx.provider_data::<AccountClient>() {
+        let client = match toolkit::api(ctx).map(|api| &api.client) {
             Ok(client) => client,
             Err(diags) => return diags,
         };

@@ -2,11 +2,13 @@
 //! provider shares: the configured API (client and the shared app list),
 //! time limits, durations, and API failures as diagnostics.
 
+pub mod api;
 pub mod api_errors;
 pub mod deadline;
 pub mod duration;
 pub mod timeouts;
 
+pub use api::{Api, AppDirectory, api};
 pub use api_errors::{Failure, NotFound, api_error};
 pub use deadline::Deadline;
 pub use duration::parse_duration;

@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod data_sources;
+pub mod list_resources;
 pub mod provider;
 pub mod resources;
 pub mod secret;

@@ -7,13 +7,13 @@ use crate::client::{
 };
 use crate::secret::Secret;
 use crate::toolkit::{Api, parse_duration};
-use crate::{data_sources, resources};
+use crate::{data_sources, list_resources, resources};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tfplugin::plan::field;
 use tfplugin::{
-    AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Provider, Resource,
-    Schema, Value,
+    AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, ListResource,
+    Provider, Resource, Schema, Value,
     framework::{ConfigureRequest, Configured},
     json,
 };
@@ -246,10 +246,20 @@ impl Provider for ParallelProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(resources::api_key::ApiKeyResource)]
+        vec![
+            Arc::new(resources::api_key::ApiKeyResource),
+            Arc::new(resources::app::AppResource),
+        ]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        vec![Arc::new(list_resources::app::AppList)]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(data_sources::app::AppDataSource)]
+        vec![
+            Arc::new(data_sources::app::AppDataSource),
+            Arc::new(data_sources::apps::AppsDataSource),
+        ]
     }
 }

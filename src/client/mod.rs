@@ -5,6 +5,7 @@
 //! Every call takes a `CancellationToken` so that an interrupted Terraform
 //! run stops waiting at once.
 
+mod apps;
 mod endpoint;
 mod error;
 mod lazy_http;
@@ -30,6 +31,7 @@ use reqwest::{Method, Url};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub use apps::CreateAppError;
 pub use error::{ApiError, ConfigError, CreateKeyError, FieldProblem};
 pub use models::{App, CreatedKey, PartialKey};
 

@@ -1,3 +1,4 @@
 //! One file per resource type.
 
 pub mod api_key;
+pub mod app;

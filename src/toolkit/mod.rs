@@ -5,6 +5,7 @@
 pub mod api;
 pub mod api_errors;
 pub mod deadline;
+pub mod deletion_policy;
 pub mod duration;
 pub mod timeouts;
 

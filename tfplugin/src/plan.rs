@@ -22,6 +22,7 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> G
             requires_replace: Vec::new(),
         };
     }
+    let proposed = &with_defaults(block, proposed, config);
     if prior.is_null() {
         return GenericPlan {
             planned: unset_computed_unknown(block, proposed, config, |_| true),
@@ -55,6 +56,25 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> G
     }
 }
 
+/// Puts each attribute's default where the configuration leaves it unset,
+/// before anything is compared: a default replaces whatever the prior
+/// state held (Terraform proposes the prior value for an unset computed
+/// attribute).
+fn with_defaults(block: &Block, proposed: &Value, config: &Value) -> Value {
+    let Value::Object(fields) = proposed else {
+        return proposed.clone();
+    };
+    let mut fields = fields.clone();
+    for attribute in &block.attributes {
+        if let Some(default) = &attribute.default
+            && field(config, attribute.name).is_null()
+        {
+            fields.insert(attribute.name.to_owned(), default.clone());
+        }
+    }
+    Value::Object(fields)
+}
+
 /// The value of attribute `name` of an object, null when absent.
 pub fn field<'v>(object: &'v Value, name: &str) -> &'v Value {
     object.get(name).unwrap_or(&Value::Null)
@@ -73,7 +93,11 @@ fn unset_computed_unknown(
     };
     let mut fields = fields.clone();
     for attribute in &block.attributes {
-        if attribute.computed && field(config, attribute.name).is_null() && select(attribute.name) {
+        if attribute.computed
+            && attribute.default.is_none()
+            && field(config, attribute.name).is_null()
+            && select(attribute.name)
+        {
             fields.insert(attribute.name.to_owned(), Value::Unknown);
         }
     }
@@ -100,6 +124,29 @@ mod tests {
             ("id", id),
             ("etag", etag),
         ])
+    }
+
+    #[test]
+    fn an_unset_attribute_with_a_default_plans_the_default() {
+        let block =
+            block().attribute(Attribute::string("policy").default_value(Value::string("D")));
+        let with = |policy: Value| {
+            let Value::Object(mut fields) =
+                obj("a", Value::Null, Value::string("1"), Value::string("e"))
+            else {
+                unreachable!()
+            };
+            fields.insert("policy".into(), policy);
+            Value::Object(fields)
+        };
+        let config = with(Value::Null);
+        // On create, and when the configuration drops a value it had set.
+        let created = plan(&block, &Value::Null, &config, &config);
+        assert_eq!(created.planned.get("policy"), Some(&Value::string("D")));
+        let prior = with(Value::string("A"));
+        let dropped = plan(&block, &prior, &prior, &config);
+        assert_eq!(dropped.planned.get("policy"), Some(&Value::string("D")));
+        assert!(dropped.requires_replace.is_empty());
     }
 
     #[test]

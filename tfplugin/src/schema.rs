@@ -26,6 +26,9 @@ pub struct Attribute {
     /// calls equivalent (e.g. two spellings of one UUID) is an in-place
     /// update instead of a replacement.
     pub equivalent: Option<fn(&Value, &Value) -> bool>,
+    /// The value planned when the configuration leaves the attribute
+    /// unset (the attribute is then optional and computed).
+    pub default: Option<Value>,
 }
 
 impl Attribute {
@@ -43,6 +46,7 @@ impl Attribute {
             requires_replace: false,
             use_state_for_unknown: false,
             equivalent: None,
+            default: None,
         }
     }
 
@@ -101,6 +105,15 @@ impl Attribute {
     pub fn replace_unless_equivalent(mut self, equivalent: fn(&Value, &Value) -> bool) -> Self {
         self.requires_replace = true;
         self.equivalent = Some(equivalent);
+        self
+    }
+
+    /// The value an unset attribute gets, in the plan and so in state.
+    /// Makes the attribute optional and computed.
+    pub fn default_value(mut self, value: Value) -> Self {
+        self.optional = true;
+        self.computed = true;
+        self.default = Some(value);
         self
     }
 

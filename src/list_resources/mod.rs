@@ -1,0 +1,3 @@
+//! One file per list resource type (`terraform query`, Terraform 1.14).
+
+pub mod app;

@@ -1,0 +1,476 @@
+//! `parallel_app`: an app of the organization, the home of API keys.
+//!
+//! The API can create, list and delete apps; it cannot rename one or read
+//! one alone. So a changed name replaces the app, and a refresh reads the
+//! organization's app list, shared by every app refreshed in the same run
+//! (`toolkit::AppDirectory`).
+
+use crate::client::{App, CreateAppError, Deletion};
+use crate::toolkit::{self, Api, Deadline, Failure, Operation, Timeouts, deletion_policy};
+use async_trait::async_trait;
+use tfplugin::plan::field;
+use tfplugin::{
+    ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
+    IdentitySchema, ImportRequest, Resource, Schema, Type, Value,
+};
+use uuid::Uuid;
+
+pub const TYPE_NAME: &str = "parallel_app";
+
+/// The API's documented limit.
+const MAX_APP_NAME_CHARS: usize = 200;
+
+/// Gets its client from the framework's context.
+pub struct AppResource;
+
+fn timeouts() -> Timeouts {
+    Timeouts::covering(&[Operation::Create, Operation::Read, Operation::Delete])
+}
+
+fn computed(name: &'static str, description: &'static str) -> Attribute {
+    Attribute::string(name)
+        .computed()
+        .use_state_for_unknown()
+        .description(description)
+}
+
+pub fn schema() -> Schema {
+    let block = Block::new(
+        "An app of the Parallel organization that the access token belongs to. API keys \
+         (`parallel_api_key`) belong to an app. Parallel cannot rename an app, so changing \
+         `app_name` replaces it: the old app is deleted, and Parallel revokes every key it \
+         holds; `parallel_api_key` resources that refer to its `app_id` are then replaced \
+         with new keys in the new app.",
+    )
+    .attribute(computed("id", "Same as `app_id`."))
+    .attribute(computed("app_id", "ID (a UUID) of the app."))
+    .attribute(
+        Attribute::string("app_name")
+            .required()
+            .requires_replace()
+            .description(
+                "Name of the app, 1 to 200 characters. Changing it replaces the app (see \
+                 above).",
+            ),
+    )
+    .attribute(computed(
+        "org_id",
+        "ID of the organization the app belongs to.",
+    ))
+    .attribute(computed(
+        "org_name",
+        "Name of the organization, when the API returns it.",
+    ))
+    .attribute(deletion_policy::attribute(
+        "`DELETE` (default): destroying the resource deletes the app, and with it every key \
+         it holds. `ABANDON`: destroying only removes the app from the Terraform state and \
+         leaves it, and its keys, alive in Parallel (to move it to another configuration, \
+         then import it there). Changing only this updates in place, with no API call.",
+    ));
+    Schema::new(0, timeouts().add_to(block))
+}
+
+/// The state of an app as the API lists it, with the settings of a fresh
+/// resource (the defaults). Also what the list resource returns.
+pub fn state_of(app: &App) -> Value {
+    Value::object([
+        ("id", Value::string(&app.app_id)),
+        ("app_id", Value::string(&app.app_id)),
+        ("app_name", Value::string(&app.app_name)),
+        ("org_id", Value::string(&app.org_id)),
+        ("org_name", app.org_name.clone().into()),
+        (deletion_policy::ATTRIBUTE, Value::string("DELETE")),
+        (toolkit::timeouts::BLOCK_NAME, Value::Null),
+    ])
+}
+
+/// `current` with what the API lists for the app; the settings are kept.
+fn refreshed(current: &Value, app: &App) -> Value {
+    let mut state = state_of(app);
+    if let (Value::Object(fields), Value::Object(settings)) = (&mut state, current) {
+        for name in [deletion_policy::ATTRIBUTE, toolkit::timeouts::BLOCK_NAME] {
+            if let Some(value) = settings.get(name) {
+                fields.insert(name.to_owned(), value.clone());
+            }
+        }
+    }
+    state
+}
+
+fn label(state: &Value) -> String {
+    match (field(state, "app_name"), field(state, "app_id")) {
+        (Value::String(name), Value::String(id)) => format!("app {name:?} (ID {id})"),
+        (Value::String(name), _) => format!("app {name:?}"),
+        (_, Value::String(id)) => format!("app {id}"),
+        _ => "the app".to_owned(),
+    }
+}
+
+fn app_id_in_state(state: &Value) -> Result<Uuid, Diagnostics> {
+    match field(state, "app_id") {
+        Value::String(id) => Uuid::parse_str(id).map_err(|_| {
+            Diagnostic::error(
+                "Invalid app_id in state",
+                format!(
+                    "The app_id recorded in state for {}, {id:?}, is not a UUID. The value came \
+                     from the state, not from the configuration (was the state edited by \
+                     hand?). Put the app's UUID back (terraform state pull / push), or remove \
+                     the resource with `terraform state rm` and import it again.",
+                    label(state)
+                ),
+            )
+            .into()
+        }),
+        _ => Err(Diagnostic::error(
+            "No app_id in state",
+            format!(
+                "The state records no app_id for {}. Remove it with `terraform state rm` and \
+                 import the app by its ID.",
+                label(state)
+            ),
+        )
+        .into()),
+    }
+}
+
+fn find(apps: &[App], app_id: Uuid) -> Option<&App> {
+    // The API writes UUIDs in one form, but compare them as UUIDs anyway.
+    apps.iter()
+        .find(|app| Uuid::parse_str(&app.app_id).is_ok_and(|id| id == app_id))
+}
+
+/// The failure of a create, with what the user can do about an app that
+/// may exist anyway.
+fn create_failed(
+    err: &CreateAppError,
+    name: &str,
+    timed_out_after: Option<std::time::Duration>,
+) -> Diagnostics {
+    let doing = format!("Creating app {name:?}");
+    let mut diags = toolkit::api_error(
+        &err.error,
+        Failure {
+            doing: &doing,
+            attributes: &["app_name"],
+            not_found: None,
+            timed_out_after,
+        },
+    );
+    if err.may_have_created {
+        diags.push(Diagnostic::warning(
+            "The app may exist anyway",
+            format!(
+                "The request reached Parallel, which may have created the app {name:?} before \
+                 the answer was lost. Look for it (data \"parallel_apps\", or the Parallel \
+                 platform): import it with `terraform import <address> <app_id>`, or delete it, \
+                 before applying again, or you may end up with two apps of that name."
+            ),
+        ));
+    }
+    diags
+}
+
+impl AppResource {
+    async fn import_app(
+        &self,
+        ctx: &Context,
+        given: &str,
+        at: Option<AttrPath>,
+    ) -> Result<Value, Diagnostics> {
+        let Ok(app_id) = Uuid::parse_str(given.trim()) else {
+            let diag = Diagnostic::error(
+                "Invalid app ID to import",
+                format!(
+                    "An app is imported by its ID, a UUID such as \
+                     \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; got {given:?}. data \
+                     \"parallel_apps\" lists every app with its ID."
+                ),
+            );
+            return Err(match at {
+                Some(path) => diag.at(path),
+                None => diag,
+            }
+            .into());
+        };
+        let api = toolkit::api(ctx)?;
+        let apps = list(api, ctx, &format!("Importing app {app_id}"), None).await?;
+        match find(&apps, app_id) {
+            Some(app) => Ok(state_of(app)),
+            None => Err(Diagnostic::error(
+                "App not found",
+                format!(
+                    "Parallel has no app {app_id} that this access token can see. Check the ID, \
+                     and that the token belongs to the app's organization."
+                ),
+            )
+            .into()),
+        }
+    }
+}
+
+/// The organization's apps, through the shared list.
+async fn list(
+    api: &Api,
+    ctx: &Context,
+    doing: &str,
+    limit: Option<(std::time::Duration, &Deadline)>,
+) -> Result<std::sync::Arc<Vec<App>>, Diagnostics> {
+    let cancel = limit.map_or(&ctx.cancel, |(_, deadline)| deadline.token());
+    api.apps.list(&api.client, cancel).await.map_err(|err| {
+        let timed_out_after = limit.and_then(|(limit, d)| d.timed_out().then_some(limit));
+        toolkit::api_error(
+            &err,
+            Failure {
+                doing,
+                attributes: &[],
+                not_found: None,
+                timed_out_after,
+            },
+        )
+    })
+}
+
+#[async_trait]
+impl Resource for AppResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema::new(
+            0,
+            vec![IdentityAttribute::required("app_id", Type::String).description("ID of the app.")],
+        ))
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if let Value::String(name) = field(config, "app_name") {
+            let problem = if name.trim().is_empty() {
+                Some("must not be empty: it is how the app is recognised".to_owned())
+            } else if name.chars().count() > MAX_APP_NAME_CHARS {
+                Some(format!("is at most {MAX_APP_NAME_CHARS} characters long"))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                diags.push(
+                    Diagnostic::error("Invalid app_name", format!("app_name {problem}."))
+                        .at(AttrPath::root("app_name")),
+                );
+            }
+        }
+        diags.extend(deletion_policy::validate(config));
+        diags.extend(timeouts().validate(config));
+        diags
+    }
+
+    async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
+        let api = match toolkit::api(ctx) {
+            Ok(api) => api,
+            Err(diags) => return ApplyOutcome::failed(diags),
+        };
+        let Value::String(name) = field(planned, "app_name") else {
+            return ApplyOutcome::failed(Diagnostic::error(
+                "Incomplete configuration",
+                "app_name must be known to create an app.",
+            ));
+        };
+        let limit = timeouts().limit(planned, Operation::Create);
+        let deadline = Deadline::start(&ctx.cancel, limit);
+        tracing::debug!(app_name = %name, "creating app");
+        let created = api.client.create_app(name, deadline.token()).await;
+        api.apps.changed();
+        let app_id = match created {
+            Ok(app_id) => app_id,
+            Err(err) => {
+                let timed_out = deadline.timed_out().then_some(limit);
+                return ApplyOutcome::failed(create_failed(&err, name, timed_out));
+            }
+        };
+        // The create answers only the ID; the list has the rest. Whatever
+        // happens now, the app exists and goes to state.
+        let id = app_id.to_string();
+        let mut state = planned.clone();
+        if let Value::Object(fields) = &mut state {
+            for name in ["id", "app_id"] {
+                fields.insert(name.to_owned(), Value::string(&id));
+            }
+        }
+        let doing = format!("Reading back the new app {name:?} (ID {id})");
+        let read_back = list(api, ctx, &doing, Some((limit, &deadline))).await;
+        let mut outcome = match read_back.as_deref().map(|apps| find(apps, app_id)) {
+            Ok(Some(app)) => ApplyOutcome::state(refreshed(&state, app)),
+            Ok(None) | Err(_) => {
+                let mut outcome = ApplyOutcome::state(state);
+                outcome.diagnostics.push(Diagnostic::warning(
+                    "App created, but not read back",
+                    format!(
+                        "Parallel created app {name:?} (ID {id}), and it is in the Terraform \
+                         state, but listing the apps did not show it yet, so org_id and \
+                         org_name are empty until the next refresh (terraform apply \
+                         -refresh-only)."
+                    ),
+                ));
+                outcome
+            }
+        };
+        if let Err(diags) = read_back {
+            // Only warnings: the app exists and is saved.
+            for d in diags.iter() {
+                outcome
+                    .diagnostics
+                    .push(Diagnostic::warning(d.summary.clone(), d.detail.clone()));
+            }
+        }
+        // Null, not unknown, for anything the list did not give.
+        if let Some(Value::Object(fields)) = outcome.new_state.as_mut() {
+            for value in fields.values_mut() {
+                if value.is_unknown() {
+                    *value = Value::Null;
+                }
+            }
+        }
+        outcome
+    }
+
+    async fn read(&self, ctx: &Context, current: Value) -> Result<Option<Value>, Diagnostics> {
+        let api = toolkit::api(ctx)?;
+        let app_id = app_id_in_state(&current)?;
+        let limit = timeouts().limit(&current, Operation::Read);
+        let deadline = Deadline::start(&ctx.cancel, limit);
+        let doing = format!("Refreshing {}", label(&current));
+        let apps = list(api, ctx, &doing, Some((limit, &deadline))).await?;
+        match find(&apps, app_id) {
+            Some(app) => Ok(Some(refreshed(&current, app))),
+            None => {
+                // Deleted outside Terraform: forget it, and the next plan
+                // creates it again.
+                tracing::info!(%app_id, "app no longer exists; removing it from state");
+                Ok(None)
+            }
+        }
+    }
+
+    async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics {
+        if deletion_policy::abandons(prior) {
+            tracing::info!(app = %label(prior), "deletion_policy is ABANDON: leaving the app alive");
+            return Diagnostics::new();
+        }
+        let api = match toolkit::api(ctx) {
+            Ok(api) => api,
+            Err(diags) => return diags,
+        };
+        let app_id = match app_id_in_state(prior) {
+            Ok(id) => id,
+            Err(diags) => return diags,
+        };
+        let limit = timeouts().limit(prior, Operation::Delete);
+        let deadline = Deadline::start(&ctx.cancel, limit);
+        let result = api.client.delete_app(app_id, deadline.token()).await;
+        api.apps.changed();
+        match result {
+            Ok(Deletion::Revoked) => Diagnostics::new(),
+            Ok(Deletion::AlreadyGone) => {
+                tracing::info!(%app_id, "app was already deleted");
+                Diagnostics::new()
+            }
+            Err(err) => toolkit::api_error(
+                &err,
+                Failure {
+                    doing: &format!("Deleting {}", label(prior)),
+                    attributes: &[],
+                    not_found: None,
+                    timed_out_after: deadline.timed_out().then_some(limit),
+                },
+            ),
+        }
+    }
+
+    async fn import(&self, ctx: &Context, request: ImportRequest) -> Result<Value, Diagnostics> {
+        match request {
+            ImportRequest::Id(id) => self.import_app(ctx, &id, None).await,
+            ImportRequest::Identity(identity) => {
+                let id = field(&identity, "app_id")
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                self.import_app(ctx, &id, Some(AttrPath::root("app_id")))
+                    .await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(id: &str, name: &str) -> App {
+        App {
+            app_id: id.into(),
+            app_name: name.into(),
+            org_id: "org-1".into(),
+            org_name: Some("Org".into()),
+        }
+    }
+
+    const ID: &str = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
+
+    #[test]
+    fn a_refresh_takes_the_api_values_and_keeps_the_settings() {
+        let current = Value::object([
+            ("app_id", Value::string(ID)),
+            ("app_name", Value::string("old")),
+            (deletion_policy::ATTRIBUTE, Value::string("ABANDON")),
+            ("timeouts", Value::object([("create", Value::string("1m"))])),
+        ]);
+        let state = refreshed(&current, &app(ID, "renamed"));
+        assert_eq!(state.get("app_name"), Some(&Value::string("renamed")));
+        assert_eq!(state.get("org_id"), Some(&Value::string("org-1")));
+        assert_eq!(
+            state.get(deletion_policy::ATTRIBUTE),
+            Some(&Value::string("ABANDON"))
+        );
+        assert!(state.get("timeouts").is_some_and(|t| !t.is_null()));
+    }
+
+    #[test]
+    fn apps_are_found_by_uuid_whatever_its_spelling() {
+        let apps = [app(ID, "a")];
+        let upper = Uuid::parse_str(&ID.to_uppercase()).expect("uuid");
+        assert!(find(&apps, upper).is_some());
+        assert!(find(&apps, Uuid::nil()).is_none());
+    }
+
+    #[test]
+    fn names_are_checked_offline_at_the_attribute() {
+        let config = |name: &str| Value::object([("app_name", Value::string(name))]);
+        for bad in ["", "   ", &"x".repeat(201)] {
+            let diags = AppResource.validate(&config(bad));
+            let diag = diags.iter().next().expect("an error");
+            assert_eq!(diag.attribute, Some(AttrPath::root("app_name")), "{bad:?}");
+        }
+        assert!(AppResource.validate(&config(&"é".repeat(200))).is_empty());
+    }
+
+    #[test]
+    fn a_state_with_a_bad_app_id_says_it_came_from_the_state() {
+        let state = Value::object([
+            ("app_id", Value::string("nope")),
+            ("app_name", Value::string("a")),
+        ]);
+        let diags = app_id_in_state(&state).unwrap_err();
+        let diag = diags.iter().next().expect("an error");
+        assert!(
+            diag.detail.contains("came from the state"),
+            "{}",
+            diag.detail
+        );
+        assert!(diag.detail.contains("app \"a\""), "{}", diag.detail);
+    }
+}

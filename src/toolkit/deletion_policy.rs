@@ -1,0 +1,68 @@
+//! `deletion_policy`: whether destroying an object deletes it in Parallel
+//! (`DELETE`, the default) or only forgets it (`ABANDON`, for moving an
+//! object between configurations or states without touching it).
+
+use tfplugin::{AttrPath, Attribute, Diagnostic, Diagnostics, Value};
+
+pub const ATTRIBUTE: &str = "deletion_policy";
+const DELETE: &str = "DELETE";
+const ABANDON: &str = "ABANDON";
+
+pub fn attribute(description: &'static str) -> Attribute {
+    Attribute::string(ATTRIBUTE)
+        .default_value(Value::string(DELETE))
+        .description(description)
+}
+
+/// Only the two policies are accepted; an unknown value waits for apply.
+pub fn validate(config: &Value) -> Diagnostics {
+    match config.get(ATTRIBUTE) {
+        Some(Value::String(policy)) if policy != DELETE && policy != ABANDON => Diagnostic::error(
+            "Invalid deletion_policy",
+            format!(
+                "deletion_policy must be \"{DELETE}\" (destroy deletes the object in \
+                     Parallel) or \"{ABANDON}\" (destroy only removes it from the Terraform \
+                     state); got {policy:?}."
+            ),
+        )
+        .at(AttrPath::root(ATTRIBUTE))
+        .into(),
+        _ => Diagnostics::new(),
+    }
+}
+
+/// Whether destroying the object in this state leaves it alive.
+pub fn abandons(state: &Value) -> bool {
+    state.get(ATTRIBUTE).and_then(Value::as_str) == Some(ABANDON)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(policy: Value) -> Value {
+        Value::object([(ATTRIBUTE, policy)])
+    }
+
+    #[test]
+    fn the_two_policies_and_unknown_pass_anything_else_is_named() {
+        for ok in [
+            Value::string(DELETE),
+            Value::string(ABANDON),
+            Value::Null,
+            Value::Unknown,
+        ] {
+            assert!(validate(&with(ok.clone())).is_empty(), "{ok:?}");
+        }
+        let diags = validate(&with(Value::string("delete")));
+        let diag = diags.iter().next().expect("an error");
+        assert_eq!(diag.attribute, Some(AttrPath::root(ATTRIBUTE)));
+    }
+
+    #[test]
+    fn only_abandon_abandons() {
+        assert!(abandons(&with(Value::string(ABANDON))));
+        assert!(!abandons(&with(Value::string(DELETE))));
+        assert!(!abandons(&with(Value::Null)));
+    }
+}

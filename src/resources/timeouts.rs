@@ -21,8 +21,11 @@ impl Operation {
     }
 }
 
+const BLOCK_DESCRIPTION: &str = "Time limits of this resource's operations. Changing them \
+     updates the resource in place; the new limits apply from the next operation.";
+
 pub fn block() -> Block {
-    Block::new("Time limits of this resource's operations.")
+    Block::new(BLOCK_DESCRIPTION)
         .attribute(Attribute::string("create").optional().description(
             "Upper bound on creating the resource, retries and waits included, as a duration \
              such as `30s` or `5m` (default `5m`). A request already sent is allowed to finish \

@@ -42,8 +42,8 @@ pub fn provider_schema() -> Schema {
     Schema::new(
         0,
         Block::new(
-            "The Parallel provider manages resources of [Parallel](https://parallel.ai)'s \
-             Account API, such as API keys.",
+            "The Parallel provider manages the API keys of [Parallel](https://parallel.ai) \
+             apps through Parallel's Account API (`https://api.parallel.ai/account`).",
         )
         .attribute(Attribute::string("access_token").optional().sensitive().description(
             "Account API access token, minted by Parallel's OAuth device flow (not a normal \

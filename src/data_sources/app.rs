@@ -17,20 +17,29 @@ pub struct AppDataSource;
 
 pub fn schema() -> Schema {
     let block = Block::new(
-        "An app of the organization that the access token belongs to, found by `app_name` or \
-         by `app_id` (set exactly one).",
+        "Looks up one app of the organization that the access token belongs to, by `app_name` \
+         or by `app_id` (set exactly one), so a configuration can name the app instead of \
+         hard-coding its UUID. The lookup lists the organization's apps: a name that matches no \
+         app is an error that lists the apps there are, and a name that matches several asks \
+         for `app_id` instead.",
     )
     .attribute(
         Attribute::string("app_name")
             .optional()
             .computed()
-            .description("Name of the app to find. Must match exactly one app."),
+            .description(
+                "Name of the app to find; it must match exactly one app. Set this or `app_id`. \
+                 When the app is found by `app_id`, this holds its name.",
+            ),
     )
     .attribute(
         Attribute::string("app_id")
             .optional()
             .computed()
-            .description("ID (UUID) of the app to find."),
+            .description(
+                "ID (a UUID) of the app to find. Set this or `app_name`. When the app is found \
+                 by `app_name`, this holds its ID.",
+            ),
     )
     .attribute(
         Attribute::string("org_id")

@@ -40,10 +40,12 @@ fn computed_string(name: &'static str, description: &'static str) -> Attribute {
 
 pub fn schema() -> Schema {
     let block = Block::new(
-        "An API key of a Parallel app. The key's secret (`raw_api_key`) is returned by the API \
-         only when the key is created and is kept in state as a sensitive value; destroying the \
-         resource revokes the key. Changing any argument creates a new key (use `keepers` and \
-         `create_before_destroy` to rotate without a gap).",
+        "An API key of a Parallel app. Creating the resource creates a key; destroying it \
+         revokes the key. The key's secret (`raw_api_key`) is returned by the API only when the \
+         key is created, so it is kept in state as a sensitive value and every later read is \
+         served from there. Changing `app_id`, `api_key_name` or `keepers` creates a new key \
+         (use `keepers` with `create_before_destroy` to rotate without a gap); changing only \
+         `timeouts` updates the resource in place, without calling the API.",
     )
     .attribute(
         Attribute::string("app_id")

@@ -48,6 +48,9 @@ pub const BLOCK_NAME: &str = "timeouts";
 
 const DEFAULT: Duration = Duration::from_secs(300);
 
+const BLOCK_DESCRIPTION: &str = "Time limits of this resource's operations. Changing them \
+     updates the resource in place; the new limits apply from the next operation.";
+
 /// A timeouts block covering some operations, with their descriptions.
 #[derive(Clone, Debug)]
 pub struct Timeouts {
@@ -74,7 +77,7 @@ impl Timeouts {
     /// Adds the block to a resource's schema block.
     pub fn add_to(&self, block: Block) -> Block {
         let timeouts = self.operations.iter().fold(
-            Block::new("Time limits of this resource's operations."),
+            Block::new(BLOCK_DESCRIPTION),
             |b, (operation, description)| {
                 b.attribute(
                     Attribute::string(operation.attribute())

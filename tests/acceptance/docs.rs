@@ -1,85 +1,62 @@
-//! The registry documentation must cover every attribute the provider
-//! declares, so a new attribute cannot ship undocumented.
+//! The registry documentation is generated (`bash scripts/docs.sh`), so
+//! docs/ must be exactly what docgen makes of the schema the real Terraform
+//! reports for this build, plus examples/ and templates/: neither a new
+//! attribute nor a changed description can ship with stale docs. CI also
+//! runs `scripts/docs.sh --check` before the tests, which fails sooner;
+//! this test makes `cargo test` alone enough to catch it.
+//!
+//! Terraform 1.12 and later also report identity schemas, which then appear
+//! on the pages: docs/ is generated with the Terraform CI tests with.
 
-use terraform_provider_parallel::data_sources::app;
-use terraform_provider_parallel::provider::{
-    ENV_ACCESS_TOKEN, ENV_BASE_URL, ENV_CA_CERT_FILE, provider_schema,
-};
-use terraform_provider_parallel::resources::api_key;
-use tfplugin::Block;
+use super::harness::{PROVIDER_BINARY, PROVIDER_SOURCE, require_terraform, terraform_binary};
+use docgen::ProviderSource;
+use std::path::Path;
+use terraform_provider_parallel::provider::{ENV_ACCESS_TOKEN, ENV_BASE_URL, ENV_CA_CERT_FILE};
 
-/// Every attribute and nested block name, nested ones as well.
-fn declared_names(block: &Block) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = block.attributes.iter().map(|a| a.name).collect();
-    for nested in &block.blocks {
-        names.push(nested.type_name);
-        names.extend(declared_names(&nested.block));
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn committed_docs_are_what_scripts_docs_sh_generates() {
+    // scripts/docs.sh generates with Terraform 1.15.5, whose schema
+    // includes the identity schemas that Terraform 1.11 does not report.
+    if !require_terraform("1.12", "identity schemas in the docs") {
+        return;
     }
-    names
-}
-
-fn read_doc(relative: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|err| panic!("cannot read the documentation {}: {err}", path.display()))
-}
-
-/// Names missing from `doc`; a name counts when written as code, `name`.
-fn undocumented<'a>(doc: &str, names: &[&'a str]) -> Vec<&'a str> {
-    names
-        .iter()
-        .copied()
-        .filter(|name| !doc.contains(&format!("`{name}`")))
-        .collect()
-}
-
-#[test]
-fn every_resource_attribute_is_documented() {
-    let doc = read_doc("docs/resources/api_key.md");
-    let names = declared_names(&api_key::schema().block);
-    assert!(names.contains(&"raw_api_key") && names.contains(&"timeouts"));
-    let missing = undocumented(&doc, &names);
+    let source = ProviderSource::parse(PROVIDER_SOURCE).expect("the provider's source address");
+    let provider_dir = Path::new(PROVIDER_BINARY)
+        .parent()
+        .expect("cargo puts the binary in a directory");
+    let schema = docgen::terraform::provider_schema_json(
+        terraform_binary().as_os_str(),
+        provider_dir,
+        &source,
+    )
+    .unwrap_or_else(|err| panic!("getting the schema from terraform failed: {err}"));
+    let docs = docgen::generate(&schema, root(), &source)
+        .unwrap_or_else(|err| panic!("generating docs/ failed: {err}"));
+    let drift = docgen::compare(&docs, root()).unwrap_or_else(|err| panic!("{err}"));
+    let listed: Vec<String> = drift.iter().map(ToString::to_string).collect();
     assert!(
-        missing.is_empty(),
-        "docs/resources/api_key.md does not mention (as `name`) these attributes of \
-         parallel_api_key: {missing:?}"
+        drift.is_empty(),
+        "docs/ is not what `bash scripts/docs.sh` generates:\n{}\nRun it and commit docs/.",
+        listed.join("\n")
     );
 }
 
+/// The generated page lists the attributes; the environment variables are
+/// in their descriptions and the index template, where an edit could drop
+/// them.
 #[test]
-fn every_data_source_attribute_is_documented() {
-    let doc = read_doc("docs/data-sources/app.md");
-    let missing = undocumented(&doc, &declared_names(&app::schema().block));
-    assert!(
-        missing.is_empty(),
-        "docs/data-sources/app.md does not mention (as `name`) these attributes of \
-         parallel_app: {missing:?}"
-    );
-}
-
-#[test]
-fn every_provider_attribute_and_environment_variable_is_documented() {
-    let doc = read_doc("docs/index.md");
-    let names = declared_names(&provider_schema().block);
-    assert!(names.contains(&"access_token"));
-    let missing = undocumented(&doc, &names);
-    assert!(
-        missing.is_empty(),
-        "docs/index.md does not mention (as `name`) these provider attributes: {missing:?}"
-    );
+fn the_index_names_every_environment_variable() {
+    let path = root().join("docs/index.md");
+    let index = std::fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
     for variable in [ENV_ACCESS_TOKEN, ENV_BASE_URL, ENV_CA_CERT_FILE] {
         assert!(
-            doc.contains(variable),
-            "docs/index.md does not mention {variable}"
+            index.contains(&format!("`{variable}`")),
+            "docs/index.md does not mention `{variable}`"
         );
     }
-}
-
-#[test]
-fn a_name_counts_only_when_written_as_code() {
-    let doc = "Set `access_token`, or mention base_url in prose.";
-    assert_eq!(
-        undocumented(doc, &["access_token", "base_url"]),
-        ["base_url"]
-    );
 }

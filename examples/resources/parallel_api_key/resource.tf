@@ -58,3 +58,11 @@ output "search_api_key" {
 output "search_api_key_display" {
   value = parallel_api_key.search.display_value
 }
+
+# One key per service, each with its own name.
+resource "parallel_api_key" "service" {
+  for_each = toset(["search", "extract"])
+
+  app_id       = var.app_id
+  api_key_name = "svc-${each.key}"
+}

@@ -153,6 +153,15 @@ impl Emulator {
         lock(&self.shared.store).create_app(name.to_owned())
     }
 
+    /// Deletes an app (and so its keys) behind the client's back, as a user
+    /// would in the platform; `false` if there was no such app.
+    pub fn delete_app_out_of_band(&self, app_id: &str) -> bool {
+        let Ok(app_id) = uuid::Uuid::parse_str(app_id) else {
+            return false;
+        };
+        lock(&self.shared.store).delete_app(app_id).is_ok()
+    }
+
     pub fn apps(&self) -> Vec<App> {
         lock(&self.shared.store).apps()
     }

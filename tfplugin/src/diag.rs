@@ -2,74 +2,7 @@
 //! optionally pointing at the attribute they are about.
 
 use super::proto::tfplugin6 as pb;
-use std::fmt;
-
-/// A path into a value, as Terraform shows it under an error
-/// (`on main.tf line 3, in resource …: app_id`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AttrPath(Vec<PathStep>);
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PathStep {
-    Attribute(String),
-    Key(String),
-    Index(i64),
-}
-
-impl AttrPath {
-    pub fn root(name: &str) -> Self {
-        AttrPath(vec![PathStep::Attribute(name.to_owned())])
-    }
-
-    pub fn attribute(mut self, name: &str) -> Self {
-        self.0.push(PathStep::Attribute(name.to_owned()));
-        self
-    }
-
-    pub fn key(mut self, key: &str) -> Self {
-        self.0.push(PathStep::Key(key.to_owned()));
-        self
-    }
-
-    pub fn index(mut self, index: i64) -> Self {
-        self.0.push(PathStep::Index(index));
-        self
-    }
-
-    pub fn steps(&self) -> &[PathStep] {
-        &self.0
-    }
-
-    pub(crate) fn to_proto(&self) -> pb::AttributePath {
-        use pb::attribute_path::step::Selector;
-        let steps = self
-            .0
-            .iter()
-            .map(|step| pb::attribute_path::Step {
-                selector: Some(match step {
-                    PathStep::Attribute(name) => Selector::AttributeName(name.clone()),
-                    PathStep::Key(key) => Selector::ElementKeyString(key.clone()),
-                    PathStep::Index(index) => Selector::ElementKeyInt(*index),
-                }),
-            })
-            .collect();
-        pb::AttributePath { steps }
-    }
-}
-
-impl fmt::Display for AttrPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, step) in self.0.iter().enumerate() {
-            match step {
-                PathStep::Attribute(name) if i == 0 => write!(f, "{name}")?,
-                PathStep::Attribute(name) => write!(f, ".{name}")?,
-                PathStep::Key(key) => write!(f, "[{key:?}]")?,
-                PathStep::Index(index) => write!(f, "[{index}]")?,
-            }
-        }
-        Ok(())
-    }
-}
+use super::value::AttrPath;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
@@ -175,15 +108,6 @@ impl FromIterator<Diagnostic> for Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_print_like_terraform_addresses() {
-        let path = AttrPath::root("keepers")
-            .key("rotation")
-            .attribute("x")
-            .index(2);
-        assert_eq!(path.to_string(), r#"keepers["rotation"].x[2]"#);
-    }
 
     #[test]
     fn only_errors_count_as_failure() {

@@ -2,9 +2,8 @@
 //! the schema: which changes force replacement, and which computed values
 //! stay as they are in state instead of becoming "known after apply".
 
-use super::diag::AttrPath;
 use super::schema::Block;
-use super::value::Value;
+use super::value::{AttrPath, Value};
 
 pub struct GenericPlan {
     pub planned: Value,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::value::RawValue;
 
 use crate::value::{
-    AttributePath, DecodeError, Number, PathStep, Type, TypeParseError, Value, Walk, Walker,
+    AttrPath, DecodeError, Number, PathStep, Type, TypeParseError, Value, Walk, Walker,
 };
 
 /// Decodes `DynamicValue.json` bytes as a value of type `ty`. Attributes the
@@ -26,7 +26,7 @@ pub fn decode_state(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
 
 fn decode_document(bytes: &[u8], ty: &Type, rules: Rules) -> Result<Value, DecodeError> {
     let root_error = |detail: String| DecodeError::Malformed {
-        path: AttributePath::root(),
+        path: AttrPath::empty(),
         detail,
     };
     let text =

@@ -1,7 +1,7 @@
 //! What the msgpack and JSON codecs share: the walk through a value that
 //! tracks path and nesting depth, and the errors both report.
 
-use super::{AttributePath, NumberError, PathStep, TypeParseError};
+use super::{AttrPath, NumberError, PathStep, TypeParseError};
 
 /// How deeply values may nest before a decoder gives up. Terraform schemas
 /// are far shallower; the limit exists so hostile input cannot exhaust the
@@ -18,8 +18,8 @@ pub(crate) struct Walk {
 }
 
 impl Walk {
-    pub(crate) fn path(&self) -> AttributePath {
-        AttributePath::from(self.steps.as_slice())
+    pub(crate) fn path(&self) -> AttrPath {
+        AttrPath::from(self.steps.as_slice())
     }
 }
 
@@ -53,7 +53,7 @@ pub(crate) trait Walker: Sized {
 }
 
 /// A value nested deeper than [`MAX_NESTING`], at this path.
-pub(crate) struct TooDeep(AttributePath);
+pub(crate) struct TooDeep(AttrPath);
 
 impl From<TooDeep> for DecodeError {
     fn from(TooDeep(path): TooDeep) -> DecodeError {
@@ -72,42 +72,42 @@ impl From<TooDeep> for EncodeError {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     #[error("at {path}: malformed input: {detail}")]
-    Malformed { path: AttributePath, detail: String },
+    Malformed { path: AttrPath, detail: String },
     #[error("at {path}: expected {expected}, found {found}")]
     TypeMismatch {
-        path: AttributePath,
+        path: AttrPath,
         expected: String,
         found: &'static str,
     },
     #[error("at {path}: unsupported attribute {name:?}")]
-    UnexpectedAttribute { path: AttributePath, name: String },
+    UnexpectedAttribute { path: AttrPath, name: String },
     #[error("at {path}: expected a tuple of {expected} elements, found {found}")]
     TupleLength {
-        path: AttributePath,
+        path: AttrPath,
         expected: usize,
         found: usize,
     },
     #[error("at {path}: {source}")]
     InvalidNumber {
-        path: AttributePath,
+        path: AttrPath,
         #[source]
         source: NumberError,
     },
     #[error("at {path}: dynamic value carries a bad type: {source}")]
     InvalidDynamicType {
-        path: AttributePath,
+        path: AttrPath,
         #[source]
         source: TypeParseError,
     },
     #[error("at {path}: value nests deeper than {MAX_NESTING} levels")]
-    TooDeep { path: AttributePath },
+    TooDeep { path: AttrPath },
     #[error("{count} unexpected bytes after the value")]
     TrailingData { count: usize },
 }
 
 impl DecodeError {
     /// Where the problem is (`None` for trailing bytes after the value).
-    pub fn path(&self) -> Option<&AttributePath> {
+    pub fn path(&self) -> Option<&AttrPath> {
         match self {
             DecodeError::Malformed { path, .. }
             | DecodeError::TypeMismatch { path, .. }
@@ -126,35 +126,35 @@ impl DecodeError {
 pub enum EncodeError {
     #[error("at {path}: a {found} value cannot be encoded as {expected}")]
     TypeMismatch {
-        path: AttributePath,
+        path: AttrPath,
         expected: String,
         found: &'static str,
     },
     #[error("at {path}: unsupported attribute {name:?}")]
-    UnexpectedAttribute { path: AttributePath, name: String },
+    UnexpectedAttribute { path: AttrPath, name: String },
     #[error("at {path}: expected a tuple of {expected} elements, found {found}")]
     TupleLength {
-        path: AttributePath,
+        path: AttrPath,
         expected: usize,
         found: usize,
     },
     #[error("at {path}: JSON cannot represent unknown values")]
-    UnknownInJson { path: AttributePath },
+    UnknownInJson { path: AttrPath },
     #[error("at {path}: JSON cannot represent infinity")]
-    InfinityInJson { path: AttributePath },
+    InfinityInJson { path: AttrPath },
     #[error(
         "at {path}: the type of a value in a dynamic slot cannot be inferred; wrap it in Value::Dynamic"
     )]
-    UninferableDynamic { path: AttributePath },
+    UninferableDynamic { path: AttrPath },
     #[error("at {path}: value nests deeper than {MAX_NESTING} levels")]
-    TooDeep { path: AttributePath },
+    TooDeep { path: AttrPath },
     #[error("at {path}: {detail}")]
-    Write { path: AttributePath, detail: String },
+    Write { path: AttrPath, detail: String },
 }
 
 impl EncodeError {
     /// Where the problem is.
-    pub fn path(&self) -> &AttributePath {
+    pub fn path(&self) -> &AttrPath {
         match self {
             EncodeError::TypeMismatch { path, .. }
             | EncodeError::UnexpectedAttribute { path, .. }

@@ -1,6 +1,8 @@
 //! Terraform's value model as it travels over the plugin protocol: go-cty
-//! types, values and exact numbers, plus the attribute paths and error types
-//! shared by the msgpack and JSON codecs.
+//! values (here), their types (`types`) and exact numbers (`number`);
+//! attribute paths (`path`), which values, plans and diagnostics share; and
+//! what the msgpack and JSON codecs share (`codec`: the walk through a value
+//! and the errors both report).
 //!
 //! Nothing here knows about any particular provider.
 
@@ -17,7 +19,7 @@ mod types;
 pub use codec::{DecodeError, EncodeError, MAX_NESTING};
 pub(crate) use codec::{Walk, Walker};
 pub use number::{Number, NumberError};
-pub use path::{AttributePath, PathStep};
+pub use path::{AttrPath, PathStep};
 pub use types::{Type, TypeParseError};
 
 /// A Terraform value.

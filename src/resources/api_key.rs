@@ -10,7 +10,6 @@ use super::timeouts::{self, Operation};
 use crate::client::{AccountClient, ApiError, CreateKeyError, Deletion, PartialKey};
 use async_trait::async_trait;
 use std::time::Duration;
-use tfplugin::plan::field;
 use tfplugin::{
     ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
     IdentitySchema, ImportRequest, Nesting, Resource, Schema, Type, Value, json,
@@ -116,7 +115,7 @@ impl Resource for ApiKeyResource {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        if let Value::String(app_id) = field(config, "app_id")
+        if let Value::String(app_id) = config.field("app_id")
             && Uuid::parse_str(app_id).is_err()
         {
             diags.push(
@@ -130,7 +129,7 @@ impl Resource for ApiKeyResource {
                 .at(AttrPath::root("app_id")),
             );
         }
-        if let Value::String(name) = field(config, "api_key_name")
+        if let Value::String(name) = config.field("api_key_name")
             && name.trim().is_empty()
         {
             diags.push(
@@ -152,7 +151,7 @@ impl Resource for ApiKeyResource {
             Err(diags) => return ApplyOutcome::failed(diags),
         };
         let (Value::String(app_id_text), Value::String(name)) =
-            (field(planned, "app_id"), field(planned, "api_key_name"))
+            (planned.field("app_id"), planned.field("api_key_name"))
         else {
             return ApplyOutcome::failed(Diagnostic::error(
                 "Incomplete configuration",
@@ -203,7 +202,7 @@ impl Resource for ApiKeyResource {
 
     async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics {
         let (Value::String(app_id_text), Value::String(key_id)) =
-            (field(prior, "app_id"), field(prior, "api_key_id"))
+            (prior.field("app_id"), prior.field("api_key_id"))
         else {
             return Diagnostic::warning(
                 "API key not revoked",

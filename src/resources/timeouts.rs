@@ -3,7 +3,6 @@
 
 use crate::provider::parse_duration;
 use std::time::Duration;
-use tfplugin::plan::field;
 use tfplugin::{AttrPath, Attribute, Block, Diagnostics, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,17 +37,17 @@ const DEFAULT: Duration = Duration::from_secs(300);
 /// Reads the limit for `operation` from a resource value that has a
 /// `timeouts` block; invalid values were refused at validation.
 pub fn limit(resource: &Value, operation: Operation) -> Duration {
-    match field(field(resource, "timeouts"), operation.attribute()) {
+    match resource.field("timeouts").field(operation.attribute()) {
         Value::String(text) => parse_duration(text, AttrPath::root("timeouts")).unwrap_or(DEFAULT),
         _ => DEFAULT,
     }
 }
 
 pub fn validate(config: &Value) -> Diagnostics {
-    let timeouts = field(config, "timeouts");
+    let timeouts = config.field("timeouts");
     [Operation::Create, Operation::Delete]
         .into_iter()
-        .filter_map(|operation| match field(timeouts, operation.attribute()) {
+        .filter_map(|operation| match timeouts.field(operation.attribute()) {
             Value::String(text) => parse_duration(
                 text,
                 AttrPath::root("timeouts").attribute(operation.attribute()),

@@ -30,7 +30,7 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> G
     let requires_replace: Vec<AttrPath> = block
         .attributes
         .iter()
-        .filter(|a| a.requires_replace && field(proposed, a.name) != field(prior, a.name))
+        .filter(|a| a.requires_replace && proposed.field(a.name) != prior.field(a.name))
         .map(|a| AttrPath::root(a.name))
         .collect();
     let planned = if !requires_replace.is_empty() {
@@ -51,11 +51,6 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> G
     }
 }
 
-/// The value of attribute `name` of an object, null when absent.
-pub fn field<'v>(object: &'v Value, name: &str) -> &'v Value {
-    object.get(name).unwrap_or(&Value::Null)
-}
-
 /// Marks as unknown each computed attribute that the configuration leaves
 /// unset and `select` picks.
 fn unset_computed_unknown(
@@ -69,7 +64,7 @@ fn unset_computed_unknown(
     };
     let mut fields = fields.clone();
     for attribute in &block.attributes {
-        if attribute.computed && field(config, attribute.name).is_null() && select(attribute.name) {
+        if attribute.computed && config.field(attribute.name).is_null() && select(attribute.name) {
             fields.insert(attribute.name.to_owned(), Value::Unknown);
         }
     }

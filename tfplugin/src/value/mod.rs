@@ -179,6 +179,13 @@ impl Value {
         self.as_entries()?.get(name)
     }
 
+    /// An attribute of an object (or an entry of a map), null when absent
+    /// or when this is not an object or map: for reading attributes where
+    /// absent and null mean the same.
+    pub fn field(&self, name: &str) -> &Value {
+        self.get(name).unwrap_or(&NULL)
+    }
+
     /// A short name for the kind of value, for error texts.
     pub fn kind_name(&self) -> &'static str {
         match self {
@@ -359,6 +366,9 @@ mod tests {
         assert_eq!(value.get("name").and_then(Value::as_str), Some("x"));
         assert!(value.get("n").is_some_and(Value::is_null));
         assert!(value.get("missing").is_none());
+        assert_eq!(value.field("name").as_str(), Some("x"));
+        assert!(value.field("missing").is_null());
+        assert!(Value::Null.field("name").is_null());
         assert_eq!(value, inner);
         assert!(value.is_known());
     }

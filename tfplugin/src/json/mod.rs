@@ -1,6 +1,6 @@
 //! The JSON half of `DynamicValue` and Terraform's JSON resource state,
 //! laid out as go-cty's `cty/json` package lays them out (`decode`,
-//! `encode`), plus conversions between [`Value`] and plain
+//! `encode`), plus conversions between [`Value`](crate::Value) and plain
 //! `serde_json::Value` data for providers (`bridge`).
 //!
 //! Wire facts (from go-cty):

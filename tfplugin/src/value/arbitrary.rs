@@ -4,6 +4,7 @@
 use super::{Number, Type, Value};
 use proptest::prelude::*;
 
+/// Any number cty can hold: integers, finite floats, long decimals.
 pub fn number() -> impl Strategy<Value = Number> {
     prop_oneof![
         any::<i64>().prop_map(Number::from),
@@ -21,6 +22,7 @@ pub fn number() -> impl Strategy<Value = Number> {
     ]
 }
 
+/// Any type, nested up to four levels.
 pub fn ty() -> impl Strategy<Value = Type> {
     let leaf = prop_oneof![
         Just(Type::String),

@@ -57,14 +57,17 @@ pub enum Value {
 pub(crate) static NULL: Value = Value::Null;
 
 impl Value {
+    /// A string value.
     pub fn string(text: impl Into<String>) -> Value {
         Value::String(text.into())
     }
 
+    /// A number value.
     pub fn number(number: impl Into<Number>) -> Value {
         Value::Number(number.into())
     }
 
+    /// An object value from its attributes.
     pub fn object<K: Into<String>>(attributes: impl IntoIterator<Item = (K, Value)>) -> Value {
         Value::Object(
             attributes
@@ -74,6 +77,7 @@ impl Value {
         )
     }
 
+    /// A map value from its entries.
     pub fn map<K: Into<String>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
         Value::Map(
             entries
@@ -83,10 +87,12 @@ impl Value {
         )
     }
 
+    /// A list value.
     pub fn list(elements: impl IntoIterator<Item = Value>) -> Value {
         Value::List(elements.into_iter().collect())
     }
 
+    /// A set value (elements in the order given).
     pub fn set(elements: impl IntoIterator<Item = Value>) -> Value {
         Value::Set(elements.into_iter().collect())
     }
@@ -109,6 +115,7 @@ impl Value {
         value
     }
 
+    /// True when the value is null.
     pub fn is_null(&self) -> bool {
         matches!(self.unwrap_dynamic(), Value::Null)
     }
@@ -130,6 +137,7 @@ impl Value {
         }
     }
 
+    /// The text of a string value.
     pub fn as_str(&self) -> Option<&str> {
         match self.unwrap_dynamic() {
             Value::String(text) => Some(text),
@@ -137,6 +145,7 @@ impl Value {
         }
     }
 
+    /// The flag of a bool value.
     pub fn as_bool(&self) -> Option<bool> {
         match self.unwrap_dynamic() {
             Value::Bool(flag) => Some(*flag),
@@ -144,6 +153,7 @@ impl Value {
         }
     }
 
+    /// The number of a number value.
     pub fn as_number(&self) -> Option<&Number> {
         match self.unwrap_dynamic() {
             Value::Number(number) => Some(number),

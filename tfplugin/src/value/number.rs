@@ -38,6 +38,7 @@ pub enum NumberError {
 }
 
 impl Number {
+    /// Zero (which has no sign).
     pub const ZERO: Number = Number(Repr::Finite {
         negative: false,
         digits: String::new(),
@@ -122,16 +123,19 @@ impl Number {
         }
     }
 
+    /// True for ±infinity.
     pub fn is_infinite(&self) -> bool {
         matches!(self.0, Repr::Infinity { .. })
     }
 
+    /// True below zero (including -infinity).
     pub fn is_negative(&self) -> bool {
         match &self.0 {
             Repr::Finite { negative, .. } | Repr::Infinity { negative } => *negative,
         }
     }
 
+    /// True for a finite whole number, however large.
     pub fn is_integer(&self) -> bool {
         matches!(&self.0, Repr::Finite { exponent, .. } if *exponent >= 0)
     }
@@ -160,10 +164,12 @@ impl Number {
         Some(if *negative { -magnitude } else { magnitude })
     }
 
+    /// The number, if it is an integer that fits `i64`.
     pub fn as_i64(&self) -> Option<i64> {
         self.as_i128().and_then(|n| i64::try_from(n).ok())
     }
 
+    /// The number, if it is an integer that fits `u64`.
     pub fn as_u64(&self) -> Option<u64> {
         self.as_i128().and_then(|n| u64::try_from(n).ok())
     }

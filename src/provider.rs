@@ -10,7 +10,6 @@ use crate::toolkit::{Api, parse_duration};
 use crate::{data_sources, list_resources, resources};
 use async_trait::async_trait;
 use std::sync::Arc;
-use tfplugin::plan::field;
 use tfplugin::{
     AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, ListResource,
     Provider, Resource, Schema, Value,
@@ -75,7 +74,7 @@ pub fn provider_schema() -> Schema {
 /// A string setting from the provider block, else the environment.
 /// `Err(())` means "not known yet" (it depends on something unapplied).
 fn setting(config: &Value, name: &str, env: Option<&str>) -> Result<Option<String>, ()> {
-    match field(config, name) {
+    match config.field(name) {
         Value::Unknown => Err(()),
         Value::String(s) => Ok(Some(s.clone())),
         _ => Ok(env
@@ -85,7 +84,7 @@ fn setting(config: &Value, name: &str, env: Option<&str>) -> Result<Option<Strin
 }
 
 fn parse_max_retries(config: &Value) -> Result<u32, Diagnostic> {
-    let value = field(config, "max_retries");
+    let value = config.field("max_retries");
     if value.is_null() {
         return Ok(DEFAULT_MAX_RETRIES);
     }
@@ -132,18 +131,18 @@ impl Provider for ParallelProvider {
     fn validate_config(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
         if let Err(d) = parse_max_retries(config)
-            && !field(config, "max_retries").is_unknown()
+            && !config.field("max_retries").is_unknown()
         {
             diags.push(d);
         }
-        if let Value::String(text) = field(config, "request_timeout")
+        if let Value::String(text) = config.field("request_timeout")
             && let Err(d) = parse_duration(text, AttrPath::root("request_timeout"))
         {
             diags.push(d);
         }
         // Known at validate when written literally; the same check runs
         // again at configure for values from variables or the environment.
-        if let Value::String(text) = field(config, "base_url")
+        if let Value::String(text) = config.field("base_url")
             && let Err(err) = check_base_url(text)
         {
             diags.push(

@@ -4,7 +4,6 @@
 use crate::client::App;
 use crate::toolkit;
 use async_trait::async_trait;
-use tfplugin::plan::field;
 use tfplugin::{
     AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Schema, Value,
 };
@@ -61,7 +60,7 @@ enum Wanted<'a> {
 }
 
 fn wanted(config: &Value) -> Result<Wanted<'_>, Diagnostic> {
-    match (field(config, "app_name"), field(config, "app_id")) {
+    match (config.field("app_name"), config.field("app_id")) {
         (Value::String(name), Value::Null) => Ok(Wanted::Name(name)),
         // Checked here, so a value that cannot be an app ID fails at
         // validate instead of costing a list call at read.
@@ -141,8 +140,7 @@ impl DataSource for AppDataSource {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let unknown =
-            field(config, "app_name").is_unknown() || field(config, "app_id").is_unknown();
+        let unknown = config.field("app_name").is_unknown() || config.field("app_id").is_unknown();
         match wanted(config) {
             Err(diag) if !unknown => diag.into(),
             _ => Diagnostics::new(),

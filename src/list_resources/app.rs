@@ -5,7 +5,6 @@
 use crate::resources::app::{TYPE_NAME, state_of};
 use crate::toolkit::{self, Failure};
 use async_trait::async_trait;
-use tfplugin::plan::field;
 use tfplugin::{
     AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, ListItem, ListRequest,
     ListResource, ListSink, Schema, Value,
@@ -33,7 +32,7 @@ impl ListResource for AppList {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        match field(config, "name_prefix") {
+        match config.field("name_prefix") {
             Value::String(prefix) if prefix.is_empty() => Diagnostic::error(
                 "Invalid name_prefix",
                 "name_prefix must not be empty; leave it out to list every app.",
@@ -49,7 +48,7 @@ impl ListResource for AppList {
             Ok(api) => api,
             Err(diags) => return diags,
         };
-        let prefix = field(request.config, "name_prefix").as_str().unwrap_or("");
+        let prefix = request.config.field("name_prefix").as_str().unwrap_or("");
         let apps = match api.apps.list(&api.client, &ctx.cancel).await {
             Ok(apps) => apps,
             Err(err) => {

@@ -16,7 +16,6 @@ use async_trait::async_trait;
 use facts::KeyFacts;
 use texts::{api_error, incomplete_create, invalid_app_id_in_state, not_revocable};
 use tfplugin::framework::PlanRequest;
-use tfplugin::plan::field;
 use tfplugin::{
     ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
     IdentitySchema, ImportRequest, Resource, Schema, Type, Value, json,
@@ -162,7 +161,7 @@ impl Resource for ApiKeyResource {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        if let Value::String(app_id) = field(config, "app_id")
+        if let Value::String(app_id) = config.field("app_id")
             && Uuid::parse_str(app_id).is_err()
         {
             diags.push(
@@ -176,7 +175,7 @@ impl Resource for ApiKeyResource {
                 .at(AttrPath::root("app_id")),
             );
         }
-        if let Value::String(name) = field(config, "api_key_name")
+        if let Value::String(name) = config.field("api_key_name")
             && name.trim().is_empty()
         {
             diags.push(
@@ -197,8 +196,8 @@ impl Resource for ApiKeyResource {
     /// key is replaced.
     fn modify_plan(&self, request: &PlanRequest<'_>, _planned: &mut Value) -> Diagnostics {
         let prior = request.prior_state;
-        let secret_gone = matches!(field(prior, "raw_api_key"), Value::Null)
-            || matches!(field(prior, "raw_api_key"), Value::String(s) if s.is_empty());
+        let secret_gone = matches!(prior.field("raw_api_key"), Value::Null)
+            || matches!(prior.field("raw_api_key"), Value::String(s) if s.is_empty());
         if prior.is_null() || request.replacing || !secret_gone {
             return Diagnostics::new();
         }
@@ -211,7 +210,7 @@ impl Resource for ApiKeyResource {
             Err(diags) => return ApplyOutcome::failed(diags),
         };
         let (Value::String(app_id_text), Value::String(name)) =
-            (field(planned, "app_id"), field(planned, "api_key_name"))
+            (planned.field("app_id"), planned.field("api_key_name"))
         else {
             return ApplyOutcome::failed(Diagnostic::error(
                 "Incomplete configuration",

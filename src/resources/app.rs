@@ -8,7 +8,6 @@
 use crate::client::{App, CreateAppError, Deletion};
 use crate::toolkit::{self, Api, Deadline, Failure, Operation, Timeouts, deletion_policy};
 use async_trait::async_trait;
-use tfplugin::plan::field;
 use tfplugin::{
     ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
     IdentitySchema, ImportRequest, Resource, Schema, Type, Value,
@@ -98,7 +97,7 @@ fn refreshed(current: &Value, app: &App) -> Value {
 }
 
 fn label(state: &Value) -> String {
-    match (field(state, "app_name"), field(state, "app_id")) {
+    match (state.field("app_name"), state.field("app_id")) {
         (Value::String(name), Value::String(id)) => format!("app {name:?} (ID {id})"),
         (Value::String(name), _) => format!("app {name:?}"),
         (_, Value::String(id)) => format!("app {id}"),
@@ -107,7 +106,7 @@ fn label(state: &Value) -> String {
 }
 
 fn app_id_in_state(state: &Value) -> Result<Uuid, Diagnostics> {
-    match field(state, "app_id") {
+    match state.field("app_id") {
         Value::String(id) => Uuid::parse_str(id).map_err(|_| {
             Diagnostic::error(
                 "Invalid app_id in state",
@@ -249,7 +248,7 @@ impl Resource for AppResource {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        if let Value::String(name) = field(config, "app_name") {
+        if let Value::String(name) = config.field("app_name") {
             let problem = if name.trim().is_empty() {
                 Some("must not be empty: it is how the app is recognised".to_owned())
             } else if name.chars().count() > MAX_APP_NAME_CHARS {
@@ -274,7 +273,7 @@ impl Resource for AppResource {
             Ok(api) => api,
             Err(diags) => return ApplyOutcome::failed(diags),
         };
-        let Value::String(name) = field(planned, "app_name") else {
+        let Value::String(name) = planned.field("app_name") else {
             return ApplyOutcome::failed(Diagnostic::error(
                 "Incomplete configuration",
                 "app_name must be known to create an app.",
@@ -395,7 +394,8 @@ impl Resource for AppResource {
         match request {
             ImportRequest::Id(id) => self.import_app(ctx, &id, None).await,
             ImportRequest::Identity(identity) => {
-                let id = field(&identity, "app_id")
+                let id = identity
+                    .field("app_id")
                     .as_str()
                     .unwrap_or_default()
                     .to_owned();

@@ -2,90 +2,31 @@
 //! optionally pointing at the attribute they are about.
 
 use super::proto::tfplugin6 as pb;
-use std::fmt;
+use super::value::AttrPath;
 
-/// A path into a value, as Terraform shows it under an error
-/// (`on main.tf line 3, in resource …: app_id`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AttrPath(Vec<PathStep>);
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PathStep {
-    Attribute(String),
-    Key(String),
-    Index(i64),
-}
-
-impl AttrPath {
-    pub fn root(name: &str) -> Self {
-        AttrPath(vec![PathStep::Attribute(name.to_owned())])
-    }
-
-    pub fn attribute(mut self, name: &str) -> Self {
-        self.0.push(PathStep::Attribute(name.to_owned()));
-        self
-    }
-
-    pub fn key(mut self, key: &str) -> Self {
-        self.0.push(PathStep::Key(key.to_owned()));
-        self
-    }
-
-    pub fn index(mut self, index: i64) -> Self {
-        self.0.push(PathStep::Index(index));
-        self
-    }
-
-    pub fn steps(&self) -> &[PathStep] {
-        &self.0
-    }
-
-    pub(crate) fn to_proto(&self) -> pb::AttributePath {
-        use pb::attribute_path::step::Selector;
-        let steps = self
-            .0
-            .iter()
-            .map(|step| pb::attribute_path::Step {
-                selector: Some(match step {
-                    PathStep::Attribute(name) => Selector::AttributeName(name.clone()),
-                    PathStep::Key(key) => Selector::ElementKeyString(key.clone()),
-                    PathStep::Index(index) => Selector::ElementKeyInt(*index),
-                }),
-            })
-            .collect();
-        pb::AttributePath { steps }
-    }
-}
-
-impl fmt::Display for AttrPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, step) in self.0.iter().enumerate() {
-            match step {
-                PathStep::Attribute(name) if i == 0 => write!(f, "{name}")?,
-                PathStep::Attribute(name) => write!(f, ".{name}")?,
-                PathStep::Key(key) => write!(f, "[{key:?}]")?,
-                PathStep::Index(index) => write!(f, "[{index}]")?,
-            }
-        }
-        Ok(())
-    }
-}
-
+/// Whether a diagnostic fails the operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
     Error,
     Warning,
 }
 
+/// One error or warning, as Terraform shows it: a summary line, a detail
+/// paragraph and, optionally, the attribute it is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
+    /// The one-line headline.
     pub summary: String,
+    /// The explanation under it.
     pub detail: String,
+    /// The attribute of the configuration it is about, if any.
     pub attribute: Option<AttrPath>,
 }
 
 impl Diagnostic {
+    /// An error.
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
@@ -95,6 +36,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning.
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
@@ -102,6 +44,7 @@ impl Diagnostic {
         }
     }
 
+    /// This diagnostic, pointing at the attribute at `path`.
     pub fn at(mut self, path: AttrPath) -> Self {
         self.attribute = Some(path);
         self
@@ -127,30 +70,37 @@ impl Diagnostic {
 pub struct Diagnostics(Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// No diagnostics.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds one diagnostic.
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.0.push(diagnostic);
     }
 
+    /// Adds an error.
     pub fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Diagnostic::error(summary, detail));
     }
 
+    /// Adds all of `other`, in order.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
 
+    /// True when any of them is an error.
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(|d| d.severity == Severity::Error)
     }
 
+    /// True when there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The diagnostics, in order.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }
@@ -175,15 +125,6 @@ impl FromIterator<Diagnostic> for Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_print_like_terraform_addresses() {
-        let path = AttrPath::root("keepers")
-            .key("rotation")
-            .attribute("x")
-            .index(2);
-        assert_eq!(path.to_string(), r#"keepers["rotation"].x[2]"#);
-    }
 
     #[test]
     fn only_errors_count_as_failure() {

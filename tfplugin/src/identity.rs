@@ -7,10 +7,10 @@
 //! identity from the state it is about to return. So the two can never
 //! disagree, and a resource writes no identity code of its own.
 
-use super::diag::{AttrPath, Diagnostic, Diagnostics};
+use super::diag::{Diagnostic, Diagnostics};
 use super::proto::tfplugin6 as pb;
 use super::schema::Block;
-use super::value::{Type, Value};
+use super::value::{AttrPath, Type, Value};
 
 #[derive(Clone, Debug)]
 pub struct IdentityAttribute {

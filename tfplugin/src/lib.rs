@@ -24,11 +24,11 @@ pub mod server;
 mod tls;
 pub mod value;
 
-pub use diag::{AttrPath, Diagnostic, Diagnostics};
+pub use diag::{Diagnostic, Diagnostics};
 pub use framework::{
     Action, ApplyOutcome, Context, DataSource, EphemeralResource, ImportRequest, ListItem,
     ListRequest, ListResource, ListSink, PlanRequest, Progress, Provider, Resource,
 };
 pub use identity::{IdentityAttribute, IdentitySchema};
 pub use schema::{Attribute, Block, Nesting, Schema};
-pub use value::{Type, Value};
+pub use value::{AttrPath, Type, Value};

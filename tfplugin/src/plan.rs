@@ -2,9 +2,8 @@
 //! the schema: which changes force replacement, and which computed values
 //! stay as they are in state instead of becoming "known after apply".
 
-use super::diag::AttrPath;
 use super::schema::Block;
-use super::value::Value;
+use super::value::{AttrPath, Value};
 
 pub struct GenericPlan {
     pub planned: Value,
@@ -33,7 +32,7 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> G
         .attributes
         .iter()
         .filter(|a| {
-            let (new, old) = (field(proposed, a.name), field(prior, a.name));
+            let (new, old) = (proposed.field(a.name), prior.field(a.name));
             a.requires_replace && new != old && !a.equivalent.is_some_and(|same| same(new, old))
         })
         .map(|a| AttrPath::root(a.name))
@@ -67,17 +66,12 @@ fn with_defaults(block: &Block, proposed: &Value, config: &Value) -> Value {
     let mut fields = fields.clone();
     for attribute in &block.attributes {
         if let Some(default) = &attribute.default
-            && field(config, attribute.name).is_null()
+            && config.field(attribute.name).is_null()
         {
             fields.insert(attribute.name.to_owned(), default.clone());
         }
     }
     Value::Object(fields)
-}
-
-/// The value of attribute `name` of an object, null when absent.
-pub fn field<'v>(object: &'v Value, name: &str) -> &'v Value {
-    object.get(name).unwrap_or(&Value::Null)
 }
 
 /// Marks as unknown each computed attribute that the configuration leaves
@@ -95,7 +89,7 @@ fn unset_computed_unknown(
     for attribute in &block.attributes {
         if attribute.computed
             && attribute.default.is_none()
-            && field(config, attribute.name).is_null()
+            && config.field(attribute.name).is_null()
             && select(attribute.name)
         {
             fields.insert(attribute.name.to_owned(), Value::Unknown);

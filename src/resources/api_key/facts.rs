@@ -6,7 +6,6 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
-use tfplugin::plan::field;
 use tfplugin::{Value, json};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -25,11 +24,11 @@ impl KeyFacts {
     /// The facts an object of the `parallel_api_key` type holds (a state,
     /// a plan); unknown and null values count as absent.
     pub fn of(object: &Value) -> KeyFacts {
-        let text = |name: &str| match field(object, name) {
+        let text = |name: &str| match object.field(name) {
             Value::String(s) => Some(s.clone()),
             _ => None,
         };
-        let created_at = json::to_json_value(field(object, "created_at"))
+        let created_at = json::to_json_value(object.field("created_at"))
             .and_then(|n| n.as_f64())
             .filter(|n| n.is_finite());
         KeyFacts {

@@ -11,7 +11,7 @@ mod texts;
 
 use crate::client::{CreateKeyError, Deletion, PartialKey, is_usable_key_id};
 use crate::toolkit;
-use crate::toolkit::{Deadline, Operation, Timeouts};
+use crate::toolkit::{Deadline, Operation, Timeouts, deletion_policy};
 use async_trait::async_trait;
 use facts::KeyFacts;
 use texts::{api_error, incomplete_create, invalid_app_id_in_state, not_revocable};
@@ -109,8 +109,15 @@ pub fn schema() -> Schema {
             .computed()
             .use_state_for_unknown()
             .description("When the key was created, as returned by the API (Unix timestamp)."),
-    );
-    Schema::new(0, timeouts().add_to(block))
+    )
+    .attribute(deletion_policy::attribute(
+        "`DELETE` (default): destroying the resource revokes the key. `ABANDON`: destroying \
+         only removes the key, and its secret, from the Terraform state and leaves it live in \
+         Parallel (for moving it between configurations; revoke it yourself when done). \
+         Changing only this updates in place, with no API call.",
+    ));
+    // Version 1 added deletion_policy (see `upgrade_state`).
+    Schema::new(1, timeouts().add_to(block))
 }
 
 /// The operations a key's `timeouts` block bounds.
@@ -187,8 +194,39 @@ impl Resource for ApiKeyResource {
                 .at(AttrPath::root("api_key_name")),
             );
         }
+        diags.extend(deletion_policy::validate(config));
         diags.extend(timeouts().validate(config));
         diags
+    }
+
+    /// Version 0 had no deletion_policy: such keys were made to be revoked
+    /// on destroy, which is the default, so a provider upgrade shows no
+    /// change.
+    fn upgrade_state(
+        &self,
+        version: i64,
+        mut state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        match version {
+            0 => {
+                if let Some(fields) = state.as_object_mut() {
+                    fields
+                        .entry(deletion_policy::ATTRIBUTE)
+                        .or_insert_with(|| "DELETE".into());
+                }
+                Ok(state)
+            }
+            1 => Ok(state),
+            _ => Err(Diagnostic::error(
+                "Unsupported state version",
+                format!(
+                    "This parallel_api_key was stored by a newer provider (schema version \
+                     {version}; this one understands up to 1). Use that provider version or \
+                     newer."
+                ),
+            )
+            .into()),
+        }
     }
 
     /// The API cannot read a key back, so a plan is where a secret missing
@@ -261,6 +299,10 @@ impl Resource for ApiKeyResource {
 
     async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics {
         let key = KeyFacts::of(prior);
+        if deletion_policy::abandons(prior) {
+            tracing::info!(key = %key.label(), "deletion_policy is ABANDON: leaving the key live");
+            return Diagnostics::new();
+        }
         // Nothing can ever revoke a key without a usable ID from here, so
         // it leaves the state with a warning that says how to find it.
         let Some(key_id) = key.id.as_deref().filter(|id| is_usable_key_id(id)) else {
@@ -348,6 +390,20 @@ fn state_from_key(planned: &Value, key: PartialKey) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_0_state_gets_the_default_deletion_policy() {
+        let upgraded = ApiKeyResource
+            .upgrade_state(0, serde_json::json!({"api_key_id": "k"}))
+            .expect("upgraded");
+        assert_eq!(upgraded["deletion_policy"], "DELETE");
+        assert_eq!(upgraded["api_key_id"], "k");
+        assert!(
+            ApiKeyResource
+                .upgrade_state(2, serde_json::json!({}))
+                .is_err()
+        );
+    }
 
     #[test]
     fn spellings_of_one_uuid_are_the_same_app() {

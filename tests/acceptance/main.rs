@@ -7,6 +7,7 @@ mod api_key;
 mod app;
 mod data_source;
 mod debug_mode;
+mod deletion_policy;
 mod diagnostics;
 mod docs;
 mod faults;

@@ -10,6 +10,7 @@
 mod errors;
 mod faults;
 mod intercept;
+mod locking;
 mod routes;
 mod secrets;
 mod server;

@@ -1,19 +1,13 @@
 //! State shared by every connection of one emulator instance.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::faults::FaultQueue;
+pub use crate::locking::lock;
 use crate::store::Store;
 use crate::traffic::Traffic;
-
-/// Locks a mutex even if a previous holder panicked: every critical section
-/// leaves the data consistent, and a test panic must not cascade into the
-/// emulator.
-pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 pub struct Shared {
     token: String,

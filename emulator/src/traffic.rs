@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use http::Method;
 use serde::Serialize;
 
-use crate::state::lock;
+use crate::locking::lock;
 
 /// One request as the emulator saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,8 +7,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::models::PartialKey;
-
 /// One entry of a FastAPI 422 `detail` list: where the problem is and what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
@@ -169,50 +167,20 @@ impl ApiError {
     }
 }
 
-/// A failed key creation, split by what it means for the key.
-///
-/// Creating a key is not idempotent and the raw key is shown only once, so
-/// the caller must know whether a key may exist that it never received.
-///
-/// `Incomplete` holds the partial key inline, which makes this error a few
-/// hundred bytes; it is built at most once per create, so functions
-/// returning it allow `clippy::result_large_err` rather than box it.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum CreateKeyError {
-    /// The API certainly did not create a key; trying again is safe.
-    #[error("no API key was created: {0}")]
-    NotCreated(ApiError),
-
-    /// A key may exist on Parallel's side even though this call failed
-    /// (5xx other than 503, timeout after sending, connection lost, 2xx with
-    /// an unreadable body, or cancellation while the request was in flight).
-    #[error(
-        "creating the API key failed, but Parallel may have created it anyway: {0}. It was not \
-         retried, to avoid creating duplicates; look for a stray key in the app on the Parallel \
-         platform and delete it if present"
-    )]
-    MayHaveCreated(ApiError),
-
-    /// Parallel created the key and said so, but part of its answer was
-    /// missing or malformed; `key` keeps everything that could be read.
-    #[error(
-        "Parallel created API key {} but its answer was incomplete ({problem}); the key exists \
-         and what could be read was kept",
-        partial_key_name(.key)
-    )]
-    Incomplete { key: PartialKey, problem: String },
-}
-
-impl CreateKeyError {
-    /// Wraps a failed create call according to whether the server may have
-    /// acted on it.
-    pub(crate) fn from_failure(error: ApiError, may_have_created: bool) -> Self {
-        if may_have_created {
-            CreateKeyError::MayHaveCreated(error)
-        } else {
-            CreateKeyError::NotCreated(error)
+/// An error and its sources as one line, without repeating a cause that
+/// its wrapper already quotes.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
         }
+        source = cause.source();
     }
+    text
 }
 
 fn detail_suffix(detail: &Option<String>) -> String {
@@ -296,13 +264,6 @@ fn undecodable_text(status: u16, problem: &str, excerpt: &str) -> String {
     format!("Parallel answered HTTP {status} but the answer could not be read ({problem}); {shown}")
 }
 
-fn partial_key_name(key: &PartialKey) -> String {
-    match &key.api_key_id {
-        Some(id) => format!("`{id}`"),
-        None => "(id unknown)".to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,20 +333,5 @@ mod tests {
             .to_string()
             .contains("wait 7s")
         );
-    }
-
-    #[test]
-    fn create_error_classes() {
-        let not = CreateKeyError::from_failure(ApiError::Cancelled, false);
-        assert!(matches!(
-            not,
-            CreateKeyError::NotCreated(ApiError::Cancelled)
-        ));
-        let may = CreateKeyError::from_failure(ApiError::Cancelled, true);
-        assert!(matches!(
-            may,
-            CreateKeyError::MayHaveCreated(ApiError::Cancelled)
-        ));
-        assert!(may.to_string().contains("may have created"), "{may}");
     }
 }

@@ -40,7 +40,7 @@ impl LazyHttp {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take();
             match builder {
-                Some(builder) => builder.build().map_err(|e| super::error_chain(&e)),
+                Some(builder) => builder.build().map_err(|e| super::error::error_chain(&e)),
                 None => Err("the HTTP client was already being set up".to_owned()),
             }
         });

@@ -32,8 +32,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub use apps::CreateAppError;
-pub use error::{ApiError, ConfigError, CreateKeyError, FieldProblem};
-pub use models::{App, CreatedKey, PartialKey};
+pub use error::{ApiError, ConfigError, FieldProblem};
+pub use models::{App, CreateKeyError, CreatedKey, PartialKey};
 
 use lazy_http::LazyHttp;
 use models::{parse_apps, parse_created_key};
@@ -283,7 +283,7 @@ impl AccountClient {
 fn extra_roots(pem: &str) -> Result<Vec<reqwest::Certificate>, ConfigError> {
     let certs =
         reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| ConfigError::CaCert {
-            reason: error_chain(&e),
+            reason: error::error_chain(&e),
         })?;
     if certs.is_empty() {
         return Err(ConfigError::CaCert {
@@ -302,18 +302,4 @@ fn extra_roots(pem: &str) -> Result<Vec<reqwest::Certificate>, ConfigError> {
         }
     }
     Ok(certs)
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -1,4 +1,5 @@
-//! What the Account API answers, and lenient reading of a created key.
+//! What the Account API answers, what a failed key creation means, and
+//! lenient reading of a created key.
 //!
 //! Once the API has answered 2xx to a create, the key exists and its raw
 //! value will never be shown again. So the create answer is read field by
@@ -10,11 +11,64 @@ use serde::Deserialize;
 use serde_json::{Number, Value};
 
 use super::endpoint::is_usable_segment;
-use super::error::{ApiError, CreateKeyError};
+use super::error::ApiError;
 use super::lenient::{Members, NotAnObject, read_object};
 use super::redact::success_excerpt;
 use super::transport::MAX_BODY_BYTES;
 use crate::secret::Secret;
+
+/// A failed key creation, split by what it means for the key.
+///
+/// Creating a key is not idempotent and the raw key is shown only once, so
+/// the caller must know whether a key may exist that it never received.
+///
+/// `Incomplete` holds the partial key inline, which makes this error a few
+/// hundred bytes; it is built at most once per create, so functions
+/// returning it allow `clippy::result_large_err` rather than box it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CreateKeyError {
+    /// The API certainly did not create a key; trying again is safe.
+    #[error("no API key was created: {0}")]
+    NotCreated(ApiError),
+
+    /// A key may exist on Parallel's side even though this call failed
+    /// (5xx other than 503, timeout after sending, connection lost, 2xx with
+    /// an unreadable body, or cancellation while the request was in flight).
+    #[error(
+        "creating the API key failed, but Parallel may have created it anyway: {0}. It was not \
+         retried, to avoid creating duplicates; look for a stray key in the app on the Parallel \
+         platform and delete it if present"
+    )]
+    MayHaveCreated(ApiError),
+
+    /// Parallel created the key and said so, but part of its answer was
+    /// missing or malformed; `key` keeps everything that could be read.
+    #[error(
+        "Parallel created API key {} but its answer was incomplete ({problem}); the key exists \
+         and what could be read was kept",
+        partial_key_name(.key)
+    )]
+    Incomplete { key: PartialKey, problem: String },
+}
+
+impl CreateKeyError {
+    /// Wraps a failed create call according to whether the server may have
+    /// acted on it.
+    pub(crate) fn from_failure(error: ApiError, may_have_created: bool) -> Self {
+        if may_have_created {
+            CreateKeyError::MayHaveCreated(error)
+        } else {
+            CreateKeyError::NotCreated(error)
+        }
+    }
+}
+
+fn partial_key_name(key: &PartialKey) -> String {
+    match &key.api_key_id {
+        Some(id) => format!("`{id}`"),
+        None => "(id unknown)".to_owned(),
+    }
+}
 
 /// A freshly created API key, as answered by
 /// `POST /service/v1/apps/{app_id}/keys`.
@@ -287,6 +341,21 @@ fn json_error_kind(error: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn create_error_classes() {
+        let not = CreateKeyError::from_failure(ApiError::Cancelled, false);
+        assert!(matches!(
+            not,
+            CreateKeyError::NotCreated(ApiError::Cancelled)
+        ));
+        let may = CreateKeyError::from_failure(ApiError::Cancelled, true);
+        assert!(matches!(
+            may,
+            CreateKeyError::MayHaveCreated(ApiError::Cancelled)
+        ));
+        assert!(may.to_string().contains("may have created"), "{may}");
+    }
 
     const RAW: &str = "par_live_SECRET_0123456789";
 

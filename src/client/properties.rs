@@ -1,8 +1,8 @@
 //! Property tests: whatever bytes the network delivers, reading them never
 //! panics and never lets a secret into an error text.
 
-use super::error::CreateKeyError;
 use super::lenient::read_object;
+use super::models::CreateKeyError;
 use super::models::parse_created_key;
 use super::problem::error_for_status;
 use super::redact::excerpt;

@@ -5,6 +5,7 @@
 //! Every call takes a `CancellationToken` so that an interrupted Terraform
 //! run stops waiting at once.
 
+mod balance;
 mod endpoint;
 mod error;
 mod lazy_http;
@@ -30,6 +31,10 @@ use reqwest::{Method, Url};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub use balance::{
+    AddBalanceError, Balance, MAX_ADD_CENTS, MAX_IDEMPOTENCY_KEY_CHARS, MIN_ADD_CENTS,
+    MIN_IDEMPOTENCY_KEY_CHARS,
+};
 pub use error::{ApiError, ConfigError, CreateKeyError, FieldProblem};
 pub use models::{App, CreatedKey, PartialKey};
 

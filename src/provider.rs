@@ -250,6 +250,9 @@ impl Provider for ParallelProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(data_sources::app::AppDataSource)]
+        vec![
+            Arc::new(data_sources::app::AppDataSource),
+            Arc::new(data_sources::balance::BalanceDataSource),
+        ]
     }
 }

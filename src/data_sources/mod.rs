@@ -1,3 +1,4 @@
 //! One file per data source type.
 
 pub mod app;
+pub mod balance;

@@ -6,6 +6,7 @@
 //! objects (`resources`, `data_sources`) join the two, with what they share
 //! in `toolkit`.
 
+pub mod actions;
 pub mod client;
 pub mod data_sources;
 pub mod provider;

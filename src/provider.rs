@@ -7,13 +7,13 @@ use crate::client::{
 };
 use crate::secret::Secret;
 use crate::toolkit::{Api, parse_duration};
-use crate::{data_sources, resources};
+use crate::{actions, data_sources, resources};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tfplugin::plan::field;
 use tfplugin::{
-    AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Provider, Resource,
-    Schema, Value,
+    Action, AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Provider,
+    Resource, Schema, Value,
     framework::{ConfigureRequest, Configured},
     json,
 };
@@ -254,5 +254,9 @@ impl Provider for ParallelProvider {
             Arc::new(data_sources::app::AppDataSource),
             Arc::new(data_sources::balance::BalanceDataSource),
         ]
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
+        vec![Arc::new(actions::add_balance::AddBalanceAction)]
     }
 }

@@ -4,6 +4,7 @@
 
 mod answers;
 mod api_key;
+mod balance;
 mod data_source;
 mod debug_mode;
 mod diagnostics;

@@ -9,6 +9,7 @@
 pub mod actions;
 pub mod client;
 pub mod data_sources;
+pub mod ephemeral_resources;
 pub mod provider;
 pub mod resources;
 pub mod secret;

@@ -7,13 +7,13 @@ use crate::client::{
 };
 use crate::secret::Secret;
 use crate::toolkit::{Api, parse_duration};
-use crate::{actions, data_sources, resources};
+use crate::{actions, data_sources, ephemeral_resources, resources};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tfplugin::plan::field;
 use tfplugin::{
-    Action, AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Provider,
-    Resource, Schema, Value,
+    Action, AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics,
+    EphemeralResource, Provider, Resource, Schema, Value,
     framework::{ConfigureRequest, Configured},
     json,
 };
@@ -254,6 +254,10 @@ impl Provider for ParallelProvider {
             Arc::new(data_sources::app::AppDataSource),
             Arc::new(data_sources::balance::BalanceDataSource),
         ]
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
+        vec![Arc::new(ephemeral_resources::api_key::EphemeralApiKey)]
     }
 
     fn actions(&self) -> Vec<Arc<dyn Action>> {

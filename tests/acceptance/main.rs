@@ -9,6 +9,7 @@ mod data_source;
 mod debug_mode;
 mod diagnostics;
 mod docs;
+mod ephemeral_api_key;
 mod faults;
 mod harness;
 mod identity;

@@ -3,11 +3,13 @@
 //!
 //! `tfplugin` speaks Terraform's plugin protocol and knows nothing of
 //! Parallel; `client` is the typed Account API client; `provider` and the
-//! objects (`resources`, `data_sources`) join the two, with what they share
-//! in `toolkit`.
+//! objects (`resources`, `data_sources`, `ephemeral_resources`, `actions`)
+//! join the two, with what they share in `toolkit`.
 
+pub mod actions;
 pub mod client;
 pub mod data_sources;
+pub mod ephemeral_resources;
 pub mod list_resources;
 pub mod provider;
 pub mod resources;

@@ -7,12 +7,12 @@ use crate::client::{
 };
 use crate::secret::Secret;
 use crate::toolkit::{Api, parse_duration};
-use crate::{data_sources, list_resources, resources};
+use crate::{actions, data_sources, ephemeral_resources, list_resources, resources};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tfplugin::{
-    AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, ListResource,
-    Provider, Resource, Schema, Value,
+    Action, AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics,
+    EphemeralResource, ListResource, Provider, Resource, Schema, Value,
     framework::{ConfigureRequest, Configured},
     json,
 };
@@ -259,6 +259,15 @@ impl Provider for ParallelProvider {
         vec![
             Arc::new(data_sources::app::AppDataSource),
             Arc::new(data_sources::apps::AppsDataSource),
+            Arc::new(data_sources::balance::BalanceDataSource),
         ]
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
+        vec![Arc::new(ephemeral_resources::api_key::EphemeralApiKey)]
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
+        vec![Arc::new(actions::add_balance::AddBalanceAction)]
     }
 }

@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 pub use faults::{Fault, FaultKind};
 pub use http::Method;
-pub use store::{App, Balance, KeyRecord};
+pub use store::{App, Balance, ChargeRecord, IDEMPOTENCY_WINDOW, KeyRecord};
 pub use traffic::RequestRecord;
 
 use state::{Shared, lock};
@@ -46,6 +46,8 @@ pub struct Options {
     /// Added to every API request (not to `/_emulator` admin routes).
     pub latency: Duration,
     pub initial_balance_cents: i64,
+    /// The organization is billed by invoice: add-balance is refused.
+    pub will_invoice: bool,
     pub org_name: String,
     pub user_email: String,
 }
@@ -57,6 +59,7 @@ impl Default for Options {
             token: None,
             latency: Duration::ZERO,
             initial_balance_cents: 1_000,
+            will_invoice: false,
             org_name: "Emulated Org".to_owned(),
             user_email: "emulator@example.com".to_owned(),
         }
@@ -70,6 +73,7 @@ impl fmt::Debug for Options {
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("latency", &self.latency)
             .field("initial_balance_cents", &self.initial_balance_cents)
+            .field("will_invoice", &self.will_invoice)
             .field("org_name", &self.org_name)
             .field("user_email", &self.user_email)
             .finish()
@@ -112,7 +116,8 @@ impl Emulator {
             user_email: options.user_email,
         };
         let token = options.token.unwrap_or_else(secrets::access_token);
-        let store = Store::new(identity, options.initial_balance_cents);
+        let mut store = Store::new(identity, options.initial_balance_cents);
+        store.set_will_invoice(options.will_invoice);
         let shared = Arc::new(Shared::new(token, store, options.latency));
         let router = routes::router(Arc::clone(&shared));
         let shutdown = CancellationToken::new();
@@ -180,6 +185,28 @@ impl Emulator {
 
     pub fn balance(&self) -> Balance {
         lock(&self.shared.store).balance()
+    }
+
+    /// Switches the organization to (or from) invoice billing.
+    pub fn set_will_invoice(&self, will_invoice: bool) {
+        lock(&self.shared.store).set_will_invoice(will_invoice);
+    }
+
+    /// Every charge made by add-balance, oldest first.
+    pub fn charges(&self) -> Vec<ChargeRecord> {
+        lock(&self.shared.store).charges()
+    }
+
+    /// Every key ever created, revoked ones included (with their secrets),
+    /// oldest first.
+    pub fn issued_keys(&self) -> Vec<KeyRecord> {
+        lock(&self.shared.store).issued_keys()
+    }
+
+    /// Moves the emulator's clock forward (key creation times, the
+    /// add-balance idempotency window), so a test can step past 24 h.
+    pub fn advance_clock(&self, by: Duration) {
+        lock(&self.shared.store).advance_clock(by);
     }
 
     /// Every API request received so far, in completion order.

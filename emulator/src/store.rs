@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use uuid::Uuid;
@@ -69,6 +69,8 @@ pub enum StoreError {
     KeyNotFound,
     #[error("Idempotency key was already used with a different amount")]
     IdempotencyKeyReused,
+    #[error("Organization is billed by invoice")]
+    BilledByInvoice,
 }
 
 impl StoreError {
@@ -79,6 +81,9 @@ impl StoreError {
             StoreError::KeyNotFound => "API key not found",
             StoreError::IdempotencyKeyReused => {
                 "Idempotency key was already used with a different amount"
+            }
+            StoreError::BilledByInvoice => {
+                "This organization is billed by invoice; balance cannot be added to it"
             }
         }
     }
@@ -100,23 +105,43 @@ struct StoredKey {
     record: KeyRecord,
 }
 
+/// How long the API de-duplicates add-balance calls by idempotency key:
+/// documented as "at least 24 h", so exactly that here.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// One charge of the organization's payment method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeRecord {
+    pub idempotency_key: String,
+    pub amount_cents: i64,
+    /// On the emulator's clock (see `Emulator::advance_clock`).
+    pub at: SystemTime,
+    /// The answer the charge got, replayed to a repeat within the window.
+    pub answer: Balance,
+}
+
 #[derive(Debug)]
 pub struct Store {
     identity: Identity,
     apps: Vec<App>,
     keys: HashMap<String, StoredKey>,
+    /// Every key ever created, revoked or not, for test tooling that must
+    /// know every secret that was handed out.
+    issued: Vec<KeyRecord>,
     next_sequence: u64,
     credit_balance_cents: i64,
-    // Charges already made, by idempotency key, with their amount.
-    charges: HashMap<String, i64>,
+    will_invoice: bool,
+    /// Every charge made, oldest first.
+    charges: Vec<ChargeRecord>,
+    /// Added to the real time, so tests can step past the idempotency
+    /// window without waiting.
+    clock_offset: Duration,
 }
 
-fn unix_seconds_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        })
+fn unix_seconds(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |elapsed| {
+        i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+    })
 }
 
 impl Store {
@@ -125,10 +150,22 @@ impl Store {
             identity,
             apps: Vec::new(),
             keys: HashMap::new(),
+            issued: Vec::new(),
             next_sequence: 0,
             credit_balance_cents: initial_balance_cents,
-            charges: HashMap::new(),
+            will_invoice: false,
+            charges: Vec::new(),
+            clock_offset: Duration::ZERO,
         }
+    }
+
+    /// The emulator's time: the real one, moved on by `advance_clock`.
+    pub fn now(&self) -> SystemTime {
+        SystemTime::now() + self.clock_offset
+    }
+
+    pub fn advance_clock(&mut self, by: Duration) {
+        self.clock_offset = self.clock_offset.saturating_add(by);
     }
 
     pub fn apps(&self) -> Vec<App> {
@@ -178,8 +215,9 @@ impl Store {
             created_by_user_email: self.identity.user_email.clone(),
             display_value: secrets::display_value(&raw_api_key),
             raw_api_key,
-            created_at: unix_seconds_now(),
+            created_at: unix_seconds(self.now()),
         };
+        self.issued.push(record.clone());
         let sequence = self.next_sequence;
         self.next_sequence += 1;
         self.keys.insert(
@@ -218,31 +256,67 @@ impl Store {
         keys.into_iter().map(|key| key.record.clone()).collect()
     }
 
+    /// Every key ever created, revoked ones included, oldest first.
+    pub fn issued_keys(&self) -> Vec<KeyRecord> {
+        self.issued.clone()
+    }
+
+    /// An invoice-billed organization shows 0 for both amounts, as the API
+    /// documents.
     pub fn balance(&self) -> Balance {
+        let (credit, pending) = if self.will_invoice {
+            (0, 0)
+        } else {
+            (self.credit_balance_cents, 0)
+        };
         Balance {
             org_id: self.identity.org_id.clone(),
-            credit_balance_cents: self.credit_balance_cents,
-            pending_debit_balance_cents: 0,
-            will_invoice: false,
+            credit_balance_cents: credit,
+            pending_debit_balance_cents: pending,
+            will_invoice: self.will_invoice,
         }
     }
 
-    /// Charges once per idempotency key, as Stripe does: a replay with the
-    /// same amount is a no-op that still answers the current balance.
+    pub fn set_will_invoice(&mut self, will_invoice: bool) {
+        self.will_invoice = will_invoice;
+    }
+
+    pub fn charges(&self) -> Vec<ChargeRecord> {
+        self.charges.clone()
+    }
+
+    /// Charges once per idempotency key within [`IDEMPOTENCY_WINDOW`], as
+    /// Stripe-style idempotency does: a repeat with the same amount charges
+    /// nothing and gets the first call's answer again; with another amount
+    /// it is refused. After the window the key is a new charge.
     pub fn add_balance(
         &mut self,
         amount_cents: i64,
         idempotency_key: String,
     ) -> Result<Balance, StoreError> {
-        match self.charges.get(&idempotency_key) {
-            Some(previous) if *previous == amount_cents => {}
-            Some(_) => return Err(StoreError::IdempotencyKeyReused),
+        if self.will_invoice {
+            return Err(StoreError::BilledByInvoice);
+        }
+        let now = self.now();
+        let earlier = self.charges.iter().rev().find(|charge| {
+            charge.idempotency_key == idempotency_key
+                && now.duration_since(charge.at).unwrap_or(Duration::ZERO) < IDEMPOTENCY_WINDOW
+        });
+        match earlier {
+            Some(charge) if charge.amount_cents == amount_cents => Ok(charge.answer.clone()),
+            Some(_) => Err(StoreError::IdempotencyKeyReused),
             None => {
                 self.credit_balance_cents = self.credit_balance_cents.saturating_add(amount_cents);
-                self.charges.insert(idempotency_key, amount_cents);
+                let answer = self.balance();
+                self.charges.push(ChargeRecord {
+                    idempotency_key,
+                    amount_cents,
+                    at: now,
+                    answer: answer.clone(),
+                });
+                Ok(answer)
             }
         }
-        Ok(self.balance())
     }
 }
 
@@ -363,6 +437,50 @@ mod tests {
                 .credit_balance_cents,
             2_200
         );
+    }
+
+    #[test]
+    fn a_replay_gets_the_first_answer_until_the_window_closes() {
+        let mut store = store();
+        let first = store.add_balance(500, "key-0001".into()).unwrap();
+        store.add_balance(100, "key-0002".into()).unwrap();
+        store.advance_clock(IDEMPOTENCY_WINDOW - Duration::from_secs(1));
+        assert_eq!(store.add_balance(500, "key-0001".into()), Ok(first));
+        assert_eq!(store.charges().len(), 2);
+        store.advance_clock(Duration::from_secs(1));
+        let again = store.add_balance(500, "key-0001".into()).unwrap();
+        assert_eq!(again.credit_balance_cents, 2_100, "a new charge");
+        assert_eq!(store.charges().len(), 3);
+    }
+
+    #[test]
+    fn an_invoice_billed_organization_cannot_add_balance() {
+        let mut store = store();
+        store.set_will_invoice(true);
+        let balance = store.balance();
+        assert!(balance.will_invoice);
+        assert_eq!(
+            (
+                balance.credit_balance_cents,
+                balance.pending_debit_balance_cents
+            ),
+            (0, 0)
+        );
+        assert_eq!(
+            store.add_balance(500, "key-0001".into()),
+            Err(StoreError::BilledByInvoice)
+        );
+        assert!(store.charges().is_empty());
+    }
+
+    #[test]
+    fn revoked_keys_stay_among_the_issued() {
+        let mut store = store();
+        let app = store.create_app("demo".into());
+        let key = store.create_key(app.app_id, "k".into()).unwrap();
+        store.revoke_key(&key.api_key_id);
+        assert!(store.live_keys().is_empty());
+        assert_eq!(store.issued_keys(), vec![key]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! run stops waiting at once.
 
 mod apps;
+mod balance;
 mod endpoint;
 mod error;
 mod lazy_http;
@@ -32,6 +33,10 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub use apps::CreateAppError;
+pub use balance::{
+    AddBalanceError, Balance, MAX_ADD_CENTS, MAX_IDEMPOTENCY_KEY_CHARS, MIN_ADD_CENTS,
+    MIN_IDEMPOTENCY_KEY_CHARS,
+};
 pub use error::{ApiError, ConfigError, FieldProblem};
 pub use models::{App, CreateKeyError, CreatedKey, PartialKey};
 

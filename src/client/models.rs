@@ -327,7 +327,7 @@ fn type_name(value: &Value) -> &'static str {
 }
 
 /// A serde_json error without the input excerpt it may quote.
-fn json_error_kind(error: &serde_json::Error) -> String {
+pub(super) fn json_error_kind(error: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let kind = match error.classify() {
         Category::Io => "read error",

@@ -6,7 +6,7 @@
 //! replacement, and whatever a create returns is saved even when part of
 //! the answer is wrong.
 
-mod facts;
+pub(crate) mod facts;
 mod texts;
 
 use crate::client::{CreateKeyError, Deletion, PartialKey, is_usable_key_id};
@@ -358,7 +358,7 @@ fn invalid_app_id() -> Diagnostic {
 
 /// The new state: the planned values for what the user configured, the
 /// API's answer for everything computed (null where the answer lacked it).
-fn state_from_key(planned: &Value, key: PartialKey) -> Value {
+pub(crate) fn state_from_key(planned: &Value, key: PartialKey) -> Value {
     // The plan of a create is always an object; should it ever not be, the
     // key still goes to state (built from the answer alone).
     let mut fields = match planned {

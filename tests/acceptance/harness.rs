@@ -331,7 +331,7 @@ pub struct Scenario {
     log_file: Option<PathBuf>,
     /// TF_REATTACH_PROVIDERS: attach to a provider already running.
     reattach: Option<String>,
-    /// Every raw key the emulator was seen holding; none may leak.
+    /// Every raw key the emulator ever issued; none may leak.
     raw_keys_seen: RefCell<BTreeSet<String>>,
     /// See [`Scenario::tolerate_terraform_data_output_leak`].
     terraform_data_output_leak_tolerated: bool,
@@ -702,7 +702,8 @@ impl Scenario {
 
     fn remember_raw_keys(&self) {
         let mut seen = self.raw_keys_seen.borrow_mut();
-        for key in self.emulator.live_keys() {
+        // Revoked ones too: an ephemeral key lives only within one command.
+        for key in self.emulator.issued_keys() {
             seen.insert(key.raw_api_key);
         }
     }

@@ -5,11 +5,13 @@
 mod answers;
 mod api_key;
 mod app;
+mod balance;
 mod data_source;
 mod debug_mode;
 mod deletion_policy;
 mod diagnostics;
 mod docs;
+mod ephemeral_api_key;
 mod faults;
 mod harness;
 mod identity;

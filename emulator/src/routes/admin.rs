@@ -10,6 +10,8 @@
 //! | `POST`/`DELETE /_emulator/faults` | queue a fault (see `FaultSpec`) / drop all queued faults |
 //! | `POST /_emulator/latency` | `{"ms": 50}`: latency added to every API request |
 //! | `POST /_emulator/apps` | `{"app_name": "x"}` → the app as listed by the API |
+//! | `POST /_emulator/billing` | `{"will_invoice": true}`: invoice billing on or off |
+//! | `POST /_emulator/clock` | `{"advance_secs": 86400}`: moves the emulator's clock on |
 //! | `GET /_emulator/stats` | max concurrency, in-flight requests, pending faults, latency |
 
 use std::sync::Arc;
@@ -37,6 +39,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/_emulator/faults", post(push_fault).delete(clear_faults))
         .route("/_emulator/latency", post(set_latency))
         .route("/_emulator/apps", post(create_app))
+        .route("/_emulator/billing", post(set_billing))
+        .route("/_emulator/clock", post(advance_clock))
         .route("/_emulator/stats", get(stats))
         .with_state(shared)
 }
@@ -112,6 +116,36 @@ async fn create_app(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
     match parse::<CreateAppRequest>(&body) {
         Ok(CreateAppRequest { app_name }) => {
             json_response(StatusCode::OK, &lock(&shared.store).create_app(app_name))
+        }
+        Err(reason) => unprocessable(&reason),
+    }
+}
+
+#[derive(Deserialize)]
+struct BillingRequest {
+    will_invoice: bool,
+}
+
+async fn set_billing(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<BillingRequest>(&body) {
+        Ok(BillingRequest { will_invoice }) => {
+            lock(&shared.store).set_will_invoice(will_invoice);
+            json_response(StatusCode::OK, &json!({ "will_invoice": will_invoice }))
+        }
+        Err(reason) => unprocessable(&reason),
+    }
+}
+
+#[derive(Deserialize)]
+struct ClockRequest {
+    advance_secs: u64,
+}
+
+async fn advance_clock(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<ClockRequest>(&body) {
+        Ok(ClockRequest { advance_secs }) => {
+            lock(&shared.store).advance_clock(Duration::from_secs(advance_secs));
+            json_response(StatusCode::OK, &json!({ "advanced_secs": advance_secs }))
         }
         Err(reason) => unprocessable(&reason),
     }

@@ -94,6 +94,13 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::AppNotFound | StoreError::KeyNotFound => ApiError::NotFound(error.detail()),
             StoreError::IdempotencyKeyReused => ApiError::Conflict(error.detail()),
+            // The API documents no answer for an invoice-billed organization
+            // adding balance. Our choice: 400 with a `detail`, FastAPI's
+            // usual `HTTPException` for a request that is well formed but
+            // not allowed for this organization; 402 would suggest a failed
+            // payment and 409 a conflict with other requests. Either way it
+            // is a 4xx, which tells a client that nothing was charged.
+            StoreError::BilledByInvoice => ApiError::BadRequest(error.detail()),
         }
     }
 }

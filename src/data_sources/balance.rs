@@ -1,0 +1,130 @@
+//! `data "parallel_balance"`: the prepaid balance of the access token's
+//! organization, for checks, outputs and top-up decisions.
+
+use crate::client::Balance;
+use crate::toolkit::{self, Failure};
+use async_trait::async_trait;
+use tfplugin::{Attribute, Block, Context, DataSource, Diagnostics, Schema, Type, Value, json};
+
+pub const TYPE_NAME: &str = "parallel_balance";
+
+/// Gets its client from the framework's context, where the provider
+/// configuration put it.
+pub struct BalanceDataSource;
+
+pub fn schema() -> Schema {
+    let block = Block::new(
+        "The prepaid balance of the organization that the access token belongs to. It takes \
+         no arguments and is read again at every plan. Amounts are in US cents; an \
+         organization billed by invoice (`will_invoice`) shows 0 for both amounts. To add \
+         balance, invoke the `parallel_add_balance` action.",
+    )
+    .attribute(
+        Attribute::string("org_id")
+            .computed()
+            .description("ID of the organization."),
+    )
+    .attribute(
+        Attribute::number("credit_balance_cents")
+            .computed()
+            .description("Prepaid credit available, in cents (0 when `will_invoice`)."),
+    )
+    .attribute(
+        Attribute::number("pending_debit_balance_cents")
+            .computed()
+            .description(
+                "Usage not yet debited from the credit, in cents (0 when `will_invoice`).",
+            ),
+    )
+    .attribute(Attribute::bool("will_invoice").computed().description(
+        "Whether the organization is billed by invoice. Such an organization cannot add \
+         balance.",
+    ));
+    Schema::new(0, block)
+}
+
+/// A balance as a value of this data source's type.
+pub fn balance_value(balance: &Balance) -> Value {
+    let number = |n: &serde_json::Number| {
+        json::from_json_value(&serde_json::Value::Number(n.clone()), &Type::Number)
+            .unwrap_or(Value::Null)
+    };
+    Value::object([
+        ("org_id", Value::string(balance.org_id.clone())),
+        (
+            "credit_balance_cents",
+            number(&balance.credit_balance_cents),
+        ),
+        (
+            "pending_debit_balance_cents",
+            number(&balance.pending_debit_balance_cents),
+        ),
+        ("will_invoice", Value::from(balance.will_invoice)),
+    ])
+}
+
+#[async_trait]
+impl DataSource for BalanceDataSource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    async fn read(&self, ctx: &Context, _config: &Value) -> Result<Value, Diagnostics> {
+        let api = toolkit::api(ctx)?;
+        let balance = api.client.balance(&ctx.cancel).await.map_err(|err| {
+            toolkit::api_error(
+                &err,
+                Failure {
+                    doing: "Reading the organization's balance",
+                    attributes: &[],
+                    not_found: None,
+                    timed_out_after: None,
+                },
+            )
+        })?;
+        Ok(balance_value(&balance))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_balance_fills_every_attribute_with_its_type() {
+        let balance = Balance {
+            org_id: "org_1".into(),
+            credit_balance_cents: 1500.into(),
+            pending_debit_balance_cents: serde_json::Number::from_f64(25.5).expect("finite"),
+            will_invoice: false,
+        };
+        let value = balance_value(&balance);
+        assert_eq!(value.get("org_id").and_then(Value::as_str), Some("org_1"));
+        assert_eq!(
+            value.get("credit_balance_cents").and_then(Value::as_i64),
+            Some(1500)
+        );
+        assert_eq!(
+            value
+                .get("pending_debit_balance_cents")
+                .and_then(Value::as_number)
+                .map(|n| n.as_f64()),
+            Some(25.5)
+        );
+        assert_eq!(
+            value.get("will_invoice").and_then(Value::as_bool),
+            Some(false)
+        );
+        let Type::Object(fields) = schema().block.value_type() else {
+            panic!("a block is an object");
+        };
+        let names: Vec<&String> = fields.keys().collect();
+        let mut given: Vec<&String> = value.as_entries().expect("object").keys().collect();
+        given.sort();
+        assert_eq!(names, given, "every attribute, and only those");
+    }
+}

@@ -1,0 +1,417 @@
+//! `ephemeral "parallel_api_key"` (Terraform 1.10 and later): an API key
+//! that exists for one Terraform run, for CI jobs and smoke tests.
+//!
+//! Open creates a key and close revokes it; the secret lives only in
+//! Terraform's memory, never in a state or plan file. What close must
+//! revoke travels in the `private` bytes Terraform hands back to it: the
+//! key's identity and a few facts to name it by, never the secret.
+
+use crate::client::{AccountClient, CreateKeyError, Deletion, PartialKey, is_usable_key_id};
+use crate::resources::api_key::facts::KeyFacts;
+use crate::resources::api_key::{self as managed, ApiKeyResource, state_from_key};
+use crate::toolkit::{self, Deadline, Failure, NotFound, Operation, Timeouts};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tfplugin::framework::EphemeralOpened;
+use tfplugin::{
+    Attribute, Block, Context, Diagnostic, Diagnostics, EphemeralResource, Resource, Schema, Value,
+};
+use uuid::Uuid;
+
+pub const TYPE_NAME: &str = "parallel_api_key";
+
+/// Gets its client from the framework's context, where the provider
+/// configuration put it.
+pub struct EphemeralApiKey;
+
+const DESCRIPTION: &str = "An API key of a Parallel app that exists for one Terraform run (Terraform \
+     1.10 and later), for CI jobs and smoke tests. Terraform creates the key when it opens the \
+     ephemeral resource and revokes it when it closes it, at the end of the run; the secret \
+     (`raw_api_key`) is never written to a state or plan file. Terraform opens ephemeral \
+     resources in every phase that needs them: `terraform plan` creates (and revokes) one key, \
+     and `terraform apply` creates (and revokes) another, so each phase sees a different key. \
+     Use it where an ephemeral value is accepted: provider configuration, write-only arguments, \
+     other ephemeral resources, ephemeral outputs and locals. If Terraform cannot revoke the key \
+     at close, a warning names the app and the key ID to revoke by hand.";
+
+/// The managed resource's arguments and attributes, without what only a
+/// stored object has: `keepers` (nothing is ever replaced) and the plan
+/// behaviour (nothing is planned). Texts that speak of state are replaced.
+pub fn schema() -> Schema {
+    let managed = managed::schema().block;
+    let block = managed
+        .attributes
+        .into_iter()
+        .filter(|attribute| attribute.name != "keepers")
+        .map(|attribute| Attribute {
+            requires_replace: false,
+            use_state_for_unknown: false,
+            equivalent: None,
+            description: description(attribute.name).unwrap_or(attribute.description),
+            ..attribute
+        })
+        .fold(Block::new(DESCRIPTION), Block::attribute);
+    Schema::new(0, timeouts().add_to(block))
+}
+
+fn description(attribute: &str) -> Option<&'static str> {
+    Some(match attribute {
+        "app_id" => "ID (a UUID) of the Parallel app to create the key in.",
+        "api_key_name" => "Name of the key, shown in the Parallel platform while the key exists.",
+        "raw_api_key" => {
+            "The API key itself (sensitive and ephemeral): valid from open until Terraform closes \
+             the resource at the end of the phase, and never stored in state or plan files."
+        }
+        _ => return None,
+    })
+}
+
+fn timeouts() -> Timeouts {
+    Timeouts::covering(&[Operation::Create, Operation::Delete])
+        .describe(
+            Operation::Create,
+            "Upper bound on opening: creating the key, retries included, as a duration such as \
+             `30s` or `5m` (default `5m`). A request already sent is allowed to finish.",
+        )
+        .describe(
+            Operation::Delete,
+            "Upper bound on closing: revoking the key, retries included (default `5m`).",
+        )
+}
+
+/// What close needs to revoke the key and to name it in a warning. The
+/// secret is not among them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Opened {
+    app_id: String,
+    api_key_id: String,
+    api_key_name: Option<String>,
+    app_name: Option<String>,
+    display_value: Option<String>,
+    created_at: Option<f64>,
+    /// The `timeouts.delete` of the configuration, which close cannot see.
+    close_timeout_secs: u64,
+}
+
+impl Opened {
+    fn facts(&self) -> KeyFacts {
+        KeyFacts {
+            name: self.api_key_name.clone(),
+            id: Some(self.api_key_id.clone()),
+            app_id: Some(self.app_id.clone()),
+            app_name: self.app_name.clone(),
+            display_value: self.display_value.clone(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// The key's identity from an opened value, when it has a usable ID.
+fn opened(result: &Value, close_limit: Duration) -> Option<Opened> {
+    let facts = KeyFacts::of(result);
+    let api_key_id = facts.id.filter(|id| is_usable_key_id(id))?;
+    Some(Opened {
+        app_id: facts.app_id?,
+        api_key_id,
+        api_key_name: facts.name,
+        app_name: facts.app_name,
+        display_value: facts.display_value,
+        created_at: facts.created_at,
+        close_timeout_secs: close_limit.as_secs().max(1),
+    })
+}
+
+/// Revokes a key, retries included; `Err` explains why it is still live.
+async fn revoke(
+    client: &AccountClient,
+    ctx: &Context,
+    key: &Opened,
+) -> Result<Deletion, Diagnostics> {
+    let app_id = Uuid::parse_str(&key.app_id).map_err(|_| {
+        Diagnostics::from(Diagnostic::error(
+            "Invalid app_id",
+            format!("{:?} is not a UUID.", key.app_id),
+        ))
+    })?;
+    let limit = Duration::from_secs(key.close_timeout_secs);
+    let deadline = Deadline::start(&ctx.cancel, limit);
+    tracing::debug!(%app_id, api_key_id = %key.api_key_id, "revoking ephemeral API key");
+    let result = client
+        .delete_key(app_id, &key.api_key_id, deadline.token())
+        .await;
+    result.map_err(|err| {
+        toolkit::api_error(
+            &err,
+            Failure {
+                doing: &format!("Revoking {}", key.facts().label()),
+                attributes: &[],
+                not_found: Some(NotFound::app(&key.app_id)),
+                timed_out_after: deadline.timed_out().then_some(limit),
+            },
+        )
+    })
+}
+
+/// Close could not revoke the key: a warning, since the run's work is done,
+/// that says which key to revoke by hand and why.
+fn not_revoked(key: &Opened, why: &Diagnostics) -> Diagnostic {
+    Diagnostic::warning(
+        "Ephemeral API key not revoked",
+        format!(
+            "Terraform could not revoke the ephemeral {} when closing it: {}",
+            key.facts().label(),
+            still_live(key, why)
+        ),
+    )
+}
+
+/// Why a key could not be revoked, and how to revoke it by hand.
+fn still_live(key: &Opened, why: &Diagnostics) -> String {
+    let reasons: Vec<&str> = why.iter().map(|d| d.detail.as_str()).collect();
+    format!(
+        "{}. The key is still live. Revoke it by hand in the Parallel platform: app {}, key ID \
+         {} ({}).",
+        reasons.join("; "),
+        key.app_id,
+        key.api_key_id,
+        key.facts().finding_aid()
+    )
+}
+
+/// Parallel created a key but its answer was incomplete: the key is not
+/// handed out (open fails), and it is revoked at once when its ID is known,
+/// or named for revoking by hand when it is not.
+async fn discard_incomplete(
+    client: &AccountClient,
+    ctx: &Context,
+    config: &Value,
+    key: PartialKey,
+    problem: &str,
+) -> Diagnostics {
+    let close_limit = timeouts().limit(config, Operation::Delete);
+    let result = state_from_key(config, key);
+    let facts = KeyFacts::of(&result);
+    let detail = match opened(&result, close_limit) {
+        Some(key) => match revoke(client, ctx, &key).await {
+            Ok(_) => format!(
+                "Parallel created {}, but its answer was incomplete: {problem}. Terraform \
+                 revoked the key rather than hand out an incomplete one; nothing is left \
+                 behind. Try again.",
+                facts.label()
+            ),
+            Err(why) => format!(
+                "Parallel created {}, but its answer was incomplete: {problem}. Terraform tried \
+                 to revoke the key rather than hand out an incomplete one, and failed: {}",
+                facts.label(),
+                still_live(&key, &why)
+            ),
+        },
+        None => format!(
+            "Parallel created {}, but its answer holds no usable api_key_id: {problem}. \
+             Without its ID Terraform cannot revoke the key, so it may still be live. Revoke \
+             it by hand in the Parallel platform: {}.",
+            facts.label(),
+            facts.finding_aid()
+        ),
+    };
+    Diagnostic::error(
+        "API key created, but Parallel's answer was incomplete",
+        detail,
+    )
+    .into()
+}
+
+#[async_trait]
+impl EphemeralResource for EphemeralApiKey {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    /// The managed resource's checks: the same arguments, the same rules.
+    fn validate(&self, config: &Value) -> Diagnostics {
+        ApiKeyResource.validate(config)
+    }
+
+    async fn open(&self, ctx: &Context, config: &Value) -> Result<EphemeralOpened, Diagnostics> {
+        let client = &toolkit::api(ctx)?.client;
+        let (Value::String(app_id_text), Value::String(name)) =
+            (config.field("app_id"), config.field("api_key_name"))
+        else {
+            return Err(Diagnostic::error(
+                "Incomplete configuration",
+                "app_id and api_key_name must be known to create a key.",
+            )
+            .into());
+        };
+        let diags = self.validate(config);
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        let app_id = Uuid::parse_str(app_id_text).map_err(|_| self.validate(config))?;
+        let limit = timeouts().limit(config, Operation::Create);
+        let deadline = Deadline::start(&ctx.cancel, limit);
+        tracing::debug!(%app_id, "creating ephemeral API key");
+        let result = client.create_key(app_id, name, deadline.token()).await;
+        let timed_out = deadline.timed_out();
+        drop(deadline);
+        let key = match result {
+            Ok(key) => key,
+            Err(CreateKeyError::Incomplete { key, problem }) => {
+                return Err(discard_incomplete(client, ctx, config, key, &problem).await);
+            }
+            Err(CreateKeyError::NotCreated(err)) => {
+                return Err(toolkit::api_error(
+                    &err,
+                    Failure {
+                        doing: &format!("Creating ephemeral API key {name:?} in app {app_id}"),
+                        attributes: &["app_id", "api_key_name"],
+                        not_found: Some(NotFound::app(app_id_text)),
+                        timed_out_after: timed_out.then_some(limit),
+                    },
+                ));
+            }
+            Err(CreateKeyError::MayHaveCreated(err)) => {
+                return Err(Diagnostic::error(
+                    "API key may have been created",
+                    format!(
+                        "Creating ephemeral API key {name:?} in app {app_id} failed in a way \
+                         that leaves it unknown whether Parallel created it: {err}. It was not \
+                         retried, so no duplicate was made. Check the keys of app {app_id} in \
+                         the Parallel platform and revoke any key named {name:?} that is not in \
+                         use."
+                    ),
+                )
+                .into());
+            }
+        };
+        let result = state_from_key(config, key.into());
+        let close_limit = timeouts().limit(config, Operation::Delete);
+        // A complete answer always has a usable ID (see `parse_created_key`).
+        let Some(identity) = opened(&result, close_limit) else {
+            return Err(Diagnostic::error(
+                "API key without an ID",
+                format!(
+                    "Parallel created {} without a usable ID. Revoke it by hand in the \
+                     Parallel platform: {}.",
+                    KeyFacts::of(&result).label(),
+                    KeyFacts::of(&result).finding_aid()
+                ),
+            )
+            .into());
+        };
+        let private = serde_json::to_vec(&identity).map_err(|err| {
+            Diagnostics::from(Diagnostic::error(
+                "Cannot record the key to revoke",
+                format!("{err}"),
+            ))
+        })?;
+        Ok(EphemeralOpened {
+            result,
+            private,
+            renew_at: None,
+        })
+    }
+
+    async fn close(&self, ctx: &Context, private: &[u8]) -> Diagnostics {
+        let Ok(key) = serde_json::from_slice::<Opened>(private) else {
+            return Diagnostic::warning(
+                "Ephemeral API key not revoked",
+                "Terraform handed back no record of which key this ephemeral resource created, \
+                 so it cannot revoke it. Check the app's keys in the Parallel platform and \
+                 revoke any key that is not in use.",
+            )
+            .into();
+        };
+        let client = match toolkit::api(ctx) {
+            Ok(api) => &api.client,
+            Err(why) => return not_revoked(&key, &why).into(),
+        };
+        match revoke(client, ctx, &key).await {
+            Ok(Deletion::Revoked) => Diagnostics::new(),
+            Ok(Deletion::AlreadyGone) => {
+                tracing::info!(api_key_id = %key.api_key_id, "ephemeral API key was already revoked");
+                Diagnostics::new()
+            }
+            Err(why) => not_revoked(&key, &why).into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(api_key_id: Option<&str>) -> Value {
+        Value::object([
+            (
+                "app_id",
+                Value::string("3c90c3cc-0d44-4b50-8888-8dd25736052a"),
+            ),
+            ("api_key_name", Value::string("ci")),
+            ("api_key_id", api_key_id.map_or(Value::Null, Value::string)),
+            ("app_name", Value::string("Search")),
+            ("display_value", Value::string("par_…6789")),
+            ("raw_api_key", Value::string("par_live_SECRET")),
+            ("created_at", Value::number(1_731_000_000)),
+        ])
+    }
+
+    #[test]
+    fn the_schema_is_the_managed_one_without_keepers_or_plan_behaviour() {
+        let block = schema().block;
+        let names: Vec<&str> = block.attributes.iter().map(|a| a.name).collect();
+        let managed: Vec<&str> = managed::schema()
+            .block
+            .attributes
+            .iter()
+            .map(|a| a.name)
+            .filter(|name| *name != "keepers")
+            .collect();
+        assert_eq!(names, managed);
+        assert!(
+            block
+                .attributes
+                .iter()
+                .all(|a| !a.requires_replace && !a.use_state_for_unknown && a.equivalent.is_none())
+        );
+        let raw = block.find_attribute("raw_api_key").expect("raw_api_key");
+        assert!(raw.sensitive && !raw.description.contains("kept in state"));
+        assert!(DESCRIPTION.contains("each phase sees a different key"));
+        assert_eq!(block.blocks[0].type_name, "timeouts");
+    }
+
+    #[test]
+    fn private_bytes_name_the_key_and_never_hold_the_secret() {
+        let key = opened(&result(Some("key_1")), Duration::from_secs(90)).expect("usable");
+        assert_eq!(key.api_key_id, "key_1");
+        assert_eq!(key.close_timeout_secs, 90);
+        let bytes = serde_json::to_vec(&key).expect("encodes");
+        assert!(!String::from_utf8_lossy(&bytes).contains("SECRET"));
+        assert_eq!(serde_json::from_slice::<Opened>(&bytes).ok(), Some(key));
+        for unusable in [None, Some(""), Some("..")] {
+            assert_eq!(opened(&result(unusable), Duration::from_secs(1)), None);
+        }
+    }
+
+    #[test]
+    fn a_key_not_revoked_is_named_for_revoking_by_hand() {
+        let key = opened(&result(Some("key_1")), Duration::from_secs(1)).expect("usable");
+        let why = Diagnostics::from(Diagnostic::error("x", "Parallel answered HTTP 500"));
+        let warning = not_revoked(&key, &why);
+        assert_eq!(warning.severity, tfplugin::diag::Severity::Warning);
+        for needle in [
+            "app 3c90c3cc-0d44-4b50-8888-8dd25736052a",
+            "key ID key_1",
+            "HTTP 500",
+            "shown as \"par_…6789\"",
+        ] {
+            assert!(warning.detail.contains(needle), "{}", warning.detail);
+        }
+        assert!(!warning.detail.contains("SECRET"));
+    }
+}

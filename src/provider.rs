@@ -236,8 +236,16 @@ impl Provider for ParallelProvider {
                     }
                     _ => "base_url",
                 };
+                let mut detail = err.to_string();
+                if attribute == "base_url" && config.field("base_url").is_null() {
+                    // The value came from the environment, not the block.
+                    detail.push_str(&format!(
+                        ". The provider block sets no base_url, so this value came from the \
+                         {ENV_BASE_URL} environment variable: fix or unset it."
+                    ));
+                }
                 Configured::failed(
-                    Diagnostic::error("Invalid provider configuration", err.to_string())
+                    Diagnostic::error("Invalid provider configuration", detail)
                         .at(AttrPath::root(attribute)),
                 )
             }

@@ -1,4 +1,7 @@
-//! Throughput, latency and parallelism, sized like the provider's benchmarks.
+//! Parallelism and latency, sized like the provider's benchmarks: what the
+//! emulator itself measures and guarantees. No test here bounds the wall
+//! clock from above (the machines are shared); timing lower bounds follow
+//! from the configured latency and cannot be flaky.
 
 mod common;
 
@@ -38,19 +41,21 @@ async fn create_keys(api: &Arc<Api>, path: &str, count: usize, parallelism: usiz
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_keys_with_parallelism_ten() {
     let api = Arc::new(Api::start());
+    // Enough latency that the ten requests in flight overlap on the server,
+    // so its own count of requests in flight must reach exactly ten.
+    api.emulator.set_latency(Duration::from_millis(20));
     let app = api.emulator.create_app("bench");
     let path = format!("/service/v1/apps/{}/keys", app.app_id);
-    let started = Instant::now();
     create_keys(&api, &path, 1000, 10).await;
-    let elapsed = started.elapsed();
 
     let live = api.emulator.live_keys();
     assert_eq!(live.len(), 1000);
     let raw: HashSet<_> = live.iter().map(|key| key.raw_api_key.as_str()).collect();
     let ids: HashSet<_> = live.iter().map(|key| key.api_key_id.as_str()).collect();
     assert_eq!((raw.len(), ids.len()), (1000, 1000));
-    assert!(api.emulator.max_concurrent_requests() <= 10);
-    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
+    // The client never has more than ten in flight; the emulator's count
+    // is what is checked: it must neither miss overlaps nor invent them.
+    assert_eq!(api.emulator.max_concurrent_requests(), 10);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,25 +75,24 @@ async fn added_latency_overlaps_across_parallel_requests() {
     create_keys(&api, &path, 100, 10).await;
     let elapsed = started.elapsed();
 
-    // 10 waves of 50 ms: at least 500 ms, and far below 100 × 50 ms.
+    // Ten waves of 50 ms at the least; that they overlap (rather than take
+    // 100 × 50 ms) shows in the emulator's count of requests in flight.
     assert!(elapsed >= Duration::from_millis(500), "took {elapsed:?}");
-    assert!(elapsed < Duration::from_millis(2500), "took {elapsed:?}");
     assert_eq!(api.emulator.max_concurrent_requests(), 10);
-    let slowest = api
+    let fastest = api
         .emulator
         .requests()
         .iter()
         .map(|r| r.duration())
         .min()
         .unwrap();
-    assert!(slowest >= Duration::from_millis(50));
+    assert!(fastest >= Duration::from_millis(50), "{fastest:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundreds_of_simultaneous_requests() {
     let api = Arc::new(Api::start());
     api.emulator.set_latency(Duration::from_millis(200));
-    let started = Instant::now();
     let mut tasks = JoinSet::new();
     for _ in 0..300 {
         let api = Arc::clone(&api);
@@ -97,8 +101,7 @@ async fn hundreds_of_simultaneous_requests() {
     while let Some(status) = tasks.join_next().await {
         assert_eq!(status.unwrap(), 200);
     }
-    let elapsed = started.elapsed();
-    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+    // Served side by side, not one after another.
     assert!(
         api.emulator.max_concurrent_requests() >= 100,
         "{}",

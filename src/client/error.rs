@@ -88,12 +88,15 @@ pub enum ApiError {
     )]
     Forbidden { detail: Option<String> },
 
-    #[error("{}", not_found_text(.detail))]
+    #[error("{}", not_found_text(.detail, .url))]
     NotFound {
         /// The API's own `detail`; `None` when the 404 did not come as a
         /// FastAPI error, which suggests a wrong base_url rather than a
         /// missing object.
         detail: Option<String>,
+        /// The URL requested (IDs only, never a secret), shown when the
+        /// path itself was not found.
+        url: String,
     },
 
     #[error(
@@ -151,7 +154,9 @@ impl ApiError {
     /// which means base_url points at the wrong place.
     pub fn is_object_not_found(&self) -> bool {
         match self {
-            ApiError::NotFound { detail: Some(d) } => !is_route_not_found(d),
+            ApiError::NotFound {
+                detail: Some(d), ..
+            } => !is_route_not_found(d),
             _ => false,
         }
     }
@@ -194,16 +199,18 @@ fn is_route_not_found(detail: &str) -> bool {
     detail.trim().eq_ignore_ascii_case("not found")
 }
 
-fn not_found_text(detail: &Option<String>) -> String {
+fn not_found_text(detail: &Option<String>, url: &str) -> String {
     match detail {
         Some(d) if !is_route_not_found(d) => format!(
             "Parallel found no such object (HTTP 404: {d}): check that the app (and key) exist in \
              the organization of the access token"
         ),
-        _ => "got HTTP 404 for the request's path itself: the server at base_url does not look \
-              like the Parallel Account API; check base_url (default \
-              https://api.parallel.ai/account)"
-            .to_owned(),
+        _ => format!(
+            "got HTTP 404 for the request's path itself ({url}): the server there does not look \
+             like the Parallel Account API; check base_url, or the PARALLEL_SERVICE_API_URL \
+             environment variable when the provider block sets none (default \
+             https://api.parallel.ai/account)"
+        ),
     }
 }
 
@@ -302,10 +309,19 @@ mod tests {
 
     #[test]
     fn not_found_without_detail_points_at_base_url() {
-        let text = ApiError::NotFound { detail: None }.to_string();
+        let text = ApiError::NotFound {
+            detail: None,
+            url: "https://example.test/account/service/v1/apps".into(),
+        }
+        .to_string();
+        assert!(
+            text.contains("https://example.test/account/service/v1/apps"),
+            "{text}"
+        );
         assert!(text.contains("base_url"), "{text}");
         let text = ApiError::NotFound {
             detail: Some("App not found".into()),
+            url: String::new(),
         }
         .to_string();
         assert!(text.contains("App not found"), "{text}");

@@ -243,12 +243,12 @@ impl AccountClient {
                 // FastAPI's bare "Not Found" can mean a missing key as well
                 // as a wrong base_url; an answer from the list of apps
                 // proves base_url is the Account API, so the key is gone.
-                error @ ApiError::NotFound { detail: Some(_) } => {
-                    match self.list_apps(cancel).await {
-                        Ok(_) => Ok(Deletion::AlreadyGone),
-                        Err(_) => Err(error),
-                    }
-                }
+                error @ ApiError::NotFound {
+                    detail: Some(_), ..
+                } => match self.list_apps(cancel).await {
+                    Ok(_) => Ok(Deletion::AlreadyGone),
+                    Err(_) => Err(error),
+                },
                 error => Err(error),
             },
         }

@@ -16,6 +16,7 @@ use super::redact::{EXCERPT_CHARS, excerpt, scrub, shorten};
 /// The error for a non-2xx `status` whose (possibly partial) body is `body`.
 pub(crate) fn error_for_status(
     status: u16,
+    url: &str,
     body: &[u8],
     retry_after: Option<Duration>,
     secrets: &[&str],
@@ -29,6 +30,7 @@ pub(crate) fn error_for_status(
         },
         404 => ApiError::NotFound {
             detail: detail_text(body, secrets),
+            url: url.to_owned(),
         },
         422 => ApiError::Validation {
             problems: validation_problems(body, secrets),
@@ -122,6 +124,8 @@ fn clean(text: &str, secrets: &[&str]) -> String {
 mod tests {
     use super::*;
 
+    const URL: &str = "https://example.test/service/v1/apps";
+
     const TOKEN: &str = "tok_secret_123456";
 
     #[test]
@@ -167,31 +171,38 @@ mod tests {
 
     #[test]
     fn maps_statuses() {
-        let e = error_for_status(401, br#"{"detail":"Invalid token"}"#, None, &[]);
+        let e = error_for_status(401, URL, br#"{"detail":"Invalid token"}"#, None, &[]);
         assert_eq!(
             e,
             ApiError::Unauthorized {
                 detail: Some("Invalid token".into())
             }
         );
-        let e = error_for_status(403, b"", None, &[]);
+        let e = error_for_status(403, URL, b"", None, &[]);
         assert_eq!(e, ApiError::Forbidden { detail: None });
-        let e = error_for_status(404, b"<h1>Not Found</h1>", None, &[]);
-        assert_eq!(e, ApiError::NotFound { detail: None });
-        let e = error_for_status(404, br#"{"detail":"Not Found"}"#, None, &[]);
+        let e = error_for_status(404, URL, b"<h1>Not Found</h1>", None, &[]);
         assert_eq!(
             e,
             ApiError::NotFound {
-                detail: Some("Not Found".into())
+                detail: None,
+                url: URL.into()
+            }
+        );
+        let e = error_for_status(404, URL, br#"{"detail":"Not Found"}"#, None, &[]);
+        assert_eq!(
+            e,
+            ApiError::NotFound {
+                detail: Some("Not Found".into()),
+                url: URL.into()
             }
         );
         let wait = Some(Duration::from_secs(3));
         assert_eq!(
-            error_for_status(429, b"slow down", wait, &[]),
+            error_for_status(429, URL, b"slow down", wait, &[]),
             ApiError::RateLimited { retry_after: wait }
         );
         assert_eq!(
-            error_for_status(502, b"<html>\n Bad gateway </html>", None, &[]),
+            error_for_status(502, URL, b"<html>\n Bad gateway </html>", None, &[]),
             ApiError::Status {
                 status: 502,
                 excerpt: "<html> Bad gateway </html>".into(),
@@ -212,7 +223,13 @@ mod tests {
         let body = format!(r#"{{"detail":[{{"loc":["body"],"msg":"bad {TOKEN}"}}]}}"#);
         let p = validation_problems(body.as_bytes(), &[TOKEN]);
         assert!(!p[0].msg.contains(TOKEN), "{:?}", p);
-        let e = error_for_status(500, format!("raw_api_key={TOKEN}x").as_bytes(), None, &[]);
+        let e = error_for_status(
+            500,
+            URL,
+            format!("raw_api_key={TOKEN}x").as_bytes(),
+            None,
+            &[],
+        );
         assert!(!e.to_string().contains(TOKEN), "{e}");
     }
 

@@ -185,7 +185,7 @@ proptest! {
     fn error_bodies_never_panic_or_leak(status in 300u16..600, body in prop::collection::vec(any::<u8>(), 0..512)) {
         let mut with_token = body.clone();
         with_token.extend_from_slice(TOKEN.as_bytes());
-        let err = error_for_status(status, &with_token, None, &[TOKEN]);
+        let err = error_for_status(status, "https://example.test/x", &with_token, None, &[TOKEN]);
         prop_assert!(!err.to_string().contains(TOKEN));
         prop_assert!(!excerpt(&with_token, &[TOKEN]).contains(TOKEN));
     }

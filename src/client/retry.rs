@@ -181,7 +181,10 @@ mod tests {
         for e in [
             ApiError::Unauthorized { detail: None },
             ApiError::Forbidden { detail: None },
-            ApiError::NotFound { detail: None },
+            ApiError::NotFound {
+                detail: None,
+                url: String::new(),
+            },
             ApiError::Validation { problems: vec![] },
             status(400),
             status(409),

@@ -236,7 +236,13 @@ impl Transport {
 
         if !(200..300).contains(&status) {
             let bytes = body.unwrap_or_else(|broken| broken.partial);
-            return Err(error_for_status(status, &bytes, retry_after, &secrets));
+            return Err(error_for_status(
+                status,
+                call.url.as_str(),
+                &bytes,
+                retry_after,
+                &secrets,
+            ));
         }
         match body {
             Ok(body) => Ok(Answer {

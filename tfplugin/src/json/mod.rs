@@ -129,7 +129,7 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            "at .a[0]: JSON cannot represent unknown values"
+            "at a[0]: JSON cannot represent unknown values"
         );
         assert!(encode(&Value::Unknown, &Type::Dynamic).is_err());
         let infinity = Value::Number(Number::parse("-Inf").unwrap());

@@ -310,14 +310,14 @@ mod tests {
         .collect::<Vec<u8>>();
         let err = decode(&bytes, &ty).unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with(r#"at .keepers["a"]: "#), "{text}");
+        assert!(text.starts_with(r#"at keepers["a"]: "#), "{text}");
         assert!(!text.contains("secret"), "{text}");
 
         let wrong = Value::object([("keepers", Value::map([("a", Value::from("secret"))]))]);
         let text = encode(&wrong, &ty).unwrap_err().to_string();
         assert_eq!(
             text,
-            r#"at .keepers["a"]: a string value cannot be encoded as number"#
+            r#"at keepers["a"]: a string value cannot be encoded as number"#
         );
     }
 

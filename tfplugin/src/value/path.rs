@@ -108,8 +108,10 @@ impl fmt::Display for AttrPath {
         if self.0.is_empty() {
             return f.write_str("(root)");
         }
-        for step in &self.0 {
+        for (i, step) in self.0.iter().enumerate() {
             match step {
+                // As a user writes it: `timeouts.create`, not `.timeouts.create`.
+                PathStep::Attribute(name) if i == 0 => write!(f, "{name}")?,
                 PathStep::Attribute(name) => write!(f, ".{name}")?,
                 PathStep::Key(key) => write!(f, "[{key:?}]")?,
                 PathStep::Index(index) => write!(f, "[{index}]")?,
@@ -130,13 +132,13 @@ mod tests {
             PathStep::Key("a".into()),
             PathStep::Index(3),
         ]);
-        assert_eq!(path.to_string(), r#".keepers["a"][3]"#);
+        assert_eq!(path.to_string(), r#"keepers["a"][3]"#);
         assert_eq!(AttrPath::empty().to_string(), "(root)");
         let built = AttrPath::root("keepers")
             .key("rotation")
             .attribute("x")
             .index(2);
-        assert_eq!(built.to_string(), r#".keepers["rotation"].x[2]"#);
+        assert_eq!(built.to_string(), r#"keepers["rotation"].x[2]"#);
     }
 
     #[test]

@@ -279,3 +279,125 @@ impl Provider for ParallelProvider {
         vec![Arc::new(actions::add_balance::AddBalanceAction)]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// A provider block with these settings and the rest unset.
+    fn config(settings: &[(&str, Value)]) -> Value {
+        let mut fields: BTreeMap<String, Value> = [
+            "access_token",
+            "base_url",
+            "max_retries",
+            "request_timeout",
+            "ca_cert_file",
+        ]
+        .into_iter()
+        .map(|name| (name.to_owned(), Value::Null))
+        .collect();
+        for (name, value) in settings {
+            fields.insert((*name).to_owned(), value.clone());
+        }
+        Value::Object(fields)
+    }
+
+    fn attributes(diags: &Diagnostics) -> Vec<String> {
+        diags
+            .iter()
+            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
+            .collect()
+    }
+
+    async fn configure(settings: &[(&str, Value)]) -> Configured {
+        let request = ConfigureRequest {
+            terraform_version: "1.15.5".into(),
+            config: config(settings),
+        };
+        ParallelProvider::new()
+            .configure(&Context::default(), request)
+            .await
+    }
+
+    fn token() -> (&'static str, Value) {
+        ("access_token", Value::string("test-token"))
+    }
+
+    #[test]
+    fn validate_names_each_bad_setting_and_waits_for_unknown_ones() {
+        let diags = ParallelProvider::new().validate_config(&config(&[
+            ("max_retries", Value::number(21)),
+            ("request_timeout", Value::string("soon")),
+            ("base_url", Value::string("ftp://x")),
+        ]));
+        assert_eq!(
+            attributes(&diags),
+            ["max_retries", "request_timeout", "base_url"]
+        );
+        let unknown = config(&[
+            ("max_retries", Value::Unknown),
+            ("request_timeout", Value::Unknown),
+            ("base_url", Value::Unknown),
+        ]);
+        assert!(ParallelProvider::new().validate_config(&unknown).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_complete_configuration_hands_the_objects_an_api() {
+        let configured = configure(&[
+            token(),
+            ("base_url", Value::string("http://127.0.0.1:9")),
+            ("max_retries", Value::number(0)),
+            ("request_timeout", Value::string("2s")),
+        ])
+        .await;
+        assert!(
+            configured.diagnostics.is_empty(),
+            "{:?}",
+            configured.diagnostics
+        );
+        let data = configured.data.expect("configured data");
+        assert!(data.downcast_ref::<Api>().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_setting_not_known_yet_defers_configuration() {
+        let configured = configure(&[("access_token", Value::Unknown)]).await;
+        assert!(configured.data.is_none());
+        assert!(configured.diagnostics.is_empty());
+    }
+
+    #[tokio::test]
+    async fn bad_settings_fail_at_their_attribute() {
+        let cases = [
+            (
+                ("ca_cert_file", Value::string("/nonexistent/ca.pem")),
+                "ca_cert_file",
+            ),
+            (
+                ("base_url", Value::string("http://example.com")),
+                "base_url",
+            ),
+            (("max_retries", Value::number(99)), "max_retries"),
+            (("request_timeout", Value::string("0s")), "request_timeout"),
+        ];
+        for (setting, attribute) in cases {
+            let configured = configure(&[token(), setting.clone()]).await;
+            assert!(configured.data.is_none(), "{setting:?}");
+            assert_eq!(
+                attributes(&configured.diagnostics),
+                [attribute],
+                "{setting:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_base_url_error_from_the_block_does_not_blame_the_environment() {
+        let configured =
+            configure(&[token(), ("base_url", Value::string("http://example.com"))]).await;
+        let diag = configured.diagnostics.iter().next().expect("an error");
+        assert!(!diag.detail.contains(ENV_BASE_URL), "{}", diag.detail);
+    }
+}

@@ -392,6 +392,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_state_keeps_the_plan_and_takes_every_field_of_the_answer() {
+        let planned = Value::object([
+            ("app_id", Value::string("A")),
+            ("api_key_name", Value::string("ci")),
+            ("deletion_policy", Value::string("DELETE")),
+            ("api_key_id", Value::Unknown),
+        ]);
+        let key = PartialKey {
+            api_key_id: Some("k-1".into()),
+            api_key_name: Some("ci".into()),
+            app_id: Some("a".into()),
+            app_name: Some("search".into()),
+            created_by_user_id: None,
+            created_by_user_email: Some("e@x".into()),
+            display_value: Some("par_…1".into()),
+            raw_api_key: Some(crate::secret::Secret::new("par_secret".to_owned())),
+            created_at: Some(serde_json::Number::from(1_731_000_000)),
+        };
+        let state = state_from_key(&planned, key);
+        // What the user configured stays as configured (app_id's spelling).
+        assert_eq!(state.field("app_id"), &Value::string("A"));
+        assert_eq!(state.field("deletion_policy"), &Value::string("DELETE"));
+        assert_eq!(state.field("id"), &Value::string("k-1"));
+        assert_eq!(state.field("api_key_id"), &Value::string("k-1"));
+        assert_eq!(state.field("raw_api_key"), &Value::string("par_secret"));
+        assert_eq!(state.field("created_at"), &Value::number(1_731_000_000));
+        // A field the answer lacked is null, never left unknown.
+        assert_eq!(state.field("created_by_user_id"), &Value::Null);
+    }
+
+    #[test]
     fn a_version_0_state_gets_the_default_deletion_policy() {
         let upgraded = ApiKeyResource
             .upgrade_state(0, serde_json::json!({"api_key_id": "k"}))

@@ -13,8 +13,9 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 /// Installs the logger. The level comes from the same variables Terraform
 /// reads (the provider-specific one first) so that, by default, nothing is
-/// formatted at all. Only this crate logs below WARN: the HTTP and gRPC
-/// libraries' trace output is noise and could carry request details.
+/// formatted at all. Only the provider's crate and this one log below
+/// WARN: the HTTP and gRPC libraries' trace output is noise and could carry
+/// request details.
 pub fn init(crate_target: &'static str) {
     let level = ["TF_LOG_PROVIDER_PARALLEL", "TF_LOG_PROVIDER", "TF_LOG"]
         .iter()
@@ -22,7 +23,8 @@ pub fn init(crate_target: &'static str) {
         .map_or(LevelFilter::WARN, |v| parse_level(&v));
     let filter = Targets::new()
         .with_default(LevelFilter::WARN.min(level))
-        .with_target(crate_target, level);
+        .with_target(crate_target, level)
+        .with_target(env!("CARGO_CRATE_NAME"), level);
     // Ignore a second initialisation (tests start several servers).
     let _ = tracing_subscriber::registry()
         .with(HclogLayer.with_filter(filter))

@@ -117,7 +117,13 @@ impl Dispatch {
         &self,
         request: pb::configure_provider::Request,
     ) -> pb::configure_provider::Response {
-        tracing::debug!(terraform_version = %request.terraform_version, "ConfigureProvider");
+        // What Terraform says it can take (deferrals, write-only attributes);
+        // logged because it differs between Terraform versions.
+        tracing::debug!(
+            terraform_version = %request.terraform_version,
+            client_capabilities = ?request.client_capabilities,
+            "ConfigureProvider"
+        );
         let ctx = self.context();
         let diagnostics = match decode(
             request.config.as_ref(),

@@ -36,18 +36,20 @@ const DESCRIPTION: &str = "An API key of a Parallel app that exists for one Terr
      at close, a warning names the app and the key ID to revoke by hand.";
 
 /// The managed resource's arguments and attributes, without what only a
-/// stored object has: `keepers` (nothing is ever replaced) and the plan
-/// behaviour (nothing is planned). Texts that speak of state are replaced.
+/// stored object has: `keepers` (nothing is ever replaced),
+/// `deletion_policy` (close always revokes) and the plan behaviour (nothing
+/// is planned). Texts that speak of state are replaced.
+const STORED_ONLY: [&str; 2] = ["keepers", "deletion_policy"];
+
 pub fn schema() -> Schema {
     let managed = managed::schema().block;
     let block = managed
         .attributes
         .into_iter()
-        .filter(|attribute| attribute.name != "keepers")
+        .filter(|attribute| !STORED_ONLY.contains(&attribute.name))
         .map(|attribute| Attribute {
-            requires_replace: false,
-            use_state_for_unknown: false,
-            equivalent: None,
+            plan_modifiers: Vec::new(),
+            default: None,
             description: description(attribute.name).unwrap_or(attribute.description),
             ..attribute
         })
@@ -370,14 +372,14 @@ mod tests {
             .attributes
             .iter()
             .map(|a| a.name)
-            .filter(|name| *name != "keepers")
+            .filter(|name| !STORED_ONLY.contains(name))
             .collect();
         assert_eq!(names, managed);
         assert!(
             block
                 .attributes
                 .iter()
-                .all(|a| !a.requires_replace && !a.use_state_for_unknown && a.equivalent.is_none())
+                .all(|a| a.plan_modifiers.is_empty() && a.default.is_none())
         );
         let raw = block.find_attribute("raw_api_key").expect("raw_api_key");
         assert!(raw.sensitive && !raw.description.contains("kept in state"));

@@ -5,6 +5,37 @@
 use super::proto::tfplugin6 as pb;
 use super::value::{Type, Value};
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Decides, from the prior and the proposed value, whether a change
+/// replaces the resource.
+pub type ReplaceIf = Arc<dyn Fn(&Value, &Value) -> bool + Send + Sync>;
+
+/// A rule of the generic plan for one attribute, at any depth (inside
+/// nested blocks too), as terraform-plugin-framework's plan modifiers.
+#[derive(Clone)]
+pub enum PlanModifier {
+    /// A change of the configured value replaces the resource.
+    RequiresReplace,
+    /// A change replaces the resource when the function, given the prior
+    /// and the proposed value, says so (e.g. not when two spellings of one
+    /// UUID are equivalent).
+    RequiresReplaceIf(ReplaceIf),
+    /// A computed value keeps its prior value in plans unless the resource
+    /// is replaced (instead of becoming "known after apply").
+    UseStateForUnknown,
+}
+
+impl fmt::Debug for PlanModifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PlanModifier::RequiresReplace => "RequiresReplace",
+            PlanModifier::RequiresReplaceIf(_) => "RequiresReplaceIf(..)",
+            PlanModifier::UseStateForUnknown => "UseStateForUnknown",
+        })
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Attribute {
@@ -17,15 +48,8 @@ pub struct Attribute {
     pub sensitive: bool,
     pub write_only: bool,
     pub deprecated: bool,
-    /// A change of this attribute's configured value replaces the resource.
-    pub requires_replace: bool,
-    /// A computed value keeps its prior state value in plans unless the
-    /// resource is replaced (instead of becoming "known after apply").
-    pub use_state_for_unknown: bool,
-    /// With `requires_replace`: a change between two values this function
-    /// calls equivalent (e.g. two spellings of one UUID) is an in-place
-    /// update instead of a replacement.
-    pub equivalent: Option<fn(&Value, &Value) -> bool>,
+    /// What the generic plan does with the attribute (see `plan.rs`).
+    pub plan_modifiers: Vec<PlanModifier>,
     /// The value planned when the configuration leaves the attribute
     /// unset (the attribute is then optional and computed).
     pub default: Option<Value>,
@@ -43,9 +67,7 @@ impl Attribute {
             sensitive: false,
             write_only: false,
             deprecated: false,
-            requires_replace: false,
-            use_state_for_unknown: false,
-            equivalent: None,
+            plan_modifiers: Vec::new(),
             default: None,
         }
     }
@@ -96,16 +118,57 @@ impl Attribute {
         self
     }
 
-    pub fn requires_replace(mut self) -> Self {
-        self.requires_replace = true;
+    pub fn plan_modifier(mut self, modifier: PlanModifier) -> Self {
+        self.plan_modifiers.push(modifier);
         self
     }
 
-    /// See [`Attribute::equivalent`].
-    pub fn replace_unless_equivalent(mut self, equivalent: fn(&Value, &Value) -> bool) -> Self {
-        self.requires_replace = true;
-        self.equivalent = Some(equivalent);
-        self
+    /// See [`PlanModifier::RequiresReplace`].
+    pub fn requires_replace(self) -> Self {
+        self.plan_modifier(PlanModifier::RequiresReplace)
+    }
+
+    /// See [`PlanModifier::RequiresReplaceIf`].
+    pub fn requires_replace_if(
+        self,
+        replace: impl Fn(&Value, &Value) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.plan_modifier(PlanModifier::RequiresReplaceIf(Arc::new(replace)))
+    }
+
+    /// A change replaces the resource unless `equivalent` calls the prior
+    /// and proposed values the same (two spellings of one UUID, say): then
+    /// it is an in-place update.
+    pub fn replace_unless_equivalent(self, equivalent: fn(&Value, &Value) -> bool) -> Self {
+        self.requires_replace_if(move |prior, proposed| !equivalent(prior, proposed))
+    }
+
+    /// Whether changing the attribute from `prior` to `proposed` replaces
+    /// the resource.
+    pub fn replaces(&self, prior: &Value, proposed: &Value) -> bool {
+        prior != proposed
+            && self.plan_modifiers.iter().any(|m| match m {
+                PlanModifier::RequiresReplace => true,
+                PlanModifier::RequiresReplaceIf(replace) => replace(prior, proposed),
+                PlanModifier::UseStateForUnknown => false,
+            })
+    }
+
+    /// Whether some change of the attribute can replace the resource.
+    pub fn may_replace(&self) -> bool {
+        self.plan_modifiers.iter().any(|m| {
+            matches!(
+                m,
+                PlanModifier::RequiresReplace | PlanModifier::RequiresReplaceIf(_)
+            )
+        })
+    }
+
+    /// Whether an unchanged resource keeps this computed value from state.
+    pub fn keeps_state_value(&self) -> bool {
+        self.plan_modifiers
+            .iter()
+            .any(|m| matches!(m, PlanModifier::UseStateForUnknown))
     }
 
     /// The value an unset attribute gets, in the plan and so in state.
@@ -117,9 +180,9 @@ impl Attribute {
         self
     }
 
-    pub fn use_state_for_unknown(mut self) -> Self {
-        self.use_state_for_unknown = true;
-        self
+    /// See [`PlanModifier::UseStateForUnknown`].
+    pub fn use_state_for_unknown(self) -> Self {
+        self.plan_modifier(PlanModifier::UseStateForUnknown)
     }
 
     /// Markdown; also sent to Terraform as the plain description.

@@ -216,7 +216,10 @@ impl Provider for ParallelProvider {
         };
         let client_config = ClientConfig {
             base_url: base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
-            access_token: Secret::new(token),
+            credentials: crate::client::Credentials::token(
+                Secret::new(token),
+                crate::client::TokenOrigin::Environment,
+            ),
             max_retries,
             request_timeout,
             ca_cert_pem,

@@ -6,6 +6,7 @@
 //! run stops waiting at once.
 
 mod apps;
+mod credentials;
 mod endpoint;
 mod error;
 mod lazy_http;
@@ -32,6 +33,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub use apps::CreateAppError;
+pub use credentials::{Credentials, CredentialsError, TokenOrigin, TokenSource};
 pub use error::{ApiError, ConfigError, CreateKeyError, FieldProblem};
 pub use models::{App, CreatedKey, PartialKey};
 
@@ -40,6 +42,7 @@ use models::{parse_apps, parse_created_key};
 use retry::Idempotency;
 use transport::{Call, Transport};
 
+#[cfg(test)]
 use crate::secret::Secret;
 
 /// Whether `api_key_id` can address a key in a request (a delete).
@@ -70,8 +73,8 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct ClientConfig {
     /// Root of the Account API; a trailing slash is fine.
     pub base_url: String,
-    /// Account API access token, from Parallel's OAuth device flow.
-    pub access_token: Secret,
+    /// Where each request's access token comes from.
+    pub credentials: Credentials,
     /// Retries after the first attempt; 0 disables retrying.
     pub max_retries: u32,
     /// Limit for each attempt, from connecting to the last body byte.
@@ -88,7 +91,7 @@ impl ClientConfig {
     pub fn new(access_token: Secret) -> Self {
         Self {
             base_url: DEFAULT_BASE_URL.to_owned(),
-            access_token,
+            credentials: Credentials::token(access_token, TokenOrigin::Environment),
             max_retries: DEFAULT_MAX_RETRIES,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             ca_cert_pem: None,
@@ -155,7 +158,7 @@ impl AccountClient {
         }
         let transport = Transport::new(
             LazyHttp::new(builder),
-            config.access_token,
+            config.credentials,
             config.max_retries,
             config.request_timeout,
         )?;
@@ -205,7 +208,7 @@ impl AccountClient {
             answer.status,
             &answer.body,
             answer.truncated,
-            &self.inner.transport.secrets(),
+            &transport::as_strs(&self.inner.transport.secrets()),
         )
     }
 
@@ -268,7 +271,7 @@ impl AccountClient {
             answer.status,
             &answer.body,
             answer.truncated,
-            &self.inner.transport.secrets(),
+            &transport::as_strs(&self.inner.transport.secrets()),
         )
     }
 

@@ -9,6 +9,7 @@
 pub mod client;
 pub mod data_sources;
 pub mod list_resources;
+pub mod login;
 pub mod provider;
 pub mod resources;
 pub mod secret;

@@ -62,6 +62,9 @@ pub enum ConfigError {
     )]
     AccessTokenMalformed,
 
+    #[error("PARALLEL_PLATFORM_URL is not usable: {reason}")]
+    PlatformUrl { reason: String },
+
     #[error("user_agent contains characters that cannot be sent in an HTTP header")]
     UserAgentMalformed,
 

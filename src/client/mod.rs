@@ -12,6 +12,7 @@ mod error;
 mod lazy_http;
 mod lenient;
 mod models;
+mod platform;
 mod problem;
 mod redact;
 mod retry;
@@ -36,6 +37,7 @@ pub use apps::CreateAppError;
 pub use credentials::{Credentials, CredentialsError, TokenOrigin, TokenSource};
 pub use error::{ApiError, ConfigError, CreateKeyError, FieldProblem};
 pub use models::{App, CreatedKey, PartialKey};
+pub use platform::{DEFAULT_PLATFORM_URL, Grant, PlatformClient, PlatformConfig, RefreshError};
 
 use lazy_http::LazyHttp;
 use models::{parse_apps, parse_created_key};
@@ -137,25 +139,12 @@ impl AccountClient {
     /// loopback, and plain http to a proxy would expose the token.
     pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
         let base_url = endpoint::parse_base_url(&config.base_url)?;
-        if config.request_timeout.is_zero() {
-            return Err(ConfigError::ZeroTimeout);
-        }
-        let user_agent = reqwest::header::HeaderValue::from_str(&config.user_agent)
-            .map_err(|_| ConfigError::UserAgentMalformed)?;
-
-        let mut builder = reqwest::Client::builder()
-            .user_agent(user_agent)
-            // A redirect would resend a POST elsewhere, or as a GET; the API
-            // never redirects, so one is reported instead of followed.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout((config.request_timeout / 2).min(CONNECT_TIMEOUT_CAP))
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT);
-        if let Some(pem) = &config.ca_cert_pem {
-            builder = builder.tls_certs_merge(extra_roots(pem)?);
-        }
-        if endpoint::is_loopback(&base_url) {
-            builder = builder.no_proxy();
-        }
+        let builder = http_builder(
+            &base_url,
+            &config.user_agent,
+            config.request_timeout,
+            config.ca_cert_pem.as_deref(),
+        )?;
         let transport = Transport::new(
             LazyHttp::new(builder),
             config.credentials,
@@ -280,6 +269,35 @@ impl AccountClient {
             problem: "an id in the request path is empty, `.` or `..`".to_owned(),
         })
     }
+}
+
+/// The HTTP client settings shared by the Account API and the platform's
+/// token endpoint (the client itself is built at its first request).
+fn http_builder(
+    base_url: &Url,
+    user_agent: &str,
+    request_timeout: Duration,
+    ca_cert_pem: Option<&str>,
+) -> Result<reqwest::ClientBuilder, ConfigError> {
+    if request_timeout.is_zero() {
+        return Err(ConfigError::ZeroTimeout);
+    }
+    let user_agent = reqwest::header::HeaderValue::from_str(user_agent)
+        .map_err(|_| ConfigError::UserAgentMalformed)?;
+    let mut builder = reqwest::Client::builder()
+        .user_agent(user_agent)
+        // A redirect would resend a POST elsewhere, or as a GET; neither
+        // service redirects, so one is reported instead of followed.
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout((request_timeout / 2).min(CONNECT_TIMEOUT_CAP))
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT);
+    if let Some(pem) = ca_cert_pem {
+        builder = builder.tls_certs_merge(extra_roots(pem)?);
+    }
+    if endpoint::is_loopback(base_url) {
+        builder = builder.no_proxy();
+    }
+    Ok(builder)
 }
 
 /// Parses `ca_cert_pem` into certificates; it must hold at least one.

@@ -141,7 +141,12 @@ fn run(args: Args) -> std::io::Result<()> {
     };
     let emulator = Emulator::start_with(options)?;
     if let Some(home) = &args.cli_login_home {
-        emulator.write_cli_login(std::path::Path::new(home), &LoginSpec::default())?;
+        // The saved access token lives as long as the ones refreshing issues.
+        let spec = LoginSpec {
+            access_token_expires_in: i64::try_from(args.token_lifetime_s).unwrap_or(i64::MAX),
+            ..LoginSpec::default()
+        };
+        emulator.write_cli_login(std::path::Path::new(home), &spec)?;
     }
     let app = emulator.create_app(&args.seed_app);
     print_environment(&emulator, &app.app_id.to_string())?;

@@ -80,6 +80,18 @@ async fn refreshed_tokens_work_rotate_and_old_refresh_tokens_are_refused() {
         .count();
     assert_eq!(logged, 3, "token requests are in the request log");
 
+    let admin: Value = reqwest::Client::new()
+        .get(format!("{}/_emulator/logins", emulator.base_url()))
+        .send()
+        .await
+        .expect("admin answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(admin["refreshes"], 1);
+    let issued = admin["issued_secrets"].as_array().expect("secrets");
+    assert!(issued.iter().any(|s| s == access) && issued.iter().any(|s| s == rotated));
+
     emulator.revoke_access_tokens();
     assert_eq!(list_status(&emulator, access).await, 401);
     assert_eq!(list_status(&emulator, &emulator.token()).await, 200);

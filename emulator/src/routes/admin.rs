@@ -11,6 +11,7 @@
 //! | `POST /_emulator/latency` | `{"ms": 50}`: latency added to every API request |
 //! | `POST /_emulator/apps` | `{"app_name": "x"}` → the app as listed by the API |
 //! | `GET /_emulator/stats` | max concurrency, in-flight requests, pending faults, latency |
+//! | `GET /_emulator/logins` | refresh grants served, and every token of emulated logins (secrets included) |
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/_emulator/latency", post(set_latency))
         .route("/_emulator/apps", post(create_app))
         .route("/_emulator/stats", get(stats))
+        .route("/_emulator/logins", get(logins))
         .with_state(shared)
 }
 
@@ -126,6 +128,17 @@ async fn stats(State(shared): State<Arc<Shared>>) -> Response {
             "in_flight_requests": shared.traffic.in_flight(),
             "pending_faults": lock(&shared.faults).len(),
             "latency_ms": latency_ms,
+        }),
+    )
+}
+
+async fn logins(State(shared): State<Arc<Shared>>) -> Response {
+    let logins = lock(&shared.logins);
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "refreshes": logins.refreshes(),
+            "issued_secrets": logins.issued_secrets(),
         }),
     )
 }

@@ -3,6 +3,9 @@
 #   build the provider and the emulator, install the provider the way a user
 #   would (a filesystem mirror, so `terraform init` works offline), apply the
 #   quickstart against the emulator, rotate a key, destroy, clean up.
+#   Credentials the way a user has them after `parallel-cli login` once: no
+#   PARALLEL_ACCESS_TOKEN, only the CLI's saved login in HOME, whose access
+#   tokens live a few seconds, so the provider refreshes them mid-run.
 #
 # Usage: bash scripts/demo.sh
 # Env:   TERRAFORM=/path/to/terraform to pick a binary (default: PATH, then
@@ -61,8 +64,15 @@ provider_bin="$bin/terraform-provider-parallel"
 
 # --- emulator --------------------------------------------------------------------
 
-step "Starting parallel-emulator"
-"$bin/parallel-emulator" --seed-app demo-app >"$scratch/emulator.out" 2>"$scratch/emulator.err" &
+# Access tokens live this long; the applies below outlive several of them.
+token_lifetime_s=3
+home="$scratch/home"
+step "Starting parallel-emulator (access tokens live ${token_lifetime_s}s), as if \`parallel-cli login\` had run"
+# --cli-login-home saves a CLI login in $home, as `parallel-cli login` would;
+# the latency makes every request take a while, so a run outlives a token.
+"$bin/parallel-emulator" --seed-app demo-app --cli-login-home "$home" \
+  --token-lifetime-s "$token_lifetime_s" --latency-ms 400 \
+  >"$scratch/emulator.out" 2>"$scratch/emulator.err" &
 emulator_pid=$!
 
 emulator_value() { sed -n "s/^$1=//p" "$scratch/emulator.out" | head -n 1; }
@@ -74,12 +84,18 @@ done
 api_url="$(emulator_value PARALLEL_SERVICE_API_URL)"
 access_token="$(emulator_value PARALLEL_ACCESS_TOKEN)"
 app_id="$(emulator_value PARALLEL_APP_ID)"
-[[ -n "$api_url" && -n "$access_token" && -n "$app_id" ]] ||
+platform_url="$(emulator_value PARALLEL_PLATFORM_URL)"
+[[ -n "$api_url" && -n "$access_token" && -n "$app_id" && -n "$platform_url" ]] ||
   fail "the emulator did not print its address, token and app ID within 10s"
-echo "Emulator at $api_url, app $app_id (access token kept out of this output)"
+auth_file="$home/.config/parallel-web-tools/auth.json"
+[[ -f "$auth_file" ]] || fail "the emulator did not save a CLI login in $auth_file"
+echo "Emulator at $api_url, app $app_id; the saved login is $auth_file (tokens kept out of this output)"
 
-# The provider reads these; terraform passes its environment on to it.
-export PARALLEL_SERVICE_API_URL="$api_url" PARALLEL_ACCESS_TOKEN="$access_token"
+# The provider reads these; terraform passes its environment on to it. No
+# access token: the provider finds the saved login in HOME, and refreshes it
+# at the platform (the emulator plays it too).
+unset PARALLEL_ACCESS_TOKEN PARALLEL_CLI_AUTH_FILE
+export PARALLEL_SERVICE_API_URL="$api_url" PARALLEL_PLATFORM_URL="$platform_url"
 
 # The emulator's live keys as JSON, secrets included, from its admin route.
 # Only curl or bash's /dev/tcp are needed, so a bare machine can run this.
@@ -94,6 +110,21 @@ emulator_keys_json() {
     exec 3<&-
   fi
 }
+# How many refresh grants the platform has served, and every token it issued.
+emulator_logins_json() {
+  if command -v curl >/dev/null; then
+    curl -fsS "$api_url/_emulator/logins"
+  else
+    local hostport="${api_url#http://}"
+    exec 3<>"/dev/tcp/${hostport%%:*}/${hostport##*:}"
+    printf 'GET /_emulator/logins HTTP/1.0\r\nHost: %s\r\n\r\n' "$hostport" >&3
+    sed '1,/^\r$/d' <&3
+    exec 3<&-
+  fi
+}
+refreshes() { emulator_logins_json | sed -n 's/.*"refreshes":\([0-9]*\).*/\1/p'; }
+login_secrets() { emulator_logins_json | sed -n 's/.*"issued_secrets":\[\([^]]*\)\].*/\1/p' | tr ',' '\n' | tr -d '"'; }
+
 # One key record per line (the records are flat JSON objects).
 key_records() { tr '{' '\n' <<<"$1" | grep '"api_key_id"' || true; }
 count_keys() { key_records "$1" | wc -l | tr -d ' '; }
@@ -152,17 +183,19 @@ cp -R "$repo/examples/quickstart" "$work"
 # Leftovers from someone running terraform in examples/ must not leak in.
 rm -rf "$work/.terraform" "$work/.terraform.lock.hcl" "$work"/terraform.tfstate*
 # Everything terraform prints is also logged, to be searched for secrets.
-terraform() { "$tf" -chdir="$work" "$@" 2>&1 | tee -a "$scratch/terraform.log"; }
+# HOME is where the saved login is, as for a user who ran `parallel-cli login`.
+terraform() { HOME="$home" "$tf" -chdir="$work" "$@" 2>&1 | tee -a "$scratch/terraform.log"; }
 # For values read into the script, which must not reach the screen or log.
-terraform_quiet() { "$tf" -chdir="$work" "$@"; }
+terraform_quiet() { HOME="$home" "$tf" -chdir="$work" "$@"; }
 : >"$scratch/secrets"
 
 step "terraform init (offline, from the mirror)"
 terraform init -input=false
 echo "(The lock file warning is expected: a mirrored provider has no registry-signed checksums.)"
 
-step "terraform apply"
+step "terraform apply (with the saved login only; its access token outlives no run)"
 terraform apply -auto-approve -input=false -var "app_id=$app_id"
+echo "The provider refreshed the login $(refreshes) time(s) so far, saving each rotated token in $auth_file."
 
 step "terraform output (the secrets stay hidden)"
 terraform output
@@ -194,12 +227,18 @@ terraform destroy -auto-approve -input=false -var "app_id=$app_id" -var key_gene
 keys="$(emulator_keys_json)"
 [[ "$(count_keys "$keys")" == 0 ]] || fail "$(count_keys "$keys") keys still live after destroy"
 echo "No live keys left in the emulator."
+refreshed="$(refreshes)"
+[[ "$refreshed" -ge 1 ]] || fail "the saved login was never refreshed"
+mode="$(stat -c %a "$auth_file" 2>/dev/null || stat -f %Lp "$auth_file")"
+[[ "$mode" == 600 ]] || fail "$auth_file has mode $mode, not 600"
+echo "Logged in once: $refreshed refreshes of ${token_lifetime_s}-second tokens, no PARALLEL_ACCESS_TOKEN, and $auth_file still has mode 600."
 
 step "Checking that no secret was ever printed"
+login_secrets >>"$scratch/secrets"
 if grep -qF -f "$scratch/secrets" "$scratch/terraform.log" ||
   grep -qF "$access_token" "$scratch/terraform.log"; then
   fail "a secret appeared in terraform's output"
 fi
-echo "None of the $(sort -u "$scratch/secrets" | wc -l | tr -d ' ') API keys issued, nor the access token, appeared in the output."
+echo "None of the $(sort -u "$scratch/secrets" | wc -l | tr -d ' ') API keys and login tokens issued, nor the emulator's own token, appeared in the output."
 
-step "Done: build, offline install, apply, rotate and destroy all worked."
+step "Done: build, offline install, log in once, apply, rotate and destroy all worked."

@@ -11,6 +11,7 @@ pub mod client;
 pub mod data_sources;
 pub mod ephemeral_resources;
 pub mod list_resources;
+pub mod login;
 pub mod provider;
 pub mod resources;
 pub mod secret;

@@ -3,9 +3,9 @@
 
 use crate::client::{
     AccountClient, ClientConfig, ConfigError, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES,
-    DEFAULT_REQUEST_TIMEOUT, check_base_url,
+    DEFAULT_PLATFORM_URL, DEFAULT_REQUEST_TIMEOUT, PlatformClient, PlatformConfig, check_base_url,
 };
-use crate::secret::Secret;
+use crate::login::sources::{self, ENV_CLI_AUTH_FILE, ENV_PLATFORM_URL};
 use crate::toolkit::{Api, parse_duration};
 use crate::{actions, data_sources, ephemeral_resources, list_resources, resources};
 use async_trait::async_trait;
@@ -46,7 +46,21 @@ pub fn provider_schema() -> Schema {
         )
         .attribute(Attribute::string("access_token").optional().sensitive().description(
             "Account API access token, minted by Parallel's OAuth device flow (not a normal \
-             API key). Defaults to the `PARALLEL_ACCESS_TOKEN` environment variable.",
+             API key). Defaults to the `PARALLEL_ACCESS_TOKEN` environment variable, then to \
+             the Parallel CLI's saved login (see `cli_auth_file`). A token given here or in the \
+             environment is used as it is and never refreshed.",
+        ))
+        .attribute(Attribute::string("cli_auth_file").optional().description(
+            "Path of the Parallel CLI's saved login, used when no access token is given. \
+             Defaults to the `PARALLEL_CLI_AUTH_FILE` environment variable, then to \
+             `~/.config/parallel-web-tools/auth.json`, where `parallel-cli login` saves it. The \
+             provider refreshes its access token when needed and writes the new tokens back \
+             to the file.",
+        ))
+        .attribute(Attribute::string("org_id").optional().description(
+            "The organization whose saved login to use, when the Parallel CLI's saved login \
+             holds several. Defaults to the organization the CLI has selected. Ignored when an \
+             access token is given.",
         ))
         .attribute(Attribute::string("base_url").optional().description(
             "Base URL of the Account API. Defaults to the `PARALLEL_SERVICE_API_URL` \
@@ -69,6 +83,11 @@ pub fn provider_schema() -> Schema {
              variable. `HTTPS_PROXY` and `NO_PROXY` are honoured.",
         )),
     )
+}
+
+/// A non-empty environment variable.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// A string setting from the provider block, else the environment.
@@ -156,30 +175,17 @@ impl Provider for ParallelProvider {
     async fn configure(&self, _ctx: &Context, request: ConfigureRequest) -> Configured {
         let config = &request.config;
         let mut diags = Diagnostics::new();
-        let (Ok(token), Ok(base_url), Ok(timeout), Ok(ca_file)) = (
-            setting(config, "access_token", Some(ENV_ACCESS_TOKEN)),
+        let (Ok(token), Ok(base_url), Ok(timeout), Ok(ca_file), Ok(org_id), Ok(auth_file)) = (
+            setting(config, "access_token", None),
             setting(config, "base_url", Some(ENV_BASE_URL)),
             setting(config, "request_timeout", None),
             setting(config, "ca_cert_file", Some(ENV_CA_CERT_FILE)),
+            setting(config, "org_id", None),
+            setting(config, "cli_auth_file", None),
         ) else {
             // Terraform configures again at apply, when everything is known.
             tracing::debug!("provider configuration not yet known; deferring client set-up");
             return Configured::default();
-        };
-        let Some(token) = token else {
-            diags.push(
-                Diagnostic::error(
-                    "Missing Parallel access token",
-                    format!(
-                        "The parallel provider needs an Account API access token. Set \
-                         access_token in the provider block, or the {ENV_ACCESS_TOKEN} \
-                         environment variable. The token comes from Parallel's OAuth device \
-                         flow (for example `parallel-cli login`); a normal API key does not work."
-                    ),
-                )
-                .at(AttrPath::root("access_token")),
-            );
-            return Configured::failed(diags);
         };
         let max_retries = match parse_max_retries(config) {
             Ok(n) => n,
@@ -214,20 +220,48 @@ impl Provider for ParallelProvider {
                 }
             },
         };
+        let user_agent = format!(
+            "terraform-provider-parallel/{} terraform/{}",
+            env!("CARGO_PKG_VERSION"),
+            request.terraform_version
+        );
+        let inputs = sources::Inputs {
+            attribute_token: token,
+            env_token: env(ENV_ACCESS_TOKEN),
+            org_id,
+            file_attribute: auth_file,
+            file_env: env(ENV_CLI_AUTH_FILE),
+            default_file: crate::login::store::default_path(),
+        };
+        let platform = || {
+            PlatformClient::new(PlatformConfig {
+                platform_url: env(ENV_PLATFORM_URL)
+                    .unwrap_or_else(|| DEFAULT_PLATFORM_URL.to_owned()),
+                max_retries,
+                request_timeout,
+                ca_cert_pem: ca_cert_pem.clone(),
+                user_agent: user_agent.clone(),
+            })
+        };
+        let resolved = match sources::resolve(inputs, platform) {
+            Ok(resolved) => resolved,
+            Err(diagnostic) => return Configured::failed(diagnostic),
+        };
+        diags.extend(resolved.warnings.into_iter().collect());
         let client_config = ClientConfig {
             base_url: base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
-            access_token: Secret::new(token),
+            credentials: resolved.credentials,
             max_retries,
             request_timeout,
             ca_cert_pem,
-            user_agent: format!(
-                "terraform-provider-parallel/{} terraform/{}",
-                env!("CARGO_PKG_VERSION"),
-                request.terraform_version
-            ),
+            user_agent,
         };
         match AccountClient::new(client_config) {
-            Ok(client) => Configured::with(Api::new(client)),
+            Ok(client) => {
+                let mut configured = Configured::with(Api::new(client));
+                configured.diagnostics = diags;
+                configured
+            }
             Err(err) => {
                 let attribute = match err {
                     ConfigError::CaCert { .. } => "ca_cert_file",

@@ -11,6 +11,7 @@ mod errors;
 mod faults;
 mod intercept;
 mod locking;
+mod logins;
 mod routes;
 mod secrets;
 mod server;
@@ -30,9 +31,11 @@ use uuid::Uuid;
 
 pub use faults::{Fault, FaultKind};
 pub use http::Method;
+pub use logins::{CLI_SCOPES, FALLBACK_CLIENT_ID, Login, LoginSpec, auth_file_in, unix_now};
 pub use store::{App, Balance, ChargeRecord, IDEMPOTENCY_WINDOW, KeyRecord};
 pub use traffic::RequestRecord;
 
+use logins::Logins;
 use state::{Shared, lock};
 use store::{Identity, Store};
 
@@ -50,6 +53,8 @@ pub struct Options {
     pub will_invoice: bool,
     pub org_name: String,
     pub user_email: String,
+    /// Lifetime of the access tokens the token endpoint issues.
+    pub access_token_lifetime: Duration,
 }
 
 impl Default for Options {
@@ -62,6 +67,7 @@ impl Default for Options {
             will_invoice: false,
             org_name: "Emulated Org".to_owned(),
             user_email: "emulator@example.com".to_owned(),
+            access_token_lifetime: Duration::from_secs(3600),
         }
     }
 }
@@ -76,6 +82,7 @@ impl fmt::Debug for Options {
             .field("will_invoice", &self.will_invoice)
             .field("org_name", &self.org_name)
             .field("user_email", &self.user_email)
+            .field("access_token_lifetime", &self.access_token_lifetime)
             .finish()
     }
 }
@@ -116,9 +123,14 @@ impl Emulator {
             user_email: options.user_email,
         };
         let token = options.token.unwrap_or_else(secrets::access_token);
+        let logins = Logins::new(
+            identity.org_id.clone(),
+            identity.org_name.clone(),
+            options.access_token_lifetime,
+        );
         let mut store = Store::new(identity, options.initial_balance_cents);
         store.set_will_invoice(options.will_invoice);
-        let shared = Arc::new(Shared::new(token, store, options.latency));
+        let shared = Arc::new(Shared::with_logins(token, store, options.latency, logins));
         let router = routes::router(Arc::clone(&shared));
         let shutdown = CancellationToken::new();
 
@@ -234,6 +246,48 @@ impl Emulator {
 
     pub fn set_latency(&self, latency: Duration) {
         self.shared.set_latency(latency);
+    }
+
+    /// A new `parallel-cli login` for the emulator's organization: its
+    /// tokens are known to the token endpoint and the API routes.
+    pub fn login(&self, spec: &LoginSpec) -> Login {
+        lock(&self.shared.logins).login(spec)
+    }
+
+    /// Logs in ([`Self::login`]) and saves the login where the Parallel CLI
+    /// would for `home` (`.config/parallel-web-tools/auth.json`, mode 0600);
+    /// returns the login and the file's path.
+    pub fn write_cli_login(
+        &self,
+        home: &std::path::Path,
+        spec: &LoginSpec,
+    ) -> std::io::Result<(Login, std::path::PathBuf)> {
+        let login = self.login(spec);
+        let path = auth_file_in(home);
+        logins::write_auth_file(&path, &login.auth_json())?;
+        Ok((login, path))
+    }
+
+    /// Lifetime of the access tokens the refresh grant issues from now on.
+    pub fn set_access_token_lifetime(&self, lifetime: Duration) {
+        lock(&self.shared.logins).set_access_token_lifetime(lifetime);
+    }
+
+    /// Revokes every access token of emulated logins (refresh tokens stay
+    /// good); returns how many there were.
+    pub fn revoke_access_tokens(&self) -> usize {
+        lock(&self.shared.logins).revoke_access_tokens()
+    }
+
+    /// Successful refresh grants so far.
+    pub fn refresh_count(&self) -> usize {
+        lock(&self.shared.logins).refreshes()
+    }
+
+    /// Every access token, refresh token and data-API key of emulated
+    /// logins, for tests that check none of them leaks.
+    pub fn login_secrets(&self) -> Vec<String> {
+        lock(&self.shared.logins).issued_secrets()
     }
 
     /// The most API requests ever in flight at once (since start or the

@@ -1,17 +1,22 @@
-//! `parallel-emulator [--port N] [--token T] [--latency-ms N] [--seed-app NAME]`
+//! `parallel-emulator [--port N] [--token T] [--latency-ms N] [--seed-app NAME]
+//!  [--token-lifetime-s N] [--cli-login-home DIR]`
 //!
-//! Seeds one app, prints the three environment lines a client needs, then
-//! serves until SIGINT or SIGTERM.
+//! Seeds one app, prints the environment lines a client needs (the API's
+//! URL, its token, the app's ID, then the platform's URL for the token
+//! endpoint), then serves until SIGINT or SIGTERM. `--cli-login-home DIR`
+//! first saves a `parallel-cli login` in `DIR/.config/parallel-web-tools/
+//! auth.json`; `--token-lifetime-s` sets how long the access tokens issued
+//! by refreshing it live.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use parallel_emulator::{Emulator, Options};
+use parallel_emulator::{Emulator, LoginSpec, Options};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-const USAGE: &str =
-    "usage: parallel-emulator [--port N] [--token T] [--latency-ms N] [--seed-app NAME]";
+const USAGE: &str = "usage: parallel-emulator [--port N] [--token T] [--latency-ms N] \
+     [--seed-app NAME] [--token-lifetime-s N] [--cli-login-home DIR]";
 
 #[derive(Debug, PartialEq)]
 struct Args {
@@ -19,6 +24,8 @@ struct Args {
     token: Option<String>,
     latency_ms: u64,
     seed_app: String,
+    token_lifetime_s: u64,
+    cli_login_home: Option<String>,
 }
 
 #[derive(Debug, PartialEq, thiserror::Error)]
@@ -39,6 +46,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ArgsError>
         token: None,
         latency_ms: 0,
         seed_app: "quickstart".to_owned(),
+        token_lifetime_s: 3600,
+        cli_login_home: None,
     };
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
@@ -51,7 +60,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ArgsError>
         };
         if !matches!(
             name.as_str(),
-            "--port" | "--token" | "--latency-ms" | "--seed-app"
+            "--port"
+                | "--token"
+                | "--latency-ms"
+                | "--seed-app"
+                | "--token-lifetime-s"
+                | "--cli-login-home"
         ) {
             return Err(ArgsError::Unknown(flag));
         }
@@ -70,6 +84,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ArgsError>
                 return Err(ArgsError::MissingValue(name));
             }
             "--token" => parsed.token = Some(value),
+            "--token-lifetime-s" => {
+                parsed.token_lifetime_s = value.parse().map_err(|_| invalid())?;
+            }
+            "--cli-login-home" => parsed.cli_login_home = Some(value),
             _ => parsed.seed_app = value,
         }
     }
@@ -81,6 +99,7 @@ fn print_environment(emulator: &Emulator, app_id: &str) -> std::io::Result<()> {
     writeln!(stdout, "PARALLEL_SERVICE_API_URL={}", emulator.base_url())?;
     writeln!(stdout, "PARALLEL_ACCESS_TOKEN={}", emulator.token())?;
     writeln!(stdout, "PARALLEL_APP_ID={app_id}")?;
+    writeln!(stdout, "PARALLEL_PLATFORM_URL={}", emulator.base_url())?;
     stdout.flush()
 }
 
@@ -117,9 +136,18 @@ fn run(args: Args) -> std::io::Result<()> {
         port: args.port,
         token: args.token,
         latency: Duration::from_millis(args.latency_ms),
+        access_token_lifetime: Duration::from_secs(args.token_lifetime_s),
         ..Options::default()
     };
     let emulator = Emulator::start_with(options)?;
+    if let Some(home) = &args.cli_login_home {
+        // The saved access token lives as long as the ones refreshing issues.
+        let spec = LoginSpec {
+            access_token_expires_in: i64::try_from(args.token_lifetime_s).unwrap_or(i64::MAX),
+            ..LoginSpec::default()
+        };
+        emulator.write_cli_login(std::path::Path::new(home), &spec)?;
+    }
     let app = emulator.create_app(&args.seed_app);
     print_environment(&emulator, &app.app_id.to_string())?;
     runtime.block_on(signals.wait());
@@ -165,7 +193,9 @@ mod tests {
                 port: 0,
                 token: None,
                 latency_ms: 0,
-                seed_app: "quickstart".into()
+                seed_app: "quickstart".into(),
+                token_lifetime_s: 3600,
+                cli_login_home: None,
             }
         );
     }
@@ -179,6 +209,9 @@ mod tests {
             "--latency-ms",
             "50",
             "--seed-app=demo",
+            "--token-lifetime-s",
+            "3",
+            "--cli-login-home=/h",
         ])
         .unwrap();
         assert_eq!(
@@ -187,7 +220,9 @@ mod tests {
                 port: 8080,
                 token: Some("t".into()),
                 latency_ms: 50,
-                seed_app: "demo".into()
+                seed_app: "demo".into(),
+                token_lifetime_s: 3,
+                cli_login_home: Some("/h".into()),
             }
         );
     }

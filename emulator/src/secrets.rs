@@ -20,6 +20,16 @@ pub fn access_token() -> String {
     format!("emu-{}", random_alphanumeric(40))
 }
 
+/// The random part of an issued access or refresh token.
+pub fn token_chars() -> String {
+    random_alphanumeric(40)
+}
+
+/// A short random suffix for names (temporary files, client ids).
+pub fn short_id() -> String {
+    random_alphanumeric(8)
+}
+
 /// A fresh raw API key, shown to the caller exactly once.
 pub fn raw_api_key() -> String {
     format!(

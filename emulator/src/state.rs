@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::faults::FaultQueue;
 pub use crate::locking::lock;
+use crate::logins::Logins;
 use crate::store::Store;
 use crate::traffic::Traffic;
 
@@ -14,13 +15,26 @@ pub struct Shared {
     pub store: Mutex<Store>,
     pub faults: Mutex<FaultQueue>,
     pub traffic: Arc<Traffic>,
+    /// Tokens issued by the platform's token endpoint.
+    pub logins: Mutex<Logins>,
     latency: Mutex<Duration>,
 }
 
 impl Shared {
+    #[cfg(test)]
     pub fn new(token: String, store: Store, latency: Duration) -> Shared {
+        Shared::with_logins(
+            token,
+            store,
+            latency,
+            Logins::new(String::new(), String::new(), Duration::ZERO),
+        )
+    }
+
+    pub fn with_logins(token: String, store: Store, latency: Duration, logins: Logins) -> Shared {
         Shared {
             token,
+            logins: Mutex::new(logins),
             store: Mutex::new(store),
             faults: Mutex::new(FaultQueue::default()),
             traffic: Arc::new(Traffic::new()),

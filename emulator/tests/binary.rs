@@ -1,4 +1,4 @@
-//! The `parallel-emulator` binary: its three stdout lines and clean exit.
+//! The `parallel-emulator` binary: its stdout lines and clean exit.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -101,4 +101,40 @@ fn bad_arguments_exit_with_usage() {
         .expect("binary runs");
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage:"));
+}
+
+#[test]
+fn saves_a_cli_login_for_a_home_and_prints_the_platform_url() {
+    let home = tempfile::tempdir().expect("home");
+    let child = Command::new(env!("CARGO_BIN_EXE_parallel-emulator"))
+        .arg("--cli-login-home")
+        .arg(home.path())
+        .args(["--token-lifetime-s", "7"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut running = Running(child);
+    let stdout = running.0.stdout.take().expect("piped stdout");
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .take(4)
+        .collect::<Result<_, _>>()
+        .expect("four lines");
+    let url = lines[0]
+        .strip_prefix("PARALLEL_SERVICE_API_URL=")
+        .expect("url");
+    assert_eq!(lines[3], format!("PARALLEL_PLATFORM_URL={url}"));
+
+    use std::os::unix::fs::PermissionsExt;
+    let path = parallel_emulator::auth_file_in(home.path());
+    let mode = std::fs::metadata(&path)
+        .expect("auth.json")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let file: Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    let org = file["selected_org_id"].as_str().expect("selected org");
+    let control = &file["orgs"][org]["control_api"];
+    assert!(control["access_token"].is_string() && control["refresh_token"].is_string());
+    assert!(file["client_id"].is_string());
 }

@@ -64,7 +64,10 @@ impl AccountClient {
                 error: ApiError::Undecodable {
                     status: answer.status,
                     problem: format!("no readable app_id in the answer ({e})"),
-                    excerpt: success_excerpt(&answer.body, &self.inner.transport.secrets()),
+                    excerpt: success_excerpt(
+                        &answer.body,
+                        &super::transport::as_strs(&self.inner.transport.secrets()),
+                    ),
                 },
             })
     }

@@ -84,7 +84,7 @@ impl AccountClient {
             answer.status,
             &answer.body,
             answer.truncated,
-            &self.inner.transport.secrets(),
+            &super::transport::as_strs(&self.inner.transport.secrets()),
         )
     }
 
@@ -132,7 +132,7 @@ impl AccountClient {
             answer.status,
             &answer.body,
             answer.truncated,
-            &self.inner.transport.secrets(),
+            &super::transport::as_strs(&self.inner.transport.secrets()),
         )
         .map_err(AddBalanceError::MayHaveCharged)
     }
@@ -174,11 +174,10 @@ mod tests {
     fn client(server: &TestServer) -> AccountClient {
         AccountClient::new(ClientConfig {
             base_url: server.base_url(),
-            access_token: Secret::new(TOKEN),
             max_retries: 3,
             request_timeout: Duration::from_secs(5),
-            ca_cert_pem: None,
             user_agent: "tf-test/1.0".into(),
+            ..ClientConfig::new(Secret::new(TOKEN))
         })
         .expect("client")
     }

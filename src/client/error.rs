@@ -7,6 +7,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::credentials::{CredentialsError, TokenOrigin};
+
 /// One entry of a FastAPI 422 `detail` list: where the problem is and what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
@@ -59,6 +61,9 @@ pub enum ConfigError {
     )]
     AccessTokenMalformed,
 
+    #[error("PARALLEL_PLATFORM_URL is not usable: {reason}")]
+    PlatformUrl { reason: String },
+
     #[error("user_agent contains characters that cannot be sent in an HTTP header")]
     UserAgentMalformed,
 
@@ -72,13 +77,18 @@ pub enum ConfigError {
 /// A failed Account API call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
-    #[error(
-        "Parallel rejected the access token (HTTP 401{}): it is invalid or expired. Mint a new one \
-         with Parallel's OAuth device flow (e.g. `parallel-cli login`) and set \
-         PARALLEL_ACCESS_TOKEN or the provider's access_token",
-        detail_suffix(.detail)
-    )]
-    Unauthorized { detail: Option<String> },
+    #[error("{}", unauthorized_text(.detail, .origin))]
+    Unauthorized {
+        detail: Option<String>,
+        /// Where the rejected token came from; the transport fills it in.
+        origin: Option<TokenOrigin>,
+    },
+
+    /// No access token could be had: the saved login has expired, its file
+    /// is unreadable, or the platform refused to refresh it. Nothing was
+    /// sent to the Account API.
+    #[error("{0}")]
+    Credentials(CredentialsError),
 
     #[error(
         "Parallel refused the request (HTTP 403{}): the access token is valid but not allowed to \
@@ -188,6 +198,27 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+fn unauthorized_text(detail: &Option<String>, origin: &Option<TokenOrigin>) -> String {
+    let status = format!("HTTP 401{}", detail_suffix(detail));
+    let given = |source: &str| {
+        format!(
+            "Parallel rejected the access token ({status}): it is invalid or expired. A token \
+             given in {source} is used as it is and never refreshed: mint a new one with \
+             Parallel's OAuth device flow (e.g. `parallel-cli login`), or unset it so that the \
+             provider uses the Parallel CLI's saved login, which it refreshes itself"
+        )
+    };
+    match origin {
+        Some(TokenOrigin::Attribute) => given("the provider's access_token"),
+        Some(TokenOrigin::Environment) => given("PARALLEL_ACCESS_TOKEN"),
+        None => given("PARALLEL_ACCESS_TOKEN or the provider's access_token"),
+        Some(TokenOrigin::SavedLogin { file }) => format!(
+            "Parallel rejected the access token of the saved Parallel CLI login in {file} even \
+             after refreshing it ({status}): run `parallel-cli login` to log in again"
+        ),
+    }
+}
+
 fn detail_suffix(detail: &Option<String>) -> String {
     match detail {
         Some(d) if !d.is_empty() => format!(": {d}"),
@@ -279,11 +310,35 @@ mod tests {
     fn unauthorized_tells_how_to_get_a_new_token() {
         let text = ApiError::Unauthorized {
             detail: Some("Token expired".into()),
+            origin: None,
         }
         .to_string();
         assert!(text.contains("401: Token expired"), "{text}");
         assert!(text.contains("parallel-cli login"));
         assert!(text.contains("PARALLEL_ACCESS_TOKEN"));
+        assert!(text.contains("never refreshed"));
+        let text = ApiError::Unauthorized {
+            detail: None,
+            origin: Some(TokenOrigin::Attribute),
+        }
+        .to_string();
+        assert!(
+            text.contains("given in the provider's access_token"),
+            "{text}"
+        );
+        assert!(text.contains("never refreshed"), "{text}");
+        let text = ApiError::Unauthorized {
+            detail: None,
+            origin: Some(TokenOrigin::SavedLogin {
+                file: "/h/auth.json".into(),
+            }),
+        }
+        .to_string();
+        assert!(
+            text.contains("/h/auth.json even after refreshing it"),
+            "{text}"
+        );
+        assert!(text.contains("run `parallel-cli login`"), "{text}");
     }
 
     #[test]

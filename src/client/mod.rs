@@ -7,11 +7,13 @@
 
 mod apps;
 mod balance;
+mod credentials;
 mod endpoint;
 mod error;
 mod lazy_http;
 mod lenient;
 mod models;
+mod platform;
 mod problem;
 mod redact;
 mod retry;
@@ -37,14 +39,17 @@ pub use balance::{
     AddBalanceError, Balance, MAX_ADD_CENTS, MAX_IDEMPOTENCY_KEY_CHARS, MIN_ADD_CENTS,
     MIN_IDEMPOTENCY_KEY_CHARS,
 };
+pub use credentials::{Credentials, CredentialsError, TokenOrigin, TokenSource};
 pub use error::{ApiError, ConfigError, FieldProblem};
 pub use models::{App, CreateKeyError, CreatedKey, PartialKey};
+pub use platform::{DEFAULT_PLATFORM_URL, Grant, PlatformClient, PlatformConfig, RefreshError};
 
 use lazy_http::LazyHttp;
 use models::{parse_apps, parse_created_key};
 use retry::Idempotency;
 use transport::{Call, Transport};
 
+#[cfg(test)]
 use crate::secret::Secret;
 
 /// Whether `api_key_id` can address a key in a request (a delete).
@@ -75,8 +80,8 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct ClientConfig {
     /// Root of the Account API; a trailing slash is fine.
     pub base_url: String,
-    /// Account API access token, from Parallel's OAuth device flow.
-    pub access_token: Secret,
+    /// Where each request's access token comes from.
+    pub credentials: Credentials,
     /// Retries after the first attempt; 0 disables retrying.
     pub max_retries: u32,
     /// Limit for each attempt, from connecting to the last body byte.
@@ -93,7 +98,7 @@ impl ClientConfig {
     pub fn new(access_token: Secret) -> Self {
         Self {
             base_url: DEFAULT_BASE_URL.to_owned(),
-            access_token,
+            credentials: Credentials::token(access_token, TokenOrigin::Environment),
             max_retries: DEFAULT_MAX_RETRIES,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             ca_cert_pem: None,
@@ -139,28 +144,15 @@ impl AccountClient {
     /// loopback, and plain http to a proxy would expose the token.
     pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
         let base_url = endpoint::parse_base_url(&config.base_url)?;
-        if config.request_timeout.is_zero() {
-            return Err(ConfigError::ZeroTimeout);
-        }
-        let user_agent = reqwest::header::HeaderValue::from_str(&config.user_agent)
-            .map_err(|_| ConfigError::UserAgentMalformed)?;
-
-        let mut builder = reqwest::Client::builder()
-            .user_agent(user_agent)
-            // A redirect would resend a POST elsewhere, or as a GET; the API
-            // never redirects, so one is reported instead of followed.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout((config.request_timeout / 2).min(CONNECT_TIMEOUT_CAP))
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT);
-        if let Some(pem) = &config.ca_cert_pem {
-            builder = builder.tls_certs_merge(extra_roots(pem)?);
-        }
-        if endpoint::is_loopback(&base_url) {
-            builder = builder.no_proxy();
-        }
+        let builder = http_builder(
+            &base_url,
+            &config.user_agent,
+            config.request_timeout,
+            config.ca_cert_pem.as_deref(),
+        )?;
         let transport = Transport::new(
             LazyHttp::new(builder),
-            config.access_token,
+            config.credentials,
             config.max_retries,
             config.request_timeout,
         )?;
@@ -210,7 +202,7 @@ impl AccountClient {
             answer.status,
             &answer.body,
             answer.truncated,
-            &self.inner.transport.secrets(),
+            &transport::as_strs(&self.inner.transport.secrets()),
         )
     }
 
@@ -273,7 +265,7 @@ impl AccountClient {
             answer.status,
             &answer.body,
             answer.truncated,
-            &self.inner.transport.secrets(),
+            &transport::as_strs(&self.inner.transport.secrets()),
         )
     }
 
@@ -282,6 +274,35 @@ impl AccountClient {
             problem: "an id in the request path is empty, `.` or `..`".to_owned(),
         })
     }
+}
+
+/// The HTTP client settings shared by the Account API and the platform's
+/// token endpoint (the client itself is built at its first request).
+fn http_builder(
+    base_url: &Url,
+    user_agent: &str,
+    request_timeout: Duration,
+    ca_cert_pem: Option<&str>,
+) -> Result<reqwest::ClientBuilder, ConfigError> {
+    if request_timeout.is_zero() {
+        return Err(ConfigError::ZeroTimeout);
+    }
+    let user_agent = reqwest::header::HeaderValue::from_str(user_agent)
+        .map_err(|_| ConfigError::UserAgentMalformed)?;
+    let mut builder = reqwest::Client::builder()
+        .user_agent(user_agent)
+        // A redirect would resend a POST elsewhere, or as a GET; neither
+        // service redirects, so one is reported instead of followed.
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout((request_timeout / 2).min(CONNECT_TIMEOUT_CAP))
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT);
+    if let Some(pem) = ca_cert_pem {
+        builder = builder.tls_certs_merge(extra_roots(pem)?);
+    }
+    if endpoint::is_loopback(base_url) {
+        builder = builder.no_proxy();
+    }
+    Ok(builder)
 }
 
 /// Parses `ca_cert_pem` into certificates; it must hold at least one.

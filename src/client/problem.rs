@@ -24,6 +24,7 @@ pub(crate) fn error_for_status(
     match status {
         401 => ApiError::Unauthorized {
             detail: detail_text(body, secrets),
+            origin: None,
         },
         403 => ApiError::Forbidden {
             detail: detail_text(body, secrets),
@@ -175,7 +176,8 @@ mod tests {
         assert_eq!(
             e,
             ApiError::Unauthorized {
-                detail: Some("Invalid token".into())
+                detail: Some("Invalid token".into()),
+                origin: None,
             }
         );
         let e = error_for_status(403, URL, b"", None, &[]);

@@ -37,6 +37,7 @@ pub(crate) fn is_retryable(error: &ApiError, idempotency: Idempotency) -> bool {
         ApiError::Connection { sent: false, .. } => true,
         ApiError::Connection { sent: true, .. } | ApiError::Timeout { .. } => idempotent,
         ApiError::Unauthorized { .. }
+        | ApiError::Credentials(_)
         | ApiError::Forbidden { .. }
         | ApiError::NotFound { .. }
         | ApiError::Validation { .. }
@@ -56,6 +57,7 @@ pub(crate) fn server_may_have_acted(error: &ApiError) -> bool {
         ApiError::Connection { sent, .. } => *sent,
         ApiError::Timeout { .. } | ApiError::Undecodable { .. } | ApiError::Cancelled => true,
         ApiError::Unauthorized { .. }
+        | ApiError::Credentials(_)
         | ApiError::Forbidden { .. }
         | ApiError::NotFound { .. }
         | ApiError::Validation { .. }
@@ -179,7 +181,10 @@ mod tests {
     #[test]
     fn client_errors_are_never_retried_and_mean_nothing_happened() {
         for e in [
-            ApiError::Unauthorized { detail: None },
+            ApiError::Unauthorized {
+                detail: None,
+                origin: None,
+            },
             ApiError::Forbidden { detail: None },
             ApiError::NotFound {
                 detail: None,

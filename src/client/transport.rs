@@ -8,6 +8,7 @@ use reqwest::{Method, Url};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, trace};
 
+use super::credentials::{Credentials, TokenOrigin, bearer};
 use super::error::{ApiError, ConfigError};
 use super::lazy_http::LazyHttp;
 use super::problem::error_for_status;
@@ -65,47 +66,70 @@ pub(crate) struct Failure {
 /// The shared HTTP machinery of an `AccountClient`.
 pub(crate) struct Transport {
     http: LazyHttp,
-    authorization: HeaderValue,
-    access_token: Secret,
+    credentials: Credentials,
     max_retries: u32,
     request_timeout: Duration,
+}
+
+/// `&str` views of owned secrets, for the scrubbing functions.
+pub(crate) fn as_strs(secrets: &[String]) -> Vec<&str> {
+    secrets.iter().map(String::as_str).collect()
 }
 
 impl Transport {
     pub(crate) fn new(
         http: LazyHttp,
-        access_token: Secret,
+        credentials: Credentials,
         max_retries: u32,
         request_timeout: Duration,
     ) -> Result<Self, ConfigError> {
-        if access_token.expose().trim().is_empty() {
-            return Err(ConfigError::AccessTokenMissing);
-        }
-        // The error of `from_str` is opaque and never quotes the value.
-        let mut authorization =
-            HeaderValue::from_str(&format!("Bearer {}", access_token.expose().trim()))
-                .map_err(|_| ConfigError::AccessTokenMalformed)?;
-        // Keeps the header out of hyper's and reqwest's Debug output.
-        authorization.set_sensitive(true);
+        credentials.0.check()?;
         Ok(Self {
             http,
-            authorization,
-            access_token,
+            credentials,
             max_retries,
             request_timeout,
         })
     }
 
-    /// Values that must be scrubbed from anything shown.
-    pub(crate) fn secrets(&self) -> [&str; 2] {
-        [
-            self.access_token.expose(),
-            self.access_token.expose().trim(),
-        ]
+    /// Values that must be scrubbed from anything shown: every token the
+    /// credentials have handled, as given and trimmed.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let mut secrets = Vec::new();
+        for secret in self.credentials.0.known_secrets() {
+            secrets.push(secret.expose().to_owned());
+            if secret.expose().trim() != secret.expose() {
+                secrets.push(secret.expose().trim().to_owned());
+            }
+        }
+        secrets
+    }
+
+    async fn token(
+        &self,
+        cancel: &CancellationToken,
+        may_have_acted: bool,
+    ) -> Result<(Secret, HeaderValue), Failure> {
+        let failure = |error| Failure {
+            error,
+            may_have_acted,
+        };
+        let token = self
+            .credentials
+            .0
+            .token(cancel)
+            .await
+            .map_err(|e| failure(ApiError::Credentials(e)))?;
+        let header = bearer(&token).map_err(|e| failure(malformed_token(&e, &self.credentials)))?;
+        Ok((token, header))
     }
 
     /// Makes `call`, retrying as its idempotency allows, until it gets a 2xx
     /// answer, a final error, runs out of retries, or `cancel` fires.
+    ///
+    /// A 401 is answered before the API acts, so the first one is followed
+    /// by one renewal of the token (a refresh, for a saved login) and one
+    /// more attempt, even for a create; it does not count as a retry.
     pub(crate) async fn call(
         &self,
         call: &Call<'_>,
@@ -113,6 +137,9 @@ impl Transport {
     ) -> Result<Answer, Failure> {
         let mut may_have_acted = false;
         let mut retry = 0u32;
+        let mut attempt = 0u32;
+        let mut renewed = false;
+        let (mut token, mut authorization) = self.token(cancel, may_have_acted).await?;
         loop {
             if cancel.is_cancelled() {
                 return Err(Failure {
@@ -120,12 +147,46 @@ impl Transport {
                     may_have_acted,
                 });
             }
+            attempt += 1;
             let started = Instant::now();
-            let outcome = self.attempt(call, cancel).await;
-            log_attempt(call, retry + 1, &outcome, started.elapsed());
+            let outcome = self.attempt(call, &authorization, cancel).await;
+            log_attempt(call, attempt, &outcome, started.elapsed());
             let error = match outcome {
                 Ok(answer) => return Ok(answer),
                 Err(error) => error,
+            };
+            if matches!(error, ApiError::Unauthorized { .. }) && !renewed {
+                renewed = true;
+                let renewal = self.credentials.0.renew(&token, cancel).await;
+                match renewal {
+                    Ok(Some(fresh)) => {
+                        debug!(
+                            method = %call.method,
+                            path = call.url.path(),
+                            "access token rejected; trying again with a renewed one"
+                        );
+                        authorization = bearer(&fresh).map_err(|e| Failure {
+                            error: malformed_token(&e, &self.credentials),
+                            may_have_acted,
+                        })?;
+                        token = fresh;
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        return Err(Failure {
+                            error: ApiError::Credentials(e),
+                            may_have_acted,
+                        });
+                    }
+                }
+            }
+            let error = match error {
+                ApiError::Unauthorized { detail, .. } => ApiError::Unauthorized {
+                    detail,
+                    origin: Some(self.credentials.origin()),
+                },
+                other => other,
             };
             may_have_acted |= server_may_have_acted(&error);
             if matches!(error, ApiError::Cancelled)
@@ -153,6 +214,8 @@ impl Transport {
                 () = tokio::time::sleep(delay) => {}
             }
             retry += 1;
+            // The wait may have outlived the token.
+            (token, authorization) = self.token(cancel, may_have_acted).await?;
         }
     }
 
@@ -164,10 +227,11 @@ impl Transport {
     async fn attempt(
         &self,
         call: &Call<'_>,
+        authorization: &HeaderValue,
         cancel: &CancellationToken,
     ) -> Result<Answer, ApiError> {
         let bounded = async {
-            tokio::time::timeout(self.request_timeout, self.exchange(call))
+            tokio::time::timeout(self.request_timeout, self.exchange(call, authorization))
                 .await
                 .unwrap_or(Err(ApiError::Timeout {
                     after: self.request_timeout,
@@ -183,13 +247,18 @@ impl Transport {
         }
     }
 
-    async fn exchange(&self, call: &Call<'_>) -> Result<Answer, ApiError> {
+    async fn exchange(
+        &self,
+        call: &Call<'_>,
+        authorization: &HeaderValue,
+    ) -> Result<Answer, ApiError> {
         let secrets = self.secrets();
+        let secrets = as_strs(&secrets);
         let mut request = self
             .http
             .get()?
             .request(call.method.clone(), call.url.clone())
-            .header(AUTHORIZATION, self.authorization.clone())
+            .header(AUTHORIZATION, authorization.clone())
             .header(ACCEPT, "application/json");
         if let Some(body) = &call.json_body {
             request = request
@@ -266,6 +335,23 @@ impl Transport {
                 reason: format!("the answer was cut off: {reason}"),
             }),
         }
+    }
+}
+
+/// A token from a saved login that cannot go in a header: the file was
+/// edited by hand, or the platform answered something strange.
+fn malformed_token(error: &ConfigError, credentials: &Credentials) -> ApiError {
+    match credentials.origin() {
+        TokenOrigin::SavedLogin { file } => {
+            ApiError::Credentials(super::credentials::CredentialsError::new(format!(
+                "the access token of the saved Parallel CLI login in {file} is empty or holds \
+                 characters that cannot be sent in an HTTP header; run `parallel-cli login` to \
+                 log in again"
+            )))
+        }
+        _ => ApiError::InvalidInput {
+            problem: error.to_string(),
+        },
     }
 }
 
@@ -381,6 +467,7 @@ fn log_attempt(
 fn outcome_label(error: &ApiError) -> String {
     match error {
         ApiError::Unauthorized { .. } => "401".into(),
+        ApiError::Credentials(_) => "not sent (no usable access token)".into(),
         ApiError::Forbidden { .. } => "403".into(),
         ApiError::NotFound { .. } => "404".into(),
         ApiError::Validation { .. } => "422".into(),
@@ -399,12 +486,16 @@ fn outcome_label(error: &ApiError) -> String {
 mod tests {
     use super::*;
 
+    fn fixed(token: &str) -> Credentials {
+        Credentials::token(Secret::new(token), TokenOrigin::Environment)
+    }
+
     #[test]
     fn the_access_token_must_be_a_usable_header() {
         let http = reqwest::Client::new();
         let make = |token: &str| {
             let http = LazyHttp::ready(http.clone());
-            Transport::new(http, Secret::new(token), 0, Duration::from_secs(1)).err()
+            Transport::new(http, fixed(token), 0, Duration::from_secs(1)).err()
         };
         assert_eq!(make(""), Some(ConfigError::AccessTokenMissing));
         assert_eq!(make("  \n"), Some(ConfigError::AccessTokenMissing));
@@ -412,7 +503,7 @@ mod tests {
         assert_eq!(make("tok\n"), None, "surrounding whitespace is trimmed");
         let err = Transport::new(
             LazyHttp::ready(http),
-            Secret::new("abc\u{7}def"),
+            fixed("abc\u{7}def"),
             0,
             Duration::from_secs(1),
         )
@@ -424,14 +515,23 @@ mod tests {
 
     #[test]
     fn the_authorization_header_is_sensitive() {
+        let header = bearer(&Secret::new("tok_123")).unwrap();
+        assert!(header.is_sensitive());
+        assert!(!format!("{header:?}").contains("tok_123"));
+    }
+
+    #[test]
+    fn secrets_hold_the_token_as_given_and_trimmed() {
         let t = Transport::new(
             LazyHttp::ready(reqwest::Client::new()),
-            Secret::new("tok_123"),
+            fixed(" tok_123\n"),
             0,
             Duration::from_secs(1),
         )
         .unwrap();
-        assert!(t.authorization.is_sensitive());
-        assert!(!format!("{:?}", t.authorization).contains("tok_123"));
+        assert_eq!(
+            t.secrets(),
+            vec![" tok_123\n".to_owned(), "tok_123".to_owned()]
+        );
     }
 }

@@ -70,6 +70,9 @@ pub fn api_error(err: &ApiError, failure: Failure<'_>) -> Diagnostics {
                 None => diag.into(),
             }
         }
+        ApiError::Credentials(_) => {
+            Diagnostic::error("No usable Parallel access token", format!("{doing}: {err}")).into()
+        }
         ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
             Diagnostic::error("Parallel access token rejected", format!("{doing}: {err}")).into()
         }

@@ -6,9 +6,10 @@
 //!
 //! Checks made on every scenario, so that no test can forget them: after
 //! each successful apply the plan is empty (with and without refresh), the
-//! access token and every raw key the emulator issued never appear in
-//! terraform's human output nor in a TF_LOG file, and `finish` destroys and
-//! then requires that the emulator has no live key left.
+//! access token, every raw key the emulator issued and every token of a
+//! saved login never appear in terraform's human output nor in a TF_LOG
+//! file, and `finish` destroys and then requires that the emulator has no
+//! live key left.
 
 use parallel_emulator::{App, Emulator, KeyRecord, RequestRecord};
 use serde_json::Value;
@@ -331,6 +332,8 @@ pub struct Scenario {
     log_file: Option<PathBuf>,
     /// TF_REATTACH_PROVIDERS: attach to a provider already running.
     reattach: Option<String>,
+    /// More environment for terraform (and so the provider).
+    extra_env: Vec<(String, String)>,
     /// Every raw key the emulator ever issued; none may leak.
     raw_keys_seen: RefCell<BTreeSet<String>>,
     /// See [`Scenario::tolerate_terraform_data_output_leak`].
@@ -383,6 +386,7 @@ impl Scenario {
             token: Token::Emulator,
             log_file: None,
             reattach: None,
+            extra_env: Vec::new(),
             raw_keys_seen: RefCell::new(BTreeSet::new()),
             terraform_data_output_leak_tolerated: false,
         }
@@ -398,6 +402,18 @@ impl Scenario {
     pub fn with_token(mut self, token: &str) -> Scenario {
         self.token = Token::Other(token.to_owned());
         self
+    }
+
+    /// Terraform's environment also holds `name=value`.
+    pub fn with_env(mut self, name: &str, value: &str) -> Scenario {
+        self.extra_env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The HOME terraform runs with, where the Parallel CLI would save its
+    /// login (`.config/parallel-web-tools/auth.json`).
+    pub fn home(&self) -> PathBuf {
+        self.root.path().join("home")
     }
 
     /// Terraform attaches to a provider process started elsewhere (with
@@ -447,16 +463,29 @@ impl Scenario {
     /// secrets.
     pub fn terraform(&self, args: &[&str]) -> Output {
         self.remember_raw_keys();
+        let output = self.command_in(&self.work_dir, args).output();
+        let output = self.output_of(args, output);
+        self.remember_raw_keys();
+        self.check_output(args, &output);
+        output
+    }
+
+    /// The command `terraform` runs, in `dir` (for several terraforms at
+    /// once; [`Scenario::output_of`] and [`Scenario::check_output`] then
+    /// make and check its [`Output`]).
+    pub fn command_in(&self, dir: &Path, args: &[&str]) -> Command {
         let mut command = Command::new(terraform_binary());
         command
             .args(args)
-            .current_dir(&self.work_dir)
+            .current_dir(dir)
             .env_clear()
-            .env("HOME", self.root.path().join("home"))
+            .env("HOME", self.home())
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
-            .env("PARALLEL_SERVICE_API_URL", &self.base_url);
+            .env("PARALLEL_SERVICE_API_URL", &self.base_url)
+            // The token endpoint of a saved login: never the real platform.
+            .env("PARALLEL_PLATFORM_URL", &self.base_url);
         if let Some(path) = std::env::var_os("PATH") {
             command.env("PATH", path);
         }
@@ -469,16 +498,31 @@ impl Scenario {
         if let Some(reattach) = &self.reattach {
             command.env("TF_REATTACH_PROVIDERS", reattach);
         }
-        let output = command
-            .output()
+        for (name, value) in &self.extra_env {
+            command.env(name, value);
+        }
+        command
+    }
+
+    /// The [`Output`] of a finished `terraform <args>`.
+    pub fn output_of(
+        &self,
+        args: &[&str],
+        output: std::io::Result<std::process::Output>,
+    ) -> Output {
+        let output = output
             .unwrap_or_else(|err| panic!("cannot run {}: {err}", terraform_binary().display()));
-        let output = Output {
+        Output {
             command: args.join(" "),
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        };
-        self.remember_raw_keys();
+        }
+    }
+
+    /// The secret checks every command's output gets.
+    #[track_caller]
+    pub fn check_output(&self, args: &[&str], output: &Output) {
         // `output`, `show` and `state` print the secret on purpose, to
         // whoever asks for it explicitly.
         let reveals_on_purpose = matches!(args.first(), Some(&("output" | "show" | "state")));
@@ -488,7 +532,6 @@ impl Scenario {
                 &format!("{}\n{}", output.stdout, output.stderr),
             );
         }
-        output
     }
 
     /// Runs a command that must succeed.
@@ -680,6 +723,10 @@ impl Scenario {
             .collect();
         if let Some(token) = self.token_value() {
             secrets.push(("the access token", token));
+        }
+        // Tokens and data-API keys of saved Parallel CLI logins.
+        for secret in self.emulator.login_secrets() {
+            secrets.push(("a secret of a saved login", secret));
         }
         for (kind, secret) in &secrets {
             if text.contains(secret.as_str()) {

@@ -17,6 +17,7 @@ mod harness;
 mod identity;
 mod install;
 mod logging;
+mod login;
 mod plugin_tls;
 mod state_surgery;
 mod terraform_versions;

@@ -13,6 +13,7 @@
 //! | `POST /_emulator/billing` | `{"will_invoice": true}`: invoice billing on or off |
 //! | `POST /_emulator/clock` | `{"advance_secs": 86400}`: moves the emulator's clock on |
 //! | `GET /_emulator/stats` | max concurrency, in-flight requests, pending faults, latency |
+//! | `GET /_emulator/logins` | refresh grants served, and every token of emulated logins (secrets included) |
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +43,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/_emulator/billing", post(set_billing))
         .route("/_emulator/clock", post(advance_clock))
         .route("/_emulator/stats", get(stats))
+        .route("/_emulator/logins", get(logins))
         .with_state(shared)
 }
 
@@ -160,6 +162,17 @@ async fn stats(State(shared): State<Arc<Shared>>) -> Response {
             "in_flight_requests": shared.traffic.in_flight(),
             "pending_faults": lock(&shared.faults).len(),
             "latency_ms": latency_ms,
+        }),
+    )
+}
+
+async fn logins(State(shared): State<Arc<Shared>>) -> Response {
+    let logins = lock(&shared.logins);
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "refreshes": logins.refreshes(),
+            "issued_secrets": logins.issued_secrets(),
         }),
     )
 }

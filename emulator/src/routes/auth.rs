@@ -1,4 +1,6 @@
-//! Bearer-token check with the wording of FastAPI's `HTTPBearer`.
+//! Bearer-token check with the wording of FastAPI's `HTTPBearer`. Accepted:
+//! the emulator's own token, and access tokens of emulated logins until they
+//! expire or are revoked.
 
 use std::sync::Arc;
 
@@ -8,7 +10,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::errors::ApiError;
-use crate::state::Shared;
+use crate::logins::unix_now;
+use crate::state::{Shared, lock};
 
 pub async fn require_bearer(
     State(shared): State<Arc<Shared>>,
@@ -34,7 +37,9 @@ fn check(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     // The real service's wording for a wrong or expired token is not
     // documented; FastAPI's wording for a bad scheme is reused for both.
     let invalid = ApiError::Unauthorized("Invalid authentication credentials");
-    if !scheme.eq_ignore_ascii_case("bearer") || !shared.token_matches(credentials) {
+    let accepted = shared.token_matches(credentials)
+        || lock(&shared.logins).access_token_valid(credentials, unix_now());
+    if !scheme.eq_ignore_ascii_case("bearer") || !accepted {
         return Err(invalid);
     }
     Ok(())

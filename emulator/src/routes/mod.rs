@@ -1,12 +1,14 @@
 //! The HTTP surface: the seven Account API endpoints under `/service/v1`
-//! (bearer-protected, logged, fault-injectable) and the unauthenticated
-//! `/_emulator` admin routes used by test tooling.
+//! (bearer-protected, logged, fault-injectable), the platform's token
+//! endpoint `/getServiceKeys/token` (logged, fault-injectable) and the
+//! unauthenticated `/_emulator` admin routes used by test tooling.
 
 mod admin;
 mod apps;
 mod auth;
 mod balance;
 mod keys;
+mod token;
 
 use std::sync::Arc;
 
@@ -38,6 +40,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
             Arc::clone(&shared),
             auth::require_bearer,
         ))
+        // The platform's token endpoint needs no bearer token; it is logged
+        // and fault-injectable like the API routes.
+        .route("/getServiceKeys/token", post(token::grant))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(from_fn_with_state(Arc::clone(&shared), intercept))

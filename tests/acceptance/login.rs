@@ -1,0 +1,292 @@
+//! Logging in once: the provider reads the Parallel CLI's saved login from
+//! HOME, refreshes its access token through the (emulated) platform, and
+//! saves the rotated tokens back, also with several terraforms at once.
+
+use crate::harness::{Scenario, describe_request};
+use parallel_emulator::{Login, LoginSpec};
+use serde_json::{Value, json};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+const TOKEN_PATH: &str = "/getServiceKeys/token";
+
+/// Reading it lists the apps: an Account API call at plan time.
+const APPS_DATA_SOURCE: &str = "data \"parallel_apps\" \"all\" {}\n";
+
+fn keys(app_id: &str, names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| {
+            format!(
+                "resource \"parallel_api_key\" \"{name}\" {{\n  app_id       = \"{app_id}\"\n  api_key_name = \"{name}\"\n}}\n"
+            )
+        })
+        .collect()
+}
+
+/// A scenario with no access token in the environment and a CLI login in
+/// its HOME.
+fn logged_in(spec: &LoginSpec) -> (Scenario, Login, PathBuf) {
+    let s = Scenario::new().without_token();
+    let (login, path) = s
+        .emulator
+        .write_cli_login(&s.home(), spec)
+        .expect("save the CLI login");
+    (s, login, path)
+}
+
+fn read_json(path: &Path) -> Value {
+    let bytes = std::fs::read(path).expect("read auth.json");
+    serde_json::from_slice(&bytes).expect("auth.json is JSON")
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).expect("stat").permissions().mode() & 0o777
+}
+
+fn token_calls(s: &Scenario) -> usize {
+    s.requests_matching("POST", TOKEN_PATH).len()
+}
+
+#[test]
+fn the_cli_login_alone_suffices_and_a_valid_token_is_not_refreshed() {
+    let (s, _login, path) = logged_in(&LoginSpec::default());
+    let before = std::fs::read(&path).expect("read");
+    s.config(&keys(&s.app_id(), &["one"]));
+    s.apply();
+    assert_eq!(s.only_live_key().api_key_name, "one");
+    assert_eq!(token_calls(&s), 0, "{:?}", s.request_summary());
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "the file is untouched"
+    );
+    s.finish();
+}
+
+#[test]
+fn an_expired_access_token_is_refreshed_and_saved_with_everything_else_kept() {
+    let (s, login, path) = logged_in(&LoginSpec::access_token_expired());
+    // Things the provider must carry over untouched.
+    let mut file = read_json(&path);
+    file["written_by_a_newer_cli"] = json!({"nested": [1, "two"]});
+    file["orgs"]["other-org"] = json!({
+        "api_key": "data-api-key-of-another-org",
+        "org_name": "Other",
+        "control_api": {"access_token": "other-at", "refresh_token": "other-rt"}
+    });
+    std::fs::write(&path, serde_json::to_vec_pretty(&file).expect("json")).expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+
+    s.config(&format!(
+        "{APPS_DATA_SOURCE}{}",
+        keys(&s.app_id(), &["one", "two"])
+    ));
+    s.apply();
+    assert_eq!(s.emulator.live_keys().len(), 2);
+    assert_eq!(s.emulator.refresh_count(), 1, "{:?}", s.request_summary());
+    let first = s.emulator.requests();
+    assert_eq!(
+        first[0].path, TOKEN_PATH,
+        "the refresh comes before any API call"
+    );
+
+    let after = read_json(&path);
+    let control = &after["orgs"][&login.org_id]["control_api"];
+    assert_ne!(control["access_token"], login.access_token.as_str());
+    assert_ne!(control["refresh_token"], login.refresh_token.as_str());
+    assert!(control["access_token_expires_at"].as_i64() > Some(parallel_emulator::unix_now()));
+    let mut expected = file;
+    for (name, value) in control.as_object().expect("control_api") {
+        expected["orgs"][&login.org_id]["control_api"][name] = value.clone();
+    }
+    assert_eq!(after, expected, "only the refreshed token fields change");
+    assert_eq!(mode(&path), 0o600);
+
+    // The rotated refresh token saved is the live one: refreshing again
+    // with it (after the plan's list of apps is answered 401) works; the
+    // old one would be invalid_grant.
+    s.emulator.revoke_access_tokens();
+    s.plan_empty();
+    assert_eq!(s.emulator.refresh_count(), 2);
+    s.finish();
+}
+
+#[test]
+fn a_token_revoked_mid_apply_is_refreshed_once_and_no_key_is_duplicated() {
+    let (s, _login, _path) = logged_in(&LoginSpec::default());
+    let names = ["a", "b", "c", "d", "e"];
+    s.config(&keys(&s.app_id(), &names));
+    s.terraform_ok(&["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    // The token the apply process reads is still in date, but the platform
+    // no longer accepts it: every create is answered 401 first.
+    assert_eq!(s.emulator.revoke_access_tokens(), 1);
+    s.terraform_ok(&["apply", "-input=false", "-no-color", "tfplan"]);
+    s.plan_empty();
+
+    assert_eq!(s.emulator.refresh_count(), 1, "{:?}", s.request_summary());
+    let live = s.emulator.live_keys();
+    assert_eq!(live.len(), names.len(), "{live:?}");
+    let created: Vec<_> = s
+        .emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST" && r.path.ends_with("/keys"))
+        .map(describe_request)
+        .collect();
+    let ok = created.iter().filter(|r| r.ends_with("-> 200")).count();
+    assert_eq!(ok, names.len(), "exactly one key per resource: {created:?}");
+    s.finish();
+}
+
+#[test]
+fn an_expired_login_fails_before_any_api_call_and_says_to_log_in() {
+    let (s, _login, path) = logged_in(&LoginSpec {
+        authorization_expires_in: -10,
+        ..LoginSpec::access_token_expired()
+    });
+    s.config(&format!(
+        "{APPS_DATA_SOURCE}{}",
+        keys(&s.app_id(), &["one"])
+    ));
+    let failed = s.plan_fails();
+    failed.assert_contains("The saved Parallel CLI login has expired");
+    failed.assert_contains(&path.display().to_string());
+    failed.assert_contains("Run `parallel-cli login` to log in again");
+    assert!(
+        s.emulator.requests().is_empty(),
+        "{:?}",
+        s.request_summary()
+    );
+
+    // A refresh token the platform refuses (spent elsewhere) is the same.
+    let (s, _login, path) = logged_in(&LoginSpec::access_token_expired());
+    s.emulator.revoke_access_tokens();
+    let saved = std::fs::read(&path).expect("read");
+    s.config(&format!(
+        "{APPS_DATA_SOURCE}{}",
+        keys(&s.app_id(), &["one"])
+    ));
+    s.apply();
+    std::fs::write(&path, saved).expect("restore the spent login");
+    s.emulator.revoke_access_tokens();
+    let failed = s.plan_fails();
+    failed.assert_contains("has expired");
+    failed.assert_contains("invalid_grant");
+    failed.assert_contains("parallel-cli login");
+    let after_refresh: Vec<_> = s.emulator.requests().into_iter().rev().take(1).collect();
+    assert_eq!(
+        after_refresh[0].path, TOKEN_PATH,
+        "no API call after the refusal"
+    );
+}
+
+#[test]
+fn an_explicit_token_wins_over_the_file_and_leaves_it_untouched() {
+    // The emulator's own token is in PARALLEL_ACCESS_TOKEN.
+    let s = Scenario::new();
+    let (_, path) = s
+        .emulator
+        .write_cli_login(&s.home(), &LoginSpec::access_token_expired())
+        .expect("save the CLI login");
+    let before = std::fs::read(&path).expect("read");
+    s.config(&keys(&s.app_id(), &["one"]));
+    s.apply();
+    assert_eq!(token_calls(&s), 0);
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+
+    // And a token that is rejected is not refreshed: the error says so.
+    let rejected = Scenario::new().with_token("not-a-valid-token");
+    rejected.config(&keys(&rejected.app_id(), &["one"]));
+    let failed = rejected.apply_fails();
+    failed.assert_contains("never refreshed");
+    assert_eq!(token_calls(&rejected), 0);
+    s.finish();
+}
+
+#[test]
+fn a_login_elsewhere_is_found_through_the_environment_and_trace_logs_hold_no_token() {
+    let s = Scenario::new().without_token().with_trace_log();
+    let elsewhere = s.home().join("elsewhere").join("login.json");
+    let (login, default_path) = s
+        .emulator
+        .write_cli_login(&s.home(), &LoginSpec::access_token_expired())
+        .expect("save the CLI login");
+    std::fs::create_dir_all(elsewhere.parent().expect("dir")).expect("mkdir");
+    std::fs::rename(&default_path, &elsewhere).expect("move the login");
+    let s = s.with_env("PARALLEL_CLI_AUTH_FILE", &elsewhere.display().to_string());
+    s.config(&keys(&s.app_id(), &["one"]));
+    s.apply();
+    assert_eq!(s.emulator.refresh_count(), 1);
+    assert!(!default_path.exists());
+    let saved = read_json(&elsewhere);
+    assert_ne!(
+        saved["orgs"][&login.org_id]["control_api"]["access_token"],
+        login.access_token.as_str()
+    );
+    let log = s.log_text();
+    assert!(
+        log.contains("refreshing the saved Parallel CLI login"),
+        "the log shows the refresh"
+    );
+    // `finish` searches the TRACE log for every token the emulator issued.
+    s.finish();
+}
+
+#[test]
+fn four_applies_at_once_on_one_home_refresh_once() {
+    let (s, login, path) = logged_in(&LoginSpec::access_token_expired());
+    let dirs: Vec<PathBuf> = (0..4)
+        .map(|n| {
+            let dir = s.work_dir().join(format!("stack-{n}"));
+            let body = keys(&s.app_id(), &[&format!("stack{n}")]);
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            std::fs::write(
+                dir.join("main.tf"),
+                format!("{}\n{body}", crate::harness::REQUIRED_PROVIDERS),
+            )
+            .expect("write main.tf");
+            dir
+        })
+        .collect();
+    let apply = ["apply", "-auto-approve", "-input=false", "-no-color"];
+    let outputs: Vec<_> = std::thread::scope(|scope| {
+        let running: Vec<_> = dirs
+            .iter()
+            .map(|dir| {
+                let mut command = s.command_in(dir, &apply);
+                scope.spawn(move || command.output())
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| thread.join().expect("thread"))
+            .collect()
+    });
+    for output in outputs {
+        let output = s.output_of(&apply, output);
+        s.check_output(&apply, &output);
+        assert!(output.success(), "{}", output.report());
+    }
+    assert_eq!(s.emulator.live_keys().len(), 4);
+    assert_eq!(
+        s.emulator.refresh_count(),
+        1,
+        "one refresh for four terraforms: {:?}",
+        s.request_summary()
+    );
+    assert_eq!(token_calls(&s), 1);
+    let saved = read_json(&path);
+    let control = &saved["orgs"][&login.org_id]["control_api"];
+    assert!(control["access_token"].is_string() && control["refresh_token"].is_string());
+    assert_ne!(control["refresh_token"], login.refresh_token.as_str());
+    assert_eq!(mode(&path), 0o600);
+
+    let destroy = ["destroy", "-auto-approve", "-input=false", "-no-color"];
+    for dir in &dirs {
+        let output = s.output_of(&destroy, s.command_in(dir, &destroy).output());
+        s.check_output(&destroy, &output);
+        assert!(output.success(), "{}", output.report());
+    }
+    s.finish();
+}

@@ -154,102 +154,12 @@ impl Provider for ParallelProvider {
     }
 
     async fn configure(&self, _ctx: &Context, request: ConfigureRequest) -> Configured {
-        let config = &request.config;
-        let mut diags = Diagnostics::new();
-        let (Ok(token), Ok(base_url), Ok(timeout), Ok(ca_file)) = (
-            setting(config, "access_token", Some(ENV_ACCESS_TOKEN)),
-            setting(config, "base_url", Some(ENV_BASE_URL)),
-            setting(config, "request_timeout", None),
-            setting(config, "ca_cert_file", Some(ENV_CA_CERT_FILE)),
-        ) else {
-            // Terraform configures again at apply, when everything is known.
-            tracing::debug!("provider configuration not yet known; deferring client set-up");
-            return Configured::default();
-        };
-        let Some(token) = token else {
-            diags.push(
-                Diagnostic::error(
-                    "Missing Parallel access token",
-                    format!(
-                        "The parallel provider needs an Account API access token. Set \
-                         access_token in the provider block, or the {ENV_ACCESS_TOKEN} \
-                         environment variable. The token comes from Parallel's OAuth device \
-                         flow (for example `parallel-cli login`); a normal API key does not work."
-                    ),
-                )
-                .at(AttrPath::root("access_token")),
-            );
-            return Configured::failed(diags);
-        };
-        let max_retries = match parse_max_retries(config) {
-            Ok(n) => n,
-            Err(d) => {
-                diags.push(d);
-                return Configured::failed(diags);
-            }
-        };
-        let request_timeout = match timeout {
-            None => DEFAULT_REQUEST_TIMEOUT,
-            Some(text) => match parse_duration(&text, AttrPath::root("request_timeout")) {
-                Ok(d) => d,
-                Err(d) => {
-                    diags.push(d);
-                    return Configured::failed(diags);
-                }
-            },
-        };
-        let ca_cert_pem = match ca_file {
-            None => None,
-            Some(path) => match read_ca_file(&path) {
-                Ok(pem) => Some(pem),
-                Err(err) => {
-                    diags.push(
-                        Diagnostic::error(
-                            "Cannot read ca_cert_file",
-                            format!("Reading {path:?} failed: {err}."),
-                        )
-                        .at(AttrPath::root("ca_cert_file")),
-                    );
-                    return Configured::failed(diags);
-                }
-            },
-        };
-        let client_config = ClientConfig {
-            base_url: base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
-            access_token: Secret::new(token),
-            max_retries,
-            request_timeout,
-            ca_cert_pem,
-            user_agent: format!(
-                "terraform-provider-parallel/{} terraform/{}",
-                env!("CARGO_PKG_VERSION"),
-                request.terraform_version
-            ),
-        };
-        match AccountClient::new(client_config) {
-            Ok(client) => Configured::with(Api::new(client)),
-            Err(err) => {
-                let attribute = match err {
-                    ConfigError::CaCert { .. } => "ca_cert_file",
-                    ConfigError::AccessTokenMissing | ConfigError::AccessTokenMalformed => {
-                        "access_token"
-                    }
-                    _ => "base_url",
-                };
-                let mut detail = err.to_string();
-                if attribute == "base_url" && config.field("base_url").is_null() {
-                    // The value came from the environment, not the block.
-                    detail.push_str(&format!(
-                        ". The provider block sets no base_url, so this value came from the \
-                         {ENV_BASE_URL} environment variable: fix or unset it."
-                    ));
-                }
-                Configured::failed(
-                    Diagnostic::error("Invalid provider configuration", detail)
-                        .at(AttrPath::root(attribute)),
-                )
-            }
-        }
+        // Keys an earlier, killed run created: said once, whatever becomes
+        // of this configuration.
+        let lost_keys = resources::api_key::recovery::report();
+        let mut configured = configure_client(request);
+        configured.diagnostics.extend(lost_keys);
+        configured
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
@@ -277,5 +187,106 @@ impl Provider for ParallelProvider {
 
     fn actions(&self) -> Vec<Arc<dyn Action>> {
         vec![Arc::new(actions::add_balance::AddBalanceAction)]
+    }
+}
+
+/// The client from the provider's configuration (the environment filling
+/// in what the block leaves out).
+fn configure_client(request: ConfigureRequest) -> Configured {
+    let config = &request.config;
+    let mut diags = Diagnostics::new();
+    let (Ok(token), Ok(base_url), Ok(timeout), Ok(ca_file)) = (
+        setting(config, "access_token", Some(ENV_ACCESS_TOKEN)),
+        setting(config, "base_url", Some(ENV_BASE_URL)),
+        setting(config, "request_timeout", None),
+        setting(config, "ca_cert_file", Some(ENV_CA_CERT_FILE)),
+    ) else {
+        // Terraform configures again at apply, when everything is known.
+        tracing::debug!("provider configuration not yet known; deferring client set-up");
+        return Configured::default();
+    };
+    let Some(token) = token else {
+        diags.push(
+            Diagnostic::error(
+                "Missing Parallel access token",
+                format!(
+                    "The parallel provider needs an Account API access token. Set \
+                     access_token in the provider block, or the {ENV_ACCESS_TOKEN} \
+                     environment variable. The token comes from Parallel's OAuth device \
+                     flow (for example `parallel-cli login`); a normal API key does not work."
+                ),
+            )
+            .at(AttrPath::root("access_token")),
+        );
+        return Configured::failed(diags);
+    };
+    let max_retries = match parse_max_retries(config) {
+        Ok(n) => n,
+        Err(d) => {
+            diags.push(d);
+            return Configured::failed(diags);
+        }
+    };
+    let request_timeout = match timeout {
+        None => DEFAULT_REQUEST_TIMEOUT,
+        Some(text) => match parse_duration(&text, AttrPath::root("request_timeout")) {
+            Ok(d) => d,
+            Err(d) => {
+                diags.push(d);
+                return Configured::failed(diags);
+            }
+        },
+    };
+    let ca_cert_pem = match ca_file {
+        None => None,
+        Some(path) => match read_ca_file(&path) {
+            Ok(pem) => Some(pem),
+            Err(err) => {
+                diags.push(
+                    Diagnostic::error(
+                        "Cannot read ca_cert_file",
+                        format!("Reading {path:?} failed: {err}."),
+                    )
+                    .at(AttrPath::root("ca_cert_file")),
+                );
+                return Configured::failed(diags);
+            }
+        },
+    };
+    let client_config = ClientConfig {
+        base_url: base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+        access_token: Secret::new(token),
+        max_retries,
+        request_timeout,
+        ca_cert_pem,
+        user_agent: format!(
+            "terraform-provider-parallel/{} terraform/{}",
+            env!("CARGO_PKG_VERSION"),
+            request.terraform_version
+        ),
+    };
+    match AccountClient::new(client_config) {
+        Ok(client) => Configured::with(Api::new(client)),
+        Err(err) => {
+            let attribute = match err {
+                ConfigError::CaCert { .. } => "ca_cert_file",
+                ConfigError::AccessTokenMissing | ConfigError::AccessTokenMalformed => {
+                    "access_token"
+                }
+                _ => "base_url",
+            };
+            let mut detail = err.to_string();
+            if attribute == "base_url" && config.field("base_url").is_null() {
+                // The value came from the environment, not the block.
+                detail.push_str(&format!(
+                    ". The provider block sets no base_url, so this value came from the \
+                     {ENV_BASE_URL} environment variable: fix or unset it."
+                ));
+            }
+            Configured::failed(
+                Diagnostic::error("Invalid provider configuration", detail)
+                    .at(AttrPath::root(attribute)),
+            )
+        }
     }
 }

@@ -300,6 +300,29 @@ impl Output {
     }
 }
 
+/// A terraform command still running (see [`Scenario::spawn_terraform`]).
+pub struct Running {
+    child: std::process::Child,
+    args: Vec<String>,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Running {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// A test that fails before [`Scenario::kill`] leaves no terraform behind.
+/// (After a kill this finds the child already reaped and does nothing.)
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Collapses whitespace and drops the diagnostic frame characters.
 pub fn flatten(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -447,12 +470,28 @@ impl Scenario {
     /// secrets.
     pub fn terraform(&self, args: &[&str]) -> Output {
         self.remember_raw_keys();
+        let mut command = self.command(args);
+        let output = command
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run {}: {err}", terraform_binary().display()));
+        let output = Output {
+            command: args.join(" "),
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        self.checked(args, output)
+    }
+
+    /// `terraform <args>` in the working directory, with the scenario's
+    /// environment and nothing else.
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(terraform_binary());
         command
             .args(args)
             .current_dir(&self.work_dir)
             .env_clear()
-            .env("HOME", self.root.path().join("home"))
+            .env("HOME", self.home())
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
@@ -469,15 +508,11 @@ impl Scenario {
         if let Some(reattach) = &self.reattach {
             command.env("TF_REATTACH_PROVIDERS", reattach);
         }
-        let output = command
-            .output()
-            .unwrap_or_else(|err| panic!("cannot run {}: {err}", terraform_binary().display()));
-        let output = Output {
-            command: args.join(" "),
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        };
+        command
+    }
+
+    /// Checks a finished command's output for secrets and hands it back.
+    fn checked(&self, args: &[&str], output: Output) -> Output {
         self.remember_raw_keys();
         // `output`, `show` and `state` print the secret on purpose, to
         // whoever asks for it explicitly.
@@ -489,6 +524,54 @@ impl Scenario {
             );
         }
         output
+    }
+
+    /// Starts `terraform <args>` without waiting for it; its output goes to
+    /// files (not pipes, which a killed process's children could hold
+    /// open) and is read by [`Scenario::kill`].
+    pub fn spawn_terraform(&self, args: &[&str]) -> Running {
+        self.remember_raw_keys();
+        let stdout = self.root.path().join("spawned.stdout");
+        let stderr = self.root.path().join("spawned.stderr");
+        let file = |path: &Path| {
+            std::fs::File::create(path)
+                .unwrap_or_else(|err| panic!("cannot create {}: {err}", path.display()))
+        };
+        let child = self
+            .command(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(file(&stdout))
+            .stderr(file(&stderr))
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot run {}: {err}", terraform_binary().display()));
+        Running {
+            child,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            stdout,
+            stderr,
+        }
+    }
+
+    /// SIGKILLs a terraform started by [`Scenario::spawn_terraform`] and
+    /// returns what it printed (checked for secrets) before it died.
+    pub fn kill(&self, mut running: Running) -> Output {
+        // Child::kill is SIGKILL: Terraform gets no chance to stop anything.
+        running.child.kill().expect("SIGKILL terraform");
+        let status = running.child.wait().expect("reap terraform");
+        let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
+        let args: Vec<&str> = running.args.iter().map(String::as_str).collect();
+        let output = Output {
+            command: args.join(" "),
+            code: status.code(),
+            stdout: read(&running.stdout),
+            stderr: read(&running.stderr),
+        };
+        self.checked(&args, output)
+    }
+
+    /// The HOME terraform (and so the provider) runs with.
+    pub fn home(&self) -> PathBuf {
+        self.root.path().join("home")
     }
 
     /// Runs a command that must succeed.

@@ -16,6 +16,7 @@ mod faults;
 mod harness;
 mod identity;
 mod install;
+mod killed_terraform;
 mod logging;
 mod plugin_tls;
 mod state_surgery;

@@ -76,8 +76,8 @@ impl Lifeline {
         drop(self.in_flight.spawn(work));
     }
 
-    /// Waits up to `grace` for every detached call to finish, and says
-    /// whether they all did. Calls detached afterwards are not waited for.
+    /// Waits up to `grace` for every detached call to finish (one detached
+    /// meanwhile included), and says whether they all did.
     pub async fn drain(&self, grace: Duration) -> bool {
         self.in_flight.close();
         let drained = tokio::time::timeout(grace, self.in_flight.wait()).await;

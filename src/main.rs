@@ -1,6 +1,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 use terraform_provider_parallel::PROVIDER_ADDRESS;
+use terraform_provider_parallel::client::DEFAULT_REQUEST_TIMEOUT;
 use terraform_provider_parallel::provider::ParallelProvider;
 use tfplugin::handshake::{MAGIC_COOKIE_KEY, PROTOCOL_REVISION};
 use tfplugin::server::{self, ServeOptions};
@@ -28,6 +30,10 @@ fn main() -> ExitCode {
     let mut options = ServeOptions {
         debug: false,
         provider_address: PROVIDER_ADDRESS.to_owned(),
+        // A create already sent when Terraform is killed runs to its answer
+        // (its key must be recorded); one attempt takes at most the default
+        // request_timeout, and retries stop once Terraform is gone.
+        drain_grace: DEFAULT_REQUEST_TIMEOUT + Duration::from_secs(5),
     };
     for arg in std::env::args().skip(1) {
         match arg.as_str() {

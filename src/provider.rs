@@ -173,117 +173,12 @@ impl Provider for ParallelProvider {
     }
 
     async fn configure(&self, _ctx: &Context, request: ConfigureRequest) -> Configured {
-        let config = &request.config;
-        let mut diags = Diagnostics::new();
-        let (Ok(token), Ok(base_url), Ok(timeout), Ok(ca_file), Ok(org_id), Ok(auth_file)) = (
-            setting(config, "access_token", None),
-            setting(config, "base_url", Some(ENV_BASE_URL)),
-            setting(config, "request_timeout", None),
-            setting(config, "ca_cert_file", Some(ENV_CA_CERT_FILE)),
-            setting(config, "org_id", None),
-            setting(config, "cli_auth_file", None),
-        ) else {
-            // Terraform configures again at apply, when everything is known.
-            tracing::debug!("provider configuration not yet known; deferring client set-up");
-            return Configured::default();
-        };
-        let max_retries = match parse_max_retries(config) {
-            Ok(n) => n,
-            Err(d) => {
-                diags.push(d);
-                return Configured::failed(diags);
-            }
-        };
-        let request_timeout = match timeout {
-            None => DEFAULT_REQUEST_TIMEOUT,
-            Some(text) => match parse_duration(&text, AttrPath::root("request_timeout")) {
-                Ok(d) => d,
-                Err(d) => {
-                    diags.push(d);
-                    return Configured::failed(diags);
-                }
-            },
-        };
-        let ca_cert_pem = match ca_file {
-            None => None,
-            Some(path) => match read_ca_file(&path) {
-                Ok(pem) => Some(pem),
-                Err(err) => {
-                    diags.push(
-                        Diagnostic::error(
-                            "Cannot read ca_cert_file",
-                            format!("Reading {path:?} failed: {err}."),
-                        )
-                        .at(AttrPath::root("ca_cert_file")),
-                    );
-                    return Configured::failed(diags);
-                }
-            },
-        };
-        let user_agent = format!(
-            "terraform-provider-parallel/{} terraform/{}",
-            env!("CARGO_PKG_VERSION"),
-            request.terraform_version
-        );
-        let inputs = sources::Inputs {
-            attribute_token: token,
-            env_token: env(ENV_ACCESS_TOKEN),
-            org_id,
-            file_attribute: auth_file,
-            file_env: env(ENV_CLI_AUTH_FILE),
-            default_file: crate::login::store::default_path(),
-        };
-        let platform = || {
-            PlatformClient::new(PlatformConfig {
-                platform_url: env(ENV_PLATFORM_URL)
-                    .unwrap_or_else(|| DEFAULT_PLATFORM_URL.to_owned()),
-                max_retries,
-                request_timeout,
-                ca_cert_pem: ca_cert_pem.clone(),
-                user_agent: user_agent.clone(),
-            })
-        };
-        let resolved = match sources::resolve(inputs, platform) {
-            Ok(resolved) => resolved,
-            Err(diagnostic) => return Configured::failed(diagnostic),
-        };
-        diags.extend(resolved.warnings.into_iter().collect());
-        let client_config = ClientConfig {
-            base_url: base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
-            credentials: resolved.credentials,
-            max_retries,
-            request_timeout,
-            ca_cert_pem,
-            user_agent,
-        };
-        match AccountClient::new(client_config) {
-            Ok(client) => {
-                let mut configured = Configured::with(Api::new(client));
-                configured.diagnostics = diags;
-                configured
-            }
-            Err(err) => {
-                let attribute = match err {
-                    ConfigError::CaCert { .. } => "ca_cert_file",
-                    ConfigError::AccessTokenMissing | ConfigError::AccessTokenMalformed => {
-                        "access_token"
-                    }
-                    _ => "base_url",
-                };
-                let mut detail = err.to_string();
-                if attribute == "base_url" && config.field("base_url").is_null() {
-                    // The value came from the environment, not the block.
-                    detail.push_str(&format!(
-                        ". The provider block sets no base_url, so this value came from the \
-                         {ENV_BASE_URL} environment variable: fix or unset it."
-                    ));
-                }
-                Configured::failed(
-                    Diagnostic::error("Invalid provider configuration", detail)
-                        .at(AttrPath::root(attribute)),
-                )
-            }
-        }
+        // Keys an earlier, killed run created: said once, whatever becomes
+        // of this configuration.
+        let lost_keys = resources::api_key::recovery::report();
+        let mut configured = configure_client(request);
+        configured.diagnostics.extend(lost_keys);
+        configured
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
@@ -311,6 +206,121 @@ impl Provider for ParallelProvider {
 
     fn actions(&self) -> Vec<Arc<dyn Action>> {
         vec![Arc::new(actions::add_balance::AddBalanceAction)]
+    }
+}
+
+/// The client from the provider's configuration (the environment and the
+/// Parallel CLI's saved login filling in what the block leaves out).
+fn configure_client(request: ConfigureRequest) -> Configured {
+    let config = &request.config;
+    let mut diags = Diagnostics::new();
+    let (Ok(token), Ok(base_url), Ok(timeout), Ok(ca_file), Ok(org_id), Ok(auth_file)) = (
+        setting(config, "access_token", None),
+        setting(config, "base_url", Some(ENV_BASE_URL)),
+        setting(config, "request_timeout", None),
+        setting(config, "ca_cert_file", Some(ENV_CA_CERT_FILE)),
+        setting(config, "org_id", None),
+        setting(config, "cli_auth_file", None),
+    ) else {
+        // Terraform configures again at apply, when everything is known.
+        tracing::debug!("provider configuration not yet known; deferring client set-up");
+        return Configured::default();
+    };
+    let max_retries = match parse_max_retries(config) {
+        Ok(n) => n,
+        Err(d) => {
+            diags.push(d);
+            return Configured::failed(diags);
+        }
+    };
+    let request_timeout = match timeout {
+        None => DEFAULT_REQUEST_TIMEOUT,
+        Some(text) => match parse_duration(&text, AttrPath::root("request_timeout")) {
+            Ok(d) => d,
+            Err(d) => {
+                diags.push(d);
+                return Configured::failed(diags);
+            }
+        },
+    };
+    let ca_cert_pem = match ca_file {
+        None => None,
+        Some(path) => match read_ca_file(&path) {
+            Ok(pem) => Some(pem),
+            Err(err) => {
+                diags.push(
+                    Diagnostic::error(
+                        "Cannot read ca_cert_file",
+                        format!("Reading {path:?} failed: {err}."),
+                    )
+                    .at(AttrPath::root("ca_cert_file")),
+                );
+                return Configured::failed(diags);
+            }
+        },
+    };
+    let user_agent = format!(
+        "terraform-provider-parallel/{} terraform/{}",
+        env!("CARGO_PKG_VERSION"),
+        request.terraform_version
+    );
+    let inputs = sources::Inputs {
+        attribute_token: token,
+        env_token: env(ENV_ACCESS_TOKEN),
+        org_id,
+        file_attribute: auth_file,
+        file_env: env(ENV_CLI_AUTH_FILE),
+        default_file: crate::login::store::default_path(),
+    };
+    let platform = || {
+        PlatformClient::new(PlatformConfig {
+            platform_url: env(ENV_PLATFORM_URL).unwrap_or_else(|| DEFAULT_PLATFORM_URL.to_owned()),
+            max_retries,
+            request_timeout,
+            ca_cert_pem: ca_cert_pem.clone(),
+            user_agent: user_agent.clone(),
+        })
+    };
+    let resolved = match sources::resolve(inputs, platform) {
+        Ok(resolved) => resolved,
+        Err(diagnostic) => return Configured::failed(diagnostic),
+    };
+    diags.extend(resolved.warnings.into_iter().collect());
+    let client_config = ClientConfig {
+        base_url: base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+        credentials: resolved.credentials,
+        max_retries,
+        request_timeout,
+        ca_cert_pem,
+        user_agent,
+    };
+    match AccountClient::new(client_config) {
+        Ok(client) => {
+            let mut configured = Configured::with(Api::new(client));
+            configured.diagnostics = diags;
+            configured
+        }
+        Err(err) => {
+            let attribute = match err {
+                ConfigError::CaCert { .. } => "ca_cert_file",
+                ConfigError::AccessTokenMissing | ConfigError::AccessTokenMalformed => {
+                    "access_token"
+                }
+                _ => "base_url",
+            };
+            let mut detail = err.to_string();
+            if attribute == "base_url" && config.field("base_url").is_null() {
+                // The value came from the environment, not the block.
+                detail.push_str(&format!(
+                    ". The provider block sets no base_url, so this value came from the \
+                     {ENV_BASE_URL} environment variable: fix or unset it."
+                ));
+            }
+            Configured::failed(
+                Diagnostic::error("Invalid provider configuration", detail)
+                    .at(AttrPath::root(attribute)),
+            )
+        }
     }
 }
 

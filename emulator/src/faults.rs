@@ -28,6 +28,10 @@ pub enum FaultKind {
     },
     /// Wait, then act normally.
     Latency(Duration),
+    /// Perform the operation, then hold the (normal) answer this long
+    /// before sending it: the window in which a client killed after
+    /// sending can never learn what was done.
+    HoldAfterActing(Duration),
     /// Close the TCP connection without any response; the store is untouched.
     DropBeforeActing,
     /// Perform the operation, then close the connection without a response.
@@ -92,6 +96,7 @@ impl FaultKind {
         match self {
             FaultKind::Status { .. } => "status",
             FaultKind::Latency(_) => "latency",
+            FaultKind::HoldAfterActing(_) => "hold_after_acting",
             FaultKind::DropBeforeActing => "drop_before_acting",
             FaultKind::DropAfterActing => "drop_after_acting",
             FaultKind::MalformedBodyAfterActing { .. } => "malformed_body_after_acting",
@@ -172,6 +177,9 @@ enum FaultKindSpec {
     Latency {
         ms: u64,
     },
+    HoldAfterActing {
+        ms: u64,
+    },
     DropBeforeActing,
     DropAfterActing,
     MalformedBodyAfterActing {
@@ -226,6 +234,9 @@ impl TryFrom<FaultSpec> for Fault {
                 body,
             },
             FaultKindSpec::Latency { ms } => FaultKind::Latency(Duration::from_millis(ms)),
+            FaultKindSpec::HoldAfterActing { ms } => {
+                FaultKind::HoldAfterActing(Duration::from_millis(ms))
+            }
             FaultKindSpec::DropBeforeActing => FaultKind::DropBeforeActing,
             FaultKindSpec::DropAfterActing => FaultKind::DropAfterActing,
             FaultKindSpec::MalformedBodyAfterActing { body, status } => {
@@ -323,6 +334,13 @@ mod tests {
         let fault = Fault::try_from(spec).unwrap();
         assert_eq!(fault.kind, FaultKind::Latency(Duration::from_millis(20)));
         assert_eq!((fault.method, fault.times), (None, 1));
+
+        let spec: FaultSpec =
+            serde_json::from_str(r#"{"kind":"hold_after_acting","ms":3000}"#).unwrap();
+        assert_eq!(
+            Fault::try_from(spec).unwrap().kind,
+            FaultKind::HoldAfterActing(Duration::from_secs(3))
+        );
 
         let spec: FaultSpec =
             serde_json::from_str(r#"{"kind":"malformed_body_after_acting","body":"<html>"}"#)

@@ -46,6 +46,11 @@ pub async fn intercept(
             tokio::time::sleep(extra).await;
             next.run(request).await
         }
+        Some(FaultKind::HoldAfterActing(hold)) => {
+            let acted = next.run(request).await;
+            tokio::time::sleep(hold).await;
+            acted
+        }
         Some(FaultKind::Status {
             code,
             retry_after,

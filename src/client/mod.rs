@@ -269,6 +269,14 @@ impl AccountClient {
         )
     }
 
+    /// Where one key lives (the URL a DELETE revokes it at), for telling a
+    /// person how to revoke a key by hand; `None` for an unusable ID.
+    pub fn key_url(&self, app_id: Uuid, api_key_id: &str) -> Option<String> {
+        let app_id = app_id.to_string();
+        let segments = ["service", "v1", "apps", &app_id, "keys", api_key_id];
+        self.url(&segments).ok().map(String::from)
+    }
+
     fn url(&self, segments: &[&str]) -> Result<Url, ApiError> {
         endpoint::endpoint(&self.inner.base_url, segments).ok_or_else(|| ApiError::InvalidInput {
             problem: "an id in the request path is empty, `.` or `..`".to_owned(),

@@ -7,6 +7,7 @@
 //! the answer is wrong.
 
 pub(crate) mod facts;
+pub mod recovery;
 mod texts;
 
 use crate::client::{CreateKeyError, Deletion, PartialKey, is_usable_key_id};
@@ -333,6 +334,20 @@ impl Resource for ApiKeyResource {
                 timed_out.then_some(limit),
             ),
         }
+    }
+
+    /// Terraform was killed while this key was being created: the key is
+    /// live and will be in no state, so it is recorded for the next run to
+    /// warn about (see `recovery`).
+    fn create_undelivered(&self, ctx: &Context, new_state: &Value) {
+        let key = KeyFacts::of(new_state);
+        let revoke_url = match (toolkit::api(ctx), &key.app_id, &key.id) {
+            (Ok(api), Some(app_id), Some(key_id)) => Uuid::parse_str(app_id)
+                .ok()
+                .and_then(|app_id| api.client.key_url(app_id, key_id)),
+            _ => None,
+        };
+        recovery::record(&key, revoke_url);
     }
 
     /// Import is refused the same way whether asked by ID or by identity.

@@ -301,6 +301,29 @@ impl Output {
     }
 }
 
+/// A terraform command still running (see [`Scenario::spawn_terraform`]).
+pub struct Running {
+    child: std::process::Child,
+    args: Vec<String>,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Running {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// A test that fails before [`Scenario::kill`] leaves no terraform behind.
+/// (After a kill this finds the child already reaped and does nothing.)
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Collapses whitespace and drops the diagnostic frame characters.
 pub fn flatten(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -504,6 +527,20 @@ impl Scenario {
         command
     }
 
+    /// `terraform <args>` in the working directory, with the scenario's
+    /// environment and nothing else.
+    fn command(&self, args: &[&str]) -> Command {
+        self.command_in(&self.work_dir, args)
+    }
+
+    /// Checks a finished command's output for secrets and hands it back.
+    #[track_caller]
+    fn checked(&self, args: &[&str], output: Output) -> Output {
+        self.remember_raw_keys();
+        self.check_output(args, &output);
+        output
+    }
+
     /// The [`Output`] of a finished `terraform <args>`.
     pub fn output_of(
         &self,
@@ -532,6 +569,49 @@ impl Scenario {
                 &format!("{}\n{}", output.stdout, output.stderr),
             );
         }
+    }
+
+    /// Starts `terraform <args>` without waiting for it; its output goes to
+    /// files (not pipes, which a killed process's children could hold
+    /// open) and is read by [`Scenario::kill`].
+    pub fn spawn_terraform(&self, args: &[&str]) -> Running {
+        self.remember_raw_keys();
+        let stdout = self.root.path().join("spawned.stdout");
+        let stderr = self.root.path().join("spawned.stderr");
+        let file = |path: &Path| {
+            std::fs::File::create(path)
+                .unwrap_or_else(|err| panic!("cannot create {}: {err}", path.display()))
+        };
+        let child = self
+            .command(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(file(&stdout))
+            .stderr(file(&stderr))
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot run {}: {err}", terraform_binary().display()));
+        Running {
+            child,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            stdout,
+            stderr,
+        }
+    }
+
+    /// SIGKILLs a terraform started by [`Scenario::spawn_terraform`] and
+    /// returns what it printed (checked for secrets) before it died.
+    pub fn kill(&self, mut running: Running) -> Output {
+        // Child::kill is SIGKILL: Terraform gets no chance to stop anything.
+        running.child.kill().expect("SIGKILL terraform");
+        let status = running.child.wait().expect("reap terraform");
+        let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
+        let args: Vec<&str> = running.args.iter().map(String::as_str).collect();
+        let output = Output {
+            command: args.join(" "),
+            code: status.code(),
+            stdout: read(&running.stdout),
+            stderr: read(&running.stderr),
+        };
+        self.checked(&args, output)
     }
 
     /// Runs a command that must succeed.

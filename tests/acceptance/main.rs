@@ -16,6 +16,7 @@ mod faults;
 mod harness;
 mod identity;
 mod install;
+mod killed_terraform;
 mod logging;
 mod login;
 mod plugin_tls;

@@ -227,6 +227,19 @@ pub trait Resource: Send + Sync + 'static {
 
     async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics;
 
+    /// A create finished after Terraform had gone (killed, or its
+    /// connection closed under the call), so `new_state` never reaches any
+    /// state: whatever it describes exists remotely with nobody knowing.
+    /// This is the resource's one chance to leave a record for a person
+    /// (it runs on the way to the process's exit, so keep it short and
+    /// synchronous). The default only logs.
+    fn create_undelivered(&self, _ctx: &Context, _new_state: &Value) {
+        tracing::warn!(
+            type_name = self.type_name(),
+            "a create finished after Terraform had gone; its object is in no state"
+        );
+    }
+
     /// Refresh. `Ok(None)` says the object is gone. The default serves the
     /// state as it is, for APIs that cannot read an object back.
     async fn read(&self, _ctx: &Context, current: Value) -> Result<Option<Value>, Diagnostics> {

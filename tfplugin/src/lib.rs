@@ -13,7 +13,7 @@ mod go_plugin;
 pub mod handshake;
 pub mod identity;
 pub mod json;
-mod lifecycle;
+pub mod lifecycle;
 pub mod list;
 mod logging;
 pub mod msgpack;

@@ -6,7 +6,7 @@ use super::dispatch::Dispatch;
 use super::framework::Provider;
 use super::go_plugin::{Broker, Controller, Health, Stdio};
 use super::handshake::{self, HandshakeError};
-use super::lifecycle::StopSignal;
+use super::lifecycle::{self, Lifeline, StopSignal};
 use super::proto::{go_plugin as go_pb, health as health_pb, tfplugin6 as tf_pb};
 use super::tls;
 use std::io::Write;
@@ -23,6 +23,9 @@ use tokio_util::sync::CancellationToken;
 /// How long in-flight calls get to finish after Shutdown before the process
 /// ends anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+/// How long, by default, calls that act (applies) may run on once
+/// Terraform is gone; see [`ServeOptions::drain_grace`].
+pub const DEFAULT_DRAIN_GRACE: Duration = Duration::from_secs(30);
 /// A peer that opens the socket and says nothing is dropped after this.
 const TLS_HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 
@@ -42,13 +45,28 @@ pub enum ServeError {
     Runtime(std::io::Error),
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ServeOptions {
     /// Serve without the magic cookie or TLS and print TF_REATTACH_PROVIDERS,
     /// so the provider can run under a debugger.
     pub debug: bool,
     /// Registry address Terraform knows the provider by (for reattach).
     pub provider_address: String,
+    /// When Terraform is gone (killed: its process exited without a
+    /// Shutdown) or has sent Shutdown, applies already running get this
+    /// long to reach their answer before the process exits. Set it a few
+    /// seconds beyond the longest single request the provider makes.
+    pub drain_grace: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            debug: false,
+            provider_address: String::new(),
+            drain_grace: DEFAULT_DRAIN_GRACE,
+        }
+    }
 }
 
 /// The binary's whole life; `main` only picks the provider and the options.
@@ -86,7 +104,9 @@ pub fn run(
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{err}");
-            eprintln!("terraform-provider error: {err}");
+            // Not eprintln!, which panics when Terraform, which reads our
+            // stderr, is gone.
+            let _ = writeln!(std::io::stderr(), "terraform-provider error: {err}");
             ExitCode::FAILURE
         }
     }
@@ -100,14 +120,49 @@ pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
     let listening = listen(client_cert.as_deref(), &socket_base)?;
+    let lifeline = Lifeline::default();
     if options.debug {
+        // Started by a person, for many Terraform runs: the parent is a
+        // shell, and no Terraform's end is ours.
         print_reattach_instructions(&options.provider_address, &listening.socket_path);
     } else {
         // Before the handshake: from then on Terraform may relay a Ctrl-C.
         ignore_interrupts();
+        lifecycle::watch_parent(
+            lifeline.clone(),
+            std::os::unix::process::parent_id,
+            lifecycle::PARENT_POLL,
+        );
         announce(&listening.handshake_line()).map_err(ServeError::Stdout)?;
     }
-    serve_on(listening, provider, CancellationToken::new()).await
+    let ending = Ending {
+        shutdown: CancellationToken::new(),
+        lifeline,
+        drain_grace: options.drain_grace,
+    };
+    serve_on(listening, provider, ending).await
+}
+
+/// What ends the server, and how its calls in flight are let finish.
+#[derive(Clone)]
+pub struct Ending {
+    /// Fired by GRPCController.Shutdown, or by anyone who wants the server
+    /// to end.
+    pub shutdown: CancellationToken,
+    /// Marked gone by the parent watch: Terraform is no more.
+    pub lifeline: Lifeline,
+    /// See [`ServeOptions::drain_grace`].
+    pub drain_grace: Duration,
+}
+
+impl Default for Ending {
+    fn default() -> Self {
+        Ending {
+            shutdown: CancellationToken::new(),
+            lifeline: Lifeline::default(),
+            drain_grace: DEFAULT_DRAIN_GRACE,
+        }
+    }
 }
 
 /// A bound plugin socket, ready to serve.
@@ -142,12 +197,19 @@ pub fn listen(client_cert_pem: Option<&str>, socket_base: &Path) -> Result<Liste
     })
 }
 
-/// Serves until GRPCController.Shutdown or `shutdown` fires.
+/// Serves until GRPCController.Shutdown, `ending.shutdown` fires or
+/// Terraform is gone; then lets detached applies finish, within
+/// `ending.drain_grace`.
 pub async fn serve_on(
     listening: Listening,
     provider: Arc<dyn Provider>,
-    shutdown: CancellationToken,
+    ending: Ending,
 ) -> Result<(), ServeError> {
+    let Ending {
+        shutdown,
+        lifeline,
+        drain_grace,
+    } = ending;
     let Listening {
         dir,
         listener,
@@ -159,7 +221,13 @@ pub async fn serve_on(
         tls.as_ref().map(|t| TlsAcceptor::from(t.config.clone())),
         shutdown.clone(),
     );
-    let dispatch = Dispatch::new(provider, StopSignal::default());
+    let stop = StopSignal::default();
+    let dispatch = Dispatch::new(provider, stop.clone(), lifeline.clone());
+    tokio::spawn(lifecycle::end_when_gone(
+        lifeline.clone(),
+        stop,
+        shutdown.clone(),
+    ));
     let router = tonic::transport::Server::builder()
         .add_service(tf_pb::provider_server::ProviderServer::new(dispatch))
         .add_service(go_pb::grpc_controller_server::GrpcControllerServer::new(
@@ -185,6 +253,22 @@ pub async fn serve_on(
             tokio::time::sleep(SHUTDOWN_GRACE).await;
         } => Ok(()),
     };
+    // The connection may be gone, but an apply that created something is
+    // still on its way to the answer that records it.
+    if lifeline.in_flight() > 0 {
+        tracing::info!(
+            calls = lifeline.in_flight(),
+            grace = ?drain_grace,
+            "letting applies in flight finish before exiting"
+        );
+    }
+    if !lifeline.drain(drain_grace).await {
+        tracing::warn!(
+            calls = lifeline.in_flight(),
+            grace = ?drain_grace,
+            "exiting with applies still in flight: the grace period is over"
+        );
+    }
     // Removing the directory also removes the socket file.
     let _ = dir.close();
     Ok(result?)
@@ -446,9 +530,12 @@ mod tests {
         let listening = listen(Some(client_cert), &base).expect("listen");
         let socket = listening.socket_path.clone();
         let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
+        let ending = Ending {
+            shutdown: shutdown.clone(),
+            ..Ending::default()
+        };
         let task = tokio::spawn(async move {
-            let _ = serve_on(listening, Arc::new(Nothing), stop).await;
+            let _ = serve_on(listening, Arc::new(Nothing), ending).await;
         });
         (socket, shutdown, task)
     }
@@ -490,5 +577,17 @@ mod tests {
         let config = client(Some(identity(&key, &pem)));
         assert!(server_answers(&socket, config).await);
         shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn the_server_ends_when_terraform_is_gone() {
+        let (pem, _) = tls::tests::terraform_like_client_cert();
+        let listening = listen(Some(&pem), &std::env::temp_dir()).expect("listen");
+        let ending = Ending::default();
+        let lifeline = ending.lifeline.clone();
+        let task = tokio::spawn(serve_on(listening, Arc::new(Nothing), ending));
+        lifeline.mark_gone();
+        let ended = tokio::time::timeout(Duration::from_secs(5), task).await;
+        assert!(matches!(ended, Ok(Ok(Ok(())))));
     }
 }

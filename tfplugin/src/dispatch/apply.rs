@@ -2,15 +2,24 @@
 //! whatever else goes wrong: a failed delete keeps the prior state, a
 //! failed update keeps the object as it was, and a create's state is
 //! returned together with its errors.
+//!
+//! An apply runs detached from its call: when Terraform is killed its
+//! connection closes and the transport drops the call's future, which
+//! would cut a create off between the remote object's creation and its
+//! answer (measured: about 20 ms after the kill). Detached, it runs to its
+//! answer; and when that answer has nobody to go to, the resource hears of
+//! it (`Resource::create_undelivered`) and can leave a record.
 
 use super::codec::{decode, encode};
-use super::guard::guarded;
+use super::guard::{guarded, guarded_sync};
 use super::{Dispatch, ManagedResource};
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::framework::{ApplyOutcome, Context};
 use crate::proto::tfplugin6 as pb;
 use crate::value::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::oneshot;
 
 impl Dispatch {
     pub(super) async fn handle_apply_resource_change(
@@ -19,21 +28,48 @@ impl Dispatch {
     ) -> pb::apply_resource_change::Response {
         tracing::debug!(type_name = %request.type_name, "ApplyResourceChange");
         let ctx = self.context();
-        match self.resource(&request.type_name) {
-            Err(diags) => pb::apply_resource_change::Response {
-                diagnostics: diags.to_proto(),
+        let r = match self.resource(&request.type_name) {
+            Err(diags) => {
+                return pb::apply_resource_change::Response {
+                    diagnostics: diags.to_proto(),
+                    ..Default::default()
+                };
+            }
+            Ok(r) => Arc::clone(r),
+        };
+        let (answer, answered) = oneshot::channel();
+        let lifeline = self.lifeline.clone();
+        self.lifeline.detach(async move {
+            let (response, created) = apply(&r, &ctx, request).await;
+            // Gone: the answer would go nowhere. A failed send: the
+            // transport dropped the call (its connection closed).
+            let delivered = !lifeline.is_gone() && answer.send(response).is_ok();
+            if !delivered && let Some(state) = created {
+                let record = || r.typed.imp.create_undelivered(&ctx, &state);
+                guarded_sync("recording an undelivered create", record, drop);
+            }
+        });
+        answered
+            .await
+            .unwrap_or_else(|_| pb::apply_resource_change::Response {
+                diagnostics: Diagnostics::from(Diagnostic::error(
+                    "Provider internal error",
+                    "The apply ended without an answer. Please report this bug; run with \
+                 TF_LOG=DEBUG for details.",
+                ))
+                .to_proto(),
                 ..Default::default()
-            },
-            Ok(r) => apply(r, &ctx, request).await,
-        }
+            })
     }
 }
 
+/// The answer, and the new state when this was a create that produced an
+/// object (for `create_undelivered`).
 async fn apply(
     r: &ManagedResource,
     ctx: &Context,
     request: pb::apply_resource_change::Request,
-) -> pb::apply_resource_change::Response {
+) -> (pb::apply_resource_change::Response, Option<Value>) {
     let ty = &r.typed.ty;
     let decoded = (|| {
         Ok::<_, Diagnostics>((
@@ -45,10 +81,11 @@ async fn apply(
     let (prior, planned, config) = match decoded {
         Ok(values) => values,
         Err(diags) => {
-            return pb::apply_resource_change::Response {
+            let response = pb::apply_resource_change::Response {
                 diagnostics: diags.to_proto(),
                 ..Default::default()
             };
+            return (response, None);
         }
     };
     let imp = &r.typed.imp;
@@ -84,6 +121,7 @@ async fn apply(
     // Terraform refuses unknown values in a new state; on failure it would
     // turn them into nulls itself, so do the same whatever happened.
     let state = unknown_as_null(state);
+    let created = (prior.is_null() && !state.is_null()).then(|| state.clone());
     let mut diagnostics = outcome.diagnostics;
     let encoded = encode(&state, ty).and_then(|s| Ok((s, r.identity_of(&state)?)));
     let (new_state, new_identity) = match encoded {
@@ -93,12 +131,13 @@ async fn apply(
             (None, None)
         }
     };
-    pb::apply_resource_change::Response {
+    let response = pb::apply_resource_change::Response {
         new_state,
         private: outcome.private,
         diagnostics: diagnostics.to_proto(),
         new_identity,
-    }
+    };
+    (response, created)
 }
 
 /// Replaces every unknown inside a value with null.

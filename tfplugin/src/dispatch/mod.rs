@@ -21,7 +21,7 @@ use super::framework::{
     Action, Context, DataSource, EphemeralResource, ListResource, Provider, ProviderData, Resource,
 };
 use super::identity::IdentitySchema;
-use super::lifecycle::StopSignal;
+use super::lifecycle::{Lifeline, StopSignal};
 use super::proto::tfplugin6::{self as pb, provider_server};
 use super::schema::Schema;
 use super::value::Type;
@@ -53,7 +53,7 @@ struct ManagedResource {
 pub struct Dispatch {
     provider: Arc<dyn Provider>,
     provider_type: Type,
-    resources: HashMap<&'static str, ManagedResource>,
+    resources: HashMap<&'static str, Arc<ManagedResource>>,
     data_sources: HashMap<&'static str, Typed<dyn DataSource>>,
     ephemerals: HashMap<&'static str, Typed<dyn EphemeralResource>>,
     lists: HashMap<&'static str, Typed<dyn ListResource>>,
@@ -65,6 +65,8 @@ pub struct Dispatch {
     /// What the provider's configure produced, for every later call.
     provider_data: RwLock<Option<ProviderData>>,
     stop: StopSignal,
+    /// Where applies run, detached from their connection (see `apply`).
+    lifeline: Lifeline,
 }
 
 fn capabilities() -> pb::ServerCapabilities {
@@ -90,7 +92,7 @@ fn by_name<T: ?Sized>(
 }
 
 impl Dispatch {
-    pub fn new(provider: Arc<dyn Provider>, stop: StopSignal) -> Self {
+    pub fn new(provider: Arc<dyn Provider>, stop: StopSignal, lifeline: Lifeline) -> Self {
         let provider_schema = provider.schema();
         let mut declaration_errors = Diagnostics::new();
         let resources: HashMap<_, _> = provider
@@ -110,7 +112,7 @@ impl Dispatch {
                         }
                     }
                 });
-                (r.type_name(), ManagedResource { typed, identity })
+                (r.type_name(), Arc::new(ManagedResource { typed, identity }))
             })
             .collect();
         let data_sources = by_name(provider.data_sources(), |d| d.type_name(), |d| d.schema());
@@ -153,6 +155,7 @@ impl Dispatch {
             declaration_errors,
             provider_data: RwLock::default(),
             stop,
+            lifeline,
         }
     }
 
@@ -176,7 +179,7 @@ impl Dispatch {
             .unwrap_or_else(PoisonError::into_inner) = data;
     }
 
-    fn resource(&self, type_name: &str) -> Result<&ManagedResource, Diagnostics> {
+    fn resource(&self, type_name: &str) -> Result<&Arc<ManagedResource>, Diagnostics> {
         self.resources
             .get(type_name)
             .ok_or_else(|| unknown_type("resource", type_name))

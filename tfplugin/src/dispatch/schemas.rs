@@ -11,6 +11,7 @@ use crate::framework::{
 use crate::proto::tfplugin6 as pb;
 use crate::schema::Schema;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 fn names<'a, T>(map: &'a HashMap<&'static str, T>) -> impl Iterator<Item = String> + 'a {
     map.keys().map(|name| (*name).to_owned())
@@ -26,7 +27,7 @@ fn schemas<T: ?Sized>(map: &HashMap<&'static str, Typed<T>>) -> HashMap<String, 
 /// start of every run, sometimes several times.
 pub(super) fn provider_schema(
     provider: &Schema,
-    resources: &HashMap<&'static str, ManagedResource>,
+    resources: &HashMap<&'static str, Arc<ManagedResource>>,
     data_sources: &HashMap<&'static str, Typed<dyn DataSource>>,
     ephemerals: &HashMap<&'static str, Typed<dyn EphemeralResource>>,
     lists: &HashMap<&'static str, Typed<dyn ListResource>>,

@@ -23,6 +23,11 @@ use tokio_stream::StreamExt;
 #[derive(Default)]
 struct Widget {
     saw_cancel: Mutex<Option<CancellationToken>>,
+    /// A create named "slow" waits for this after it has "acted".
+    release: tokio::sync::Notify,
+    slow_started: std::sync::atomic::AtomicBool,
+    /// The ids of creates whose answer could not be handed back.
+    undelivered: Mutex<Vec<String>>,
 }
 
 use tokio_util::sync::CancellationToken;
@@ -84,6 +89,11 @@ impl Resource for Widget {
             ctx.cancel.cancelled().await;
             return ApplyOutcome::failed(Diagnostic::error("cancelled", ""));
         }
+        if planned.get("name").and_then(Value::as_str) == Some("slow") {
+            self.slow_started
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            self.release.notified().await;
+        }
         if planned.get("name").and_then(Value::as_str) == Some("needs-data") {
             match ctx.provider_data::<Greeting>() {
                 Ok(Greeting(text)) => return ApplyOutcome::state(widget(text, Value::string("g"))),
@@ -99,6 +109,11 @@ impl Resource for Widget {
 
     async fn delete(&self, _: &Context, _: &Value) -> Diagnostics {
         Diagnostics::new()
+    }
+
+    fn create_undelivered(&self, _: &Context, new_state: &Value) {
+        let id = new_state.get("id").and_then(Value::as_str).unwrap_or("?");
+        self.undelivered.lock().expect("lock").push(id.to_owned());
     }
 
     fn upgrade_state(
@@ -302,7 +317,10 @@ impl Provider for TestProvider {
 fn dispatch() -> (Dispatch, Arc<Objects>) {
     let objects = Arc::new(Objects::default());
     let provider = Arc::new(TestProvider(objects.clone()));
-    (Dispatch::new(provider, StopSignal::default()), objects)
+    (
+        Dispatch::new(provider, StopSignal::default(), Lifeline::default()),
+        objects,
+    )
 }
 
 /// Every wait in these tests is bounded, so a broken contract fails the
@@ -577,6 +595,58 @@ async fn stop_provider_cancels_work_in_flight_and_keeps_serving() {
     later.abort();
     let applied = within("a plain create", apply_create(&d, "after")).await;
     assert!(applied.diagnostics.is_empty());
+}
+
+/// Terraform killed: its connection closes and the transport drops the
+/// call. The create must still reach its answer, and the resource must hear
+/// that the answer went nowhere.
+#[tokio::test]
+async fn a_create_outlives_its_dropped_call_and_reports_the_lost_answer() {
+    let (d, objects) = dispatch();
+    let d = Arc::new(d);
+    let call = tokio::spawn({
+        let d = d.clone();
+        async move { apply_create(&d, "slow").await }
+    });
+    until("the create to start", || {
+        objects
+            .widget
+            .slow_started
+            .load(std::sync::atomic::Ordering::SeqCst)
+    })
+    .await;
+    call.abort();
+    assert!(call.await.is_err(), "the call was dropped");
+    assert_eq!(d.lifeline.in_flight(), 1, "the create runs on");
+    objects.widget.release.notify_one();
+    assert!(within("the drain", d.lifeline.drain(Duration::from_secs(5))).await);
+    assert_eq!(*objects.widget.undelivered.lock().expect("lock"), ["w-1"]);
+}
+
+#[tokio::test]
+async fn a_create_finishing_after_terraform_is_gone_reports_the_lost_answer() {
+    let (d, objects) = dispatch();
+    let d = Arc::new(d);
+    let delivered = within("a plain create", apply_create(&d, "plain")).await;
+    assert!(delivered.diagnostics.is_empty());
+    assert!(objects.widget.undelivered.lock().expect("lock").is_empty());
+
+    let call = tokio::spawn({
+        let d = d.clone();
+        async move { apply_create(&d, "slow").await }
+    });
+    until("the create to start", || {
+        objects
+            .widget
+            .slow_started
+            .load(std::sync::atomic::Ordering::SeqCst)
+    })
+    .await;
+    d.lifeline.mark_gone();
+    objects.widget.release.notify_one();
+    let _nobody_reads_this = within("the call", call).await.expect("task");
+    assert!(within("the drain", d.lifeline.drain(Duration::from_secs(5))).await);
+    assert_eq!(*objects.widget.undelivered.lock().expect("lock"), ["w-1"]);
 }
 
 #[tokio::test]

@@ -1,0 +1,160 @@
+//! Terraform killed (SIGKILL) in the middle of an apply, while the API has
+//! created a key and not yet answered: the provider must not outlive
+//! Terraform, must let the create reach its answer, and, since nobody can
+//! take that answer, must record the key (never its secret) so that the
+//! next run tells the user how to revoke it.
+
+use crate::harness::Scenario;
+use parallel_emulator::{Fault, FaultKind, Method};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The emulator acts, then holds its answer this long: Terraform is killed
+/// inside this window.
+const HELD_ANSWER: Duration = Duration::from_secs(3);
+/// A functional bound on events, not a performance target: generous for a
+/// loaded machine, short enough that a hang fails the test.
+const EVENTUALLY: Duration = Duration::from_secs(60);
+
+#[track_caller]
+fn wait_until(what: &str, condition: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(
+            start.elapsed() < EVENTUALLY,
+            "gave up after {EVENTUALLY:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// PIDs of the provider processes whose parent is `parent`, from /proc.
+fn providers_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| parent_of(*pid) == Some(parent) && is_provider(*pid))
+        .collect()
+}
+
+/// The parent PID in /proc/<pid>/stat (the field after the state, which
+/// follows the parenthesised command name).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn is_provider(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+        String::from_utf8_lossy(&cmdline).contains("terraform-provider-parallel")
+    })
+}
+
+/// Alive: it exists, is no zombie (exited, waiting for a reaper), and is
+/// still the provider (not a new process with a recycled PID).
+fn alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let state = stat
+        .rfind(')')
+        .and_then(|end| stat[end + 1..].split_whitespace().next());
+    !matches!(state, Some("Z" | "X")) && is_provider(pid)
+}
+
+fn recovery_file(s: &Scenario) -> PathBuf {
+    s.home()
+        .join(".local/state/terraform-provider-parallel/lost-keys.jsonl")
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn a_key_created_after_terraform_is_killed_is_recorded_and_reported_once() {
+    let s = Scenario::new();
+    s.config(&format!(
+        r#"
+resource "parallel_api_key" "main" {{
+  app_id       = "{}"
+  api_key_name = "orphan"
+}}
+"#,
+        s.app_id()
+    ));
+    s.emulator
+        .push_fault(Fault::new(FaultKind::HoldAfterActing(HELD_ANSWER)).on(Method::POST, "/keys"));
+    let running = s.spawn_terraform(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let terraform = running.pid();
+    wait_until("the emulator to create the key", || {
+        !s.emulator.live_keys().is_empty()
+    });
+    let providers = providers_of(terraform);
+    assert!(
+        !providers.is_empty(),
+        "no provider process found under terraform (PID {terraform})"
+    );
+    let killed = s.kill(running);
+    assert_eq!(killed.code, None, "terraform died of the signal");
+
+    // Without the fix the provider ran on for good; with it, it exits once
+    // the held answer has come (a few seconds).
+    wait_until(
+        "the provider processes of the killed terraform to exit",
+        || !providers.iter().any(|pid| alive(*pid)),
+    );
+
+    let key = s.only_live_key();
+    assert_eq!(key.api_key_name, "orphan");
+    let file = recovery_file(&s);
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|err| panic!("no recovery file at {}: {err}", file.display()));
+    assert_eq!(mode(&file), 0o600);
+    s.assert_no_secrets("the recovery file", &text);
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(records.len(), 1, "{text}");
+    let record = &records[0];
+    assert_eq!(record["api_key_id"], key.api_key_id.as_str(), "{text}");
+    assert_eq!(record["api_key_name"], "orphan", "{text}");
+    assert_eq!(
+        record["display_value"],
+        key.display_value.as_str(),
+        "{text}"
+    );
+    assert_eq!(record["app_id"], s.app_id().as_str(), "{text}");
+
+    // The next run warns, with the command that revokes the key.
+    let revoke_url = format!(
+        "{}/service/v1/apps/{}/keys/{}",
+        s.emulator.base_url(),
+        s.app_id(),
+        key.api_key_id
+    );
+    let plan = s.terraform_ok(&["plan", "-input=false", "-no-color"]);
+    plan.assert_contains("API key created while Terraform was killed");
+    plan.assert_contains(&format!("API key \"orphan\" (ID {})", key.api_key_id));
+    plan.assert_contains(&format!(
+        "curl -X DELETE -H \"Authorization: Bearer $PARALLEL_ACCESS_TOKEN\" '{revoke_url}'"
+    ));
+    // Once.
+    let again = s.terraform_ok(&["plan", "-input=false", "-no-color"]);
+    again.assert_not_contains("API key created while Terraform was killed");
+    assert!(!file.exists(), "the reported records are moved aside");
+
+    // What the warning says to do.
+    assert!(s.emulator.revoke_out_of_band(&key.api_key_id));
+    s.finish();
+}

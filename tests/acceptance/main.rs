@@ -16,5 +16,6 @@ mod identity;
 mod install;
 mod logging;
 mod plugin_tls;
+mod release;
 mod state_surgery;
 mod terraform_versions;

@@ -65,7 +65,7 @@ step "Starting parallel-emulator"
 "$bin/parallel-emulator" --seed-app demo-app >"$scratch/emulator.out" 2>"$scratch/emulator.err" &
 emulator_pid=$!
 
-emulator_value() { sed -n "s/^$1=//p" "$scratch/emulator.out" | head -n 1; }
+emulator_value() { sed -n "s/^export $1=//p" "$scratch/emulator.out" | head -n 1; }
 for _ in $(seq 100); do
   kill -0 "$emulator_pid" 2>/dev/null || fail "the emulator exited early"
   [[ -n "$(emulator_value PARALLEL_APP_ID)" ]] && break

@@ -1,6 +1,7 @@
 //! `parallel-emulator [--port N] [--token T] [--latency-ms N] [--seed-app NAME]`
 //!
-//! Seeds one app, prints the three environment lines a client needs, then
+//! Seeds one app, prints the three environment variables a client needs as
+//! `export NAME=value` lines (so a shell can `eval` or `source` them), then
 //! serves until SIGINT or SIGTERM.
 
 use std::io::Write;
@@ -78,10 +79,29 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ArgsError>
 
 fn print_environment(emulator: &Emulator, app_id: &str) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "PARALLEL_SERVICE_API_URL={}", emulator.base_url())?;
-    writeln!(stdout, "PARALLEL_ACCESS_TOKEN={}", emulator.token())?;
-    writeln!(stdout, "PARALLEL_APP_ID={app_id}")?;
+    writeln!(
+        stdout,
+        "export PARALLEL_SERVICE_API_URL={}",
+        emulator.base_url()
+    )?;
+    writeln!(
+        stdout,
+        "export PARALLEL_ACCESS_TOKEN={}",
+        shell_word(&emulator.token())
+    )?;
+    writeln!(stdout, "export PARALLEL_APP_ID={app_id}")?;
     stdout.flush()
+}
+
+/// `value` as one shell word: as it is when it is plain (the generated
+/// token, a URL, a UUID), else single-quoted (a `--token` of the caller's).
+fn shell_word(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_.:/@%+=,".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
 }
 
 /// The handlers are installed before anything is printed: a supervisor may
@@ -190,6 +210,13 @@ mod tests {
                 seed_app: "demo".into()
             }
         );
+    }
+
+    #[test]
+    fn printed_values_paste_into_a_shell() {
+        assert_eq!(shell_word("emu-Ab12"), "emu-Ab12");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 
     #[test]

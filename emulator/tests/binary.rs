@@ -43,11 +43,13 @@ async fn prints_environment_serves_and_stops_on_sigterm() {
         .expect("three lines");
 
     let url = lines[0]
-        .strip_prefix("PARALLEL_SERVICE_API_URL=")
+        .strip_prefix("export PARALLEL_SERVICE_API_URL=")
         .expect("url line");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    assert_eq!(lines[1], "PARALLEL_ACCESS_TOKEN=bin-token");
-    let app_id = lines[2].strip_prefix("PARALLEL_APP_ID=").expect("app line");
+    assert_eq!(lines[1], "export PARALLEL_ACCESS_TOKEN=bin-token");
+    let app_id = lines[2]
+        .strip_prefix("export PARALLEL_APP_ID=")
+        .expect("app line");
 
     let client = reqwest::Client::new();
     let apps: Value = client

@@ -83,6 +83,15 @@ sums="${name}_${version}_SHA256SUMS"
 
 if ! $sums_only; then
   host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p') || true
+  if [[ -z "$host" && -n "$binary" ]]; then
+    # Packaging a given binary needs no Rust toolchain: name the platform.
+    case "$(uname -s)-$(uname -m)" in
+      Linux-x86_64) host=x86_64-unknown-linux-gnu ;;
+      Linux-aarch64 | Linux-arm64) host=aarch64-unknown-linux-gnu ;;
+      Darwin-x86_64) host=x86_64-apple-darwin ;;
+      Darwin-arm64) host=aarch64-apple-darwin ;;
+    esac
+  fi
   triple=${target:-$host}
   [[ -n "$triple" ]] || fail "no --target given and rustc cannot tell this machine's target"
   # Terraform's names for the platforms the registry serves.

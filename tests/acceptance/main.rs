@@ -17,6 +17,7 @@ mod install;
 mod logging;
 mod module_tests;
 mod plugin_tls;
+mod readme;
 mod release;
 mod sensitive_warning;
 mod state_surgery;

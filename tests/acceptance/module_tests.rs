@@ -28,7 +28,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// (`sk-` and then letters or digits; masked values are `sk-***…`). The
 /// harness checks for the keys it saw live, but `terraform test` creates
 /// and revokes them all within one command.
-fn contains_raw_key(text: &str) -> bool {
+pub fn contains_raw_key(text: &str) -> bool {
     text.match_indices("sk-")
         .any(|(at, _)| text[at + 3..].starts_with(|c: char| c.is_ascii_alphanumeric()))
 }

@@ -125,7 +125,9 @@ compiles C); or build on a $platform machine, as the release workflow does."
       target_args=(--target "$triple")
     fi
     target_dir=$(cd "$repo" && cargo metadata --format-version 1 --no-deps |
-      sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+      sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p' | sed 's/\\\\/\\/g')
+    # Git Bash on Windows: C:\a\target -> /c/a/target.
+    if command -v cygpath >/dev/null; then target_dir=$(cygpath -u "$target_dir"); fi
     echo "release: building $name $version for $triple (profile $profile)" >&2
     (cd "$repo" && cargo build --locked --profile "$profile" ${target_args[@]+"${target_args[@]}"} \
       -p "$name" --bin "$name") ||

@@ -220,6 +220,7 @@ fn release_files_are_checksummed_and_the_zips_reproducible() {
         std::fs::read(first.dir.join(first.sums_name())).expect("first sums"),
         std::fs::read(second.dir.join(second.sums_name())).expect("second sums")
     );
+    let _ = std::fs::remove_dir_all(&second.dir);
 }
 
 #[test]
@@ -288,6 +289,7 @@ fn sums_are_signed_when_a_gpg_key_is_configured() {
         .args(["--kill", "all"])
         .env("GNUPGHOME", &home)
         .status();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole job, end to end, with nothing but cargo and terraform:
-#   build the provider and the emulator, install the provider the way a user
-#   would (a filesystem mirror, so `terraform init` works offline), apply the
+#   build the provider and the emulator, package the provider as a registry
+#   release and install that the way a user would (the zip in a filesystem
+#   mirror, so `terraform init` works offline), apply the
 #   quickstart against the emulator, rotate a key, destroy, clean up.
 #   Credentials the way a user has them after `parallel-cli login` once: no
 #   PARALLEL_ACCESS_TOKEN, only the CLI's saved login in HOME, whose access
@@ -75,7 +76,7 @@ step "Starting parallel-emulator (access tokens live ${token_lifetime_s}s), as i
   >"$scratch/emulator.out" 2>"$scratch/emulator.err" &
 emulator_pid=$!
 
-emulator_value() { sed -n "s/^$1=//p" "$scratch/emulator.out" | head -n 1; }
+emulator_value() { sed -n "s/^export $1=//p" "$scratch/emulator.out" | head -n 1; }
 for _ in $(seq 100); do
   kill -0 "$emulator_pid" 2>/dev/null || fail "the emulator exited early"
   [[ -n "$(emulator_value PARALLEL_APP_ID)" ]] && break
@@ -142,22 +143,16 @@ remember_secrets() { key_records "$1" | field_of raw_api_key >>"$scratch/secrets
 
 # --- install the provider through a filesystem mirror ---------------------------
 
-step "Installing the provider into a filesystem mirror"
-version="$("$provider_bin" --version | awk '{print $2}')"
-case "$(uname -s)" in
-  Linux) os=linux ;;
-  Darwin) os=darwin ;;
-  *) fail "unsupported OS $(uname -s)" ;;
-esac
-case "$(uname -m)" in
-  x86_64 | amd64) arch=amd64 ;;
-  aarch64 | arm64) arch=arm64 ;;
-  *) fail "unsupported CPU $(uname -m)" ;;
-esac
+step "Packaging the provider as a release and installing it from a filesystem mirror"
+# The files of a registry release (scripts/release.sh), made from the debug
+# build; the zip goes into a packed mirror: HOST/NAMESPACE/TYPE/<zip>.
+bash "$repo/scripts/release.sh" --binary "$provider_bin" --out "$scratch/dist"
+(cd "$scratch/dist" && sha256sum -c terraform-provider-parallel_*_SHA256SUMS) ||
+  fail "the release files do not match their SHA256SUMS"
 mirror="$scratch/mirror"
-package_dir="$mirror/registry.terraform.io/parallel-web/parallel/$version/${os}_${arch}"
+package_dir="$mirror/registry.terraform.io/parallel-web/parallel"
 mkdir -p "$package_dir"
-cp "$provider_bin" "$package_dir/terraform-provider-parallel_v$version"
+cp "$scratch"/dist/terraform-provider-parallel_*.zip "$package_dir/"
 
 # This provider comes only from the mirror; anything else (there is nothing
 # else in the quickstart) would come from its registry as usual.
@@ -174,7 +169,7 @@ provider_installation {
 EOF
 export TF_CLI_CONFIG_FILE="$scratch/terraformrc"
 export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
-echo "$package_dir/terraform-provider-parallel_v$version"
+ls "$package_dir"
 
 # --- the quickstart ---------------------------------------------------------------
 
@@ -191,7 +186,8 @@ terraform_quiet() { HOME="$home" "$tf" -chdir="$work" "$@"; }
 
 step "terraform init (offline, from the mirror)"
 terraform init -input=false
-echo "(The lock file warning is expected: a mirrored provider has no registry-signed checksums.)"
+echo "(The lock file warning is expected: a mirror has no registry-signed checksums, so"
+echo " the lock file pins only this platform's package; see the README.)"
 
 step "terraform apply (with the saved login only; its access token outlives no run)"
 terraform apply -auto-approve -input=false -var "app_id=$app_id"

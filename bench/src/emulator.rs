@@ -122,7 +122,7 @@ impl Emulator {
                     )));
                 }
             };
-            match line.split_once('=') {
+            match line.trim_start_matches("export ").split_once('=') {
                 Some(("PARALLEL_SERVICE_API_URL", v)) => base_url = Some(v.to_owned()),
                 Some(("PARALLEL_ACCESS_TOKEN", v)) => token = Some(Token(v.to_owned())),
                 Some(("PARALLEL_APP_ID", v)) => app_id = Some(v.to_owned()),

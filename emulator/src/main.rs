@@ -1,12 +1,13 @@
 //! `parallel-emulator [--port N] [--token T] [--latency-ms N] [--seed-app NAME]
 //!  [--token-lifetime-s N] [--cli-login-home DIR]`
 //!
-//! Seeds one app, prints the environment lines a client needs (the API's
-//! URL, its token, the app's ID, then the platform's URL for the token
-//! endpoint), then serves until SIGINT or SIGTERM. `--cli-login-home DIR`
-//! first saves a `parallel-cli login` in `DIR/.config/parallel-web-tools/
-//! auth.json`; `--token-lifetime-s` sets how long the access tokens issued
-//! by refreshing it live.
+//! Seeds one app, prints the environment variables a client needs as
+//! `export NAME=value` lines (so a shell can `eval` or `source` them: the
+//! API's URL, its token, the platform's URL for the token endpoint, and
+//! last the app's ID), then serves until SIGINT or SIGTERM.
+//! `--cli-login-home DIR` first saves a `parallel-cli login` in
+//! `DIR/.config/parallel-web-tools/auth.json`; `--token-lifetime-s` sets how
+//! long the access tokens issued by refreshing it live.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -96,11 +97,35 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ArgsError>
 
 fn print_environment(emulator: &Emulator, app_id: &str) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "PARALLEL_SERVICE_API_URL={}", emulator.base_url())?;
-    writeln!(stdout, "PARALLEL_ACCESS_TOKEN={}", emulator.token())?;
-    writeln!(stdout, "PARALLEL_APP_ID={app_id}")?;
-    writeln!(stdout, "PARALLEL_PLATFORM_URL={}", emulator.base_url())?;
+    writeln!(
+        stdout,
+        "export PARALLEL_SERVICE_API_URL={}",
+        emulator.base_url()
+    )?;
+    writeln!(
+        stdout,
+        "export PARALLEL_ACCESS_TOKEN={}",
+        shell_word(&emulator.token())
+    )?;
+    writeln!(
+        stdout,
+        "export PARALLEL_PLATFORM_URL={}",
+        emulator.base_url()
+    )?;
+    // Last, so a reader waiting for it has every line.
+    writeln!(stdout, "export PARALLEL_APP_ID={app_id}")?;
     stdout.flush()
+}
+
+/// `value` as one shell word: as it is when it is plain (the generated
+/// token, a URL, a UUID), else single-quoted (a `--token` of the caller's).
+fn shell_word(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_.:/@%+=,".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
 }
 
 /// The handlers are installed before anything is printed: a supervisor may
@@ -225,6 +250,13 @@ mod tests {
                 cli_login_home: Some("/h".into()),
             }
         );
+    }
+
+    #[test]
+    fn printed_values_paste_into_a_shell() {
+        assert_eq!(shell_word("emu-Ab12"), "emu-Ab12");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 
     #[test]

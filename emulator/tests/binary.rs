@@ -38,16 +38,19 @@ async fn prints_environment_serves_and_stops_on_sigterm() {
     let stdout = running.0.stdout.take().expect("piped stdout");
     let lines: Vec<String> = BufReader::new(stdout)
         .lines()
-        .take(3)
+        .take(4)
         .collect::<Result<_, _>>()
-        .expect("three lines");
+        .expect("four lines");
 
     let url = lines[0]
-        .strip_prefix("PARALLEL_SERVICE_API_URL=")
+        .strip_prefix("export PARALLEL_SERVICE_API_URL=")
         .expect("url line");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    assert_eq!(lines[1], "PARALLEL_ACCESS_TOKEN=bin-token");
-    let app_id = lines[2].strip_prefix("PARALLEL_APP_ID=").expect("app line");
+    assert_eq!(lines[1], "export PARALLEL_ACCESS_TOKEN=bin-token");
+    assert_eq!(lines[2], format!("export PARALLEL_PLATFORM_URL={url}"));
+    let app_id = lines[3]
+        .strip_prefix("export PARALLEL_APP_ID=")
+        .expect("app line");
 
     let client = reqwest::Client::new();
     let apps: Value = client
@@ -121,9 +124,9 @@ fn saves_a_cli_login_for_a_home_and_prints_the_platform_url() {
         .collect::<Result<_, _>>()
         .expect("four lines");
     let url = lines[0]
-        .strip_prefix("PARALLEL_SERVICE_API_URL=")
+        .strip_prefix("export PARALLEL_SERVICE_API_URL=")
         .expect("url");
-    assert_eq!(lines[3], format!("PARALLEL_PLATFORM_URL={url}"));
+    assert_eq!(lines[2], format!("export PARALLEL_PLATFORM_URL={url}"));
 
     use std::os::unix::fs::PermissionsExt;
     let path = parallel_emulator::auth_file_in(home.path());

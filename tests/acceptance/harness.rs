@@ -188,7 +188,8 @@ pub fn require_terraform(minimum: &str, feature: &str) -> bool {
     false
 }
 
-fn report_skip(line: &str) {
+/// Prints (and logs, as [`require_terraform`] does) that a test skipped.
+pub fn report_skip(line: &str) {
     use std::io::Write;
     // io::stderr(), unlike eprintln!, is not captured by the test runner.
     // Failing to report is not worth failing the test over.
@@ -237,6 +238,8 @@ enum Installation {
     DevOverride,
     /// An unpacked `filesystem_mirror` and `terraform init`, like a user.
     FilesystemMirror,
+    /// A `filesystem_mirror` the test laid out (packed: the release zips).
+    Mirror(PathBuf),
 }
 
 /// Which access token terraform's environment carries.
@@ -375,6 +378,12 @@ impl Scenario {
         Scenario::create(Installation::FilesystemMirror)
     }
 
+    /// A scenario where `terraform init` installs the provider from this
+    /// mirror directory, such as a packed one holding the release zips.
+    pub fn with_mirror(mirror: &Path) -> Scenario {
+        Scenario::create(Installation::Mirror(mirror.to_owned()))
+    }
+
     fn create(installation: Installation) -> Scenario {
         // Resolve terraform first so a missing binary fails with the install
         // help, not with a confusing spawn error later.
@@ -393,7 +402,10 @@ impl Scenario {
         let cli_config = root.path().join("terraform.tfrc");
         let installation_block = match installation {
             Installation::DevOverride => dev_override_block(root.path()),
-            Installation::FilesystemMirror => filesystem_mirror_block(root.path()),
+            Installation::FilesystemMirror => {
+                filesystem_mirror_block(&copy_into_mirror(root.path()))
+            }
+            Installation::Mirror(mirror) => filesystem_mirror_block(&mirror),
         };
         write_file(
             &cli_config,
@@ -917,9 +929,8 @@ fn dev_override_block(root: &Path) -> String {
     )
 }
 
-/// An unpacked filesystem mirror holding a copy of the binary, and nothing
-/// else to install from: `terraform init` works offline.
-fn filesystem_mirror_block(root: &Path) -> String {
+/// An unpacked filesystem mirror holding a copy of the binary.
+fn copy_into_mirror(root: &Path) -> PathBuf {
     let mirror = root.join("mirror");
     let package_dir = mirror
         .join("registry.terraform.io")
@@ -932,9 +943,15 @@ fn filesystem_mirror_block(root: &Path) -> String {
         package_dir.join(format!("terraform-provider-parallel_v{PROVIDER_VERSION}")),
     )
     .expect("copy the provider binary into the mirror");
+    mirror
+}
+
+/// The mirror, and nothing else to install from: `terraform init` works
+/// offline.
+fn filesystem_mirror_block(mirror: &Path) -> String {
     format!(
         "provider_installation {{\n  filesystem_mirror {{\n    path    = {}\n    include = [\"registry.terraform.io/{PROVIDER_SOURCE}\"]\n  }}\n}}\n",
-        hcl_string(&mirror)
+        hcl_string(mirror)
     )
 }
 

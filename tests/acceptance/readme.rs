@@ -139,8 +139,9 @@ fn the_readme_walkthrough_works_as_written() {
         ": OK",
         "Installed parallel-web/parallel",
         "Incomplete lock file information for providers",
-        "api_key = <sensitive>",
-        "Destroy complete! Resources: 1 destroyed.",
+        "api_keys = <sensitive>",
+        "credit_balance_cents = ",
+        "Destroy complete! Resources: 3 destroyed.",
     ] {
         assert!(
             stdout.contains(expected) || stderr.contains(expected),

@@ -109,6 +109,10 @@ fn run(mut options: Options) -> Result<bool> {
         bin_dir.join("terraform-provider-parallel"),
         "the provider binary",
     )?;
+    let floor_binary = existing(
+        bin_dir.join("terraform-provider-parallel-floor"),
+        "the floor provider binary (cargo build --release -p parallel-bench-floor)",
+    )?;
     let emulator_binary = existing(bin_dir.join("parallel-emulator"), "the emulator binary")?;
     let terraform = find_terraform(options.terraform.as_deref())?;
 
@@ -123,6 +127,7 @@ fn run(mut options: Options) -> Result<bool> {
         terraform: &terraform,
         scratch: scratch.path(),
         provider_binary: &provider_binary,
+        floor_binary: &floor_binary,
         bench_binary: &this_program,
         api_url: &emulator.base_url,
         token: &emulator.token,
@@ -261,6 +266,9 @@ fn run(mut options: Options) -> Result<bool> {
 fn failed_targets(section: Section) -> Vec<Target> {
     match section {
         Section::Verbs => vec![
+            Target::errored("plan: provider / floor", 1.05, "×"),
+            Target::errored("apply: provider / floor", 1.05, "×"),
+            Target::errored("destroy: provider / floor", 1.05, "×"),
             Target::errored("plan: provider / terraform_data", 1.7, "×"),
             Target::errored("apply: provider / terraform_data", 1.5, "×"),
             Target::errored("destroy: provider / terraform_data", 1.5, "×"),

@@ -32,6 +32,7 @@ use crate::report::{Target, Verdict};
 use crate::sections::Bench;
 use crate::sections::footprint::FootprintReport;
 use crate::sections::latency::LatencyReport;
+use crate::sections::profile::ProfileReport;
 use crate::sections::scaling::ScalingReport;
 use crate::sections::verbs::VerbsReport;
 use crate::terraform::{Harness, HarnessSetup};
@@ -56,6 +57,7 @@ struct Results {
     latency: Option<LatencyReport>,
     scaling: Option<ScalingReport>,
     process: Option<FootprintReport>,
+    profile: Option<ProfileReport>,
     errors: Vec<String>,
     targets: Vec<Target>,
 }
@@ -169,6 +171,7 @@ fn run(mut options: Options) -> Result<bool> {
         latency: None,
         scaling: None,
         process: None,
+        profile: None,
         errors: Vec::new(),
         targets: Vec::new(),
     };
@@ -199,6 +202,10 @@ fn run(mut options: Options) -> Result<bool> {
                 rendered.push(r.render());
                 targets.extend(r.targets());
                 results.process = Some(r);
+            }),
+            Section::Profile => sections::profile::run(&mut bench).map(|r| {
+                rendered.push(r.render());
+                results.profile = Some(r);
             }),
         };
         match outcome {
@@ -291,6 +298,8 @@ fn failed_targets(section: Section) -> Vec<Target> {
             Target::errored("provider peak RSS", 20.0, "MB"),
             Target::errored("provider binary size, stripped", 15.0, "MB"),
         ],
+        // Reports figures, sets no target.
+        Section::Profile => Vec::new(),
     }
 }
 

@@ -11,7 +11,7 @@ usage: parallel-bench [--runs N] [--quick] [--only SECTIONS] [--bin-dir DIR] [--
 
   --runs N         runs per figure, each figure is their median (default 5; 1 with --quick)
   --quick          smoke run: small N, one run
-  --only LIST      comma-separated subset of: verbs,latency,scaling,process
+  --only LIST      comma-separated subset of: verbs,latency,scaling,process,profile
   --bin-dir DIR    where the release binaries are (default: next to this program)
   --out-dir DIR    where results.json and scaling.png go (default: <bin-dir>/../bench)
   --terraform PATH terraform binary (default: PATH, then /usr/local/bin/terraform)
@@ -31,14 +31,16 @@ pub enum Section {
     Latency,
     Scaling,
     Process,
+    Profile,
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [
+    pub const ALL: [Section; 5] = [
         Section::Verbs,
         Section::Latency,
         Section::Scaling,
         Section::Process,
+        Section::Profile,
     ];
 
     fn parse(name: &str) -> Option<Section> {
@@ -47,6 +49,7 @@ impl Section {
             "latency" => Some(Section::Latency),
             "scaling" => Some(Section::Scaling),
             "process" => Some(Section::Process),
+            "profile" => Some(Section::Profile),
             _ => None,
         }
     }

@@ -161,6 +161,7 @@ pub async fn serve_on(
     );
     let dispatch = Dispatch::new(provider, StopSignal::default());
     let router = tonic::transport::Server::builder()
+        .layer(super::profile::ProfileLayer::from_env())
         .add_service(tf_pb::provider_server::ProviderServer::new(dispatch))
         .add_service(go_pb::grpc_controller_server::GrpcControllerServer::new(
             Controller {

@@ -1,8 +1,9 @@
-//! The four measurements. Each takes the shared `Bench` and returns a
+//! The measurements. Each takes the shared `Bench` and returns a
 //! report that renders a table and lists its targets.
 
 pub mod footprint;
 pub mod latency;
+pub mod profile;
 pub mod scaling;
 pub mod verbs;
 

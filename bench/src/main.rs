@@ -34,6 +34,7 @@ use crate::sections::footprint::FootprintReport;
 use crate::sections::latency::LatencyReport;
 use crate::sections::profile::ProfileReport;
 use crate::sections::scaling::ScalingReport;
+use crate::sections::variants::VariantsReport;
 use crate::sections::verbs::VerbsReport;
 use crate::terraform::{Harness, HarnessSetup};
 
@@ -58,6 +59,7 @@ struct Results {
     scaling: Option<ScalingReport>,
     process: Option<FootprintReport>,
     profile: Option<ProfileReport>,
+    variants: Option<VariantsReport>,
     errors: Vec<String>,
     targets: Vec<Target>,
 }
@@ -172,6 +174,7 @@ fn run(mut options: Options) -> Result<bool> {
         scaling: None,
         process: None,
         profile: None,
+        variants: None,
         errors: Vec::new(),
         targets: Vec::new(),
     };
@@ -206,6 +209,10 @@ fn run(mut options: Options) -> Result<bool> {
             Section::Profile => sections::profile::run(&mut bench).map(|r| {
                 rendered.push(r.render());
                 results.profile = Some(r);
+            }),
+            Section::Variants => sections::variants::run(&mut bench).map(|r| {
+                rendered.push(r.render());
+                results.variants = Some(r);
             }),
         };
         match outcome {
@@ -299,7 +306,7 @@ fn failed_targets(section: Section) -> Vec<Target> {
             Target::errored("provider binary size, stripped", 15.0, "MB"),
         ],
         // Reports figures, sets no target.
-        Section::Profile => Vec::new(),
+        Section::Profile | Section::Variants => Vec::new(),
     }
 }
 

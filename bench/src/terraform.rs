@@ -20,6 +20,8 @@ pub const PROVIDER_SOURCE: &str = "parallel-web/parallel";
 pub const PROVIDER_FILE_NAME: &str = "terraform-provider-parallel";
 const PLAN_FILE: &str = "bench.tfplan";
 const TAIL_LINES: usize = 25;
+/// What the floor provider changes in its declarations (bench/floor).
+pub const FLOOR_VARIANT_ENV: &str = "PARALLEL_BENCH_FLOOR";
 /// tfplugin's opt-in per-RPC profile.
 pub const PROFILE_ENV: &str = "TFPLUGIN_RPC_PROFILE";
 
@@ -128,6 +130,8 @@ pub struct Workdir {
     pub path: PathBuf,
     pub series: Series,
     pub n: usize,
+    /// Set for every command run here (for the floor's variants).
+    pub env: Vec<(String, String)>,
 }
 
 /// A finished Terraform command.
@@ -242,7 +246,12 @@ impl Harness {
         ));
         make_dir(&path)?;
         write_file(&path.join("main.tf"), &configuration(series, n, app_id))?;
-        Ok(Workdir { path, series, n })
+        Ok(Workdir {
+            path,
+            series,
+            n,
+            env: Vec::new(),
+        })
     }
 
     pub fn run(&self, dir: &Workdir, verb: Verb, launch: Launch) -> Result<TfRun> {
@@ -275,6 +284,7 @@ impl Harness {
         if let Some(profile) = profile {
             command.env(PROFILE_ENV, profile);
         }
+        command.envs(dir.env.iter().map(|(k, v)| (k, v)));
 
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {

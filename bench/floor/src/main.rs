@@ -4,6 +4,12 @@
 //! own: what Terraform and the protocol layer cost for this schema, and so
 //! the least the real provider could take. Built and run only by the
 //! benchmark; never shipped.
+//!
+//! `PARALLEL_BENCH_FLOOR` (comma-separated) changes one part of what the
+//! floor declares, so the benchmark can price that part in Terraform:
+//! `all-objects` (also declare every other object of the real provider, so
+//! GetProviderSchema is the real one), `no-descriptions`, `no-timeouts`
+//! (drop the `timeouts` block), `no-identity`.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::process::ExitCode;
@@ -11,15 +17,65 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use terraform_provider_parallel::PROVIDER_ADDRESS;
-use terraform_provider_parallel::provider::provider_schema;
+use terraform_provider_parallel::provider::{ParallelProvider, provider_schema};
 use terraform_provider_parallel::resources::api_key::{self, ApiKeyResource};
 use tfplugin::framework::{ConfigureRequest, Configured};
 use tfplugin::server::{self, ServeOptions};
 use tfplugin::{
-    ApplyOutcome, Context, Diagnostics, IdentitySchema, Provider, Resource, Schema, Value,
+    Action, ApplyOutcome, Block, Context, DataSource, Diagnostics, EphemeralResource,
+    IdentitySchema, ListResource, Provider, Resource, Schema, Value,
 };
 
-struct FloorProvider;
+pub const VARIANT_ENV: &str = "PARALLEL_BENCH_FLOOR";
+
+/// Which part of the declarations is changed (see the module comment).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Variant {
+    all_objects: bool,
+    no_descriptions: bool,
+    no_timeouts: bool,
+    no_identity: bool,
+}
+
+impl Variant {
+    fn parse(text: &str) -> Variant {
+        let mut variant = Variant::default();
+        for word in text.split(',').map(str::trim) {
+            match word {
+                "all-objects" => variant.all_objects = true,
+                "no-descriptions" => variant.no_descriptions = true,
+                "no-timeouts" => variant.no_timeouts = true,
+                "no-identity" => variant.no_identity = true,
+                _ => {}
+            }
+        }
+        variant
+    }
+
+    fn schema(self, mut schema: Schema) -> Schema {
+        if self.no_timeouts {
+            schema.block.blocks.retain(|b| b.type_name != "timeouts");
+        }
+        if self.no_descriptions {
+            strip_descriptions(&mut schema.block);
+        }
+        schema
+    }
+}
+
+fn strip_descriptions(block: &mut Block) {
+    block.description = "";
+    for attribute in &mut block.attributes {
+        attribute.description = "";
+    }
+    for nested in &mut block.blocks {
+        strip_descriptions(&mut nested.block);
+    }
+}
+
+struct FloorProvider {
+    variant: Variant,
+}
 
 #[async_trait]
 impl Provider for FloorProvider {
@@ -29,7 +85,7 @@ impl Provider for FloorProvider {
 
     /// The real provider block, so the same configuration is valid.
     fn schema(&self) -> Schema {
-        provider_schema()
+        self.variant.schema(provider_schema())
     }
 
     async fn configure(&self, _ctx: &Context, _request: ConfigureRequest) -> Configured {
@@ -37,12 +93,53 @@ impl Provider for FloorProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(FloorKey)]
+        let mut resources: Vec<Arc<dyn Resource>> = vec![Arc::new(FloorKey {
+            variant: self.variant,
+        })];
+        if self.variant.all_objects {
+            resources.extend(
+                ParallelProvider
+                    .resources()
+                    .into_iter()
+                    .filter(|r| r.type_name() != api_key::TYPE_NAME),
+            );
+        }
+        resources
+    }
+
+    // The other objects are declared, never called: the configuration
+    // measured has only keys.
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        self.real(ParallelProvider::data_sources)
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
+        self.real(ParallelProvider::ephemeral_resources)
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        self.real(ParallelProvider::list_resources)
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
+        self.real(ParallelProvider::actions)
+    }
+}
+
+impl FloorProvider {
+    fn real<T>(&self, objects: impl Fn(&ParallelProvider) -> Vec<T>) -> Vec<T> {
+        if self.variant.all_objects {
+            objects(&ParallelProvider)
+        } else {
+            Vec::new()
+        }
     }
 }
 
 /// `parallel_api_key` without the API.
-struct FloorKey;
+struct FloorKey {
+    variant: Variant,
+}
 
 #[async_trait]
 impl Resource for FloorKey {
@@ -53,10 +150,13 @@ impl Resource for FloorKey {
     /// The real schema: requires_replace, use_state_for_unknown and the
     /// timeouts block all apply.
     fn schema(&self) -> Schema {
-        api_key::schema()
+        self.variant.schema(api_key::schema())
     }
 
     fn identity_schema(&self) -> Option<IdentitySchema> {
+        if self.variant.no_identity {
+            return None;
+        }
         ApiKeyResource.identity_schema()
     }
 
@@ -108,12 +208,58 @@ impl Resource for FloorKey {
 }
 
 fn main() -> ExitCode {
+    let variant = Variant::parse(&std::env::var(VARIANT_ENV).unwrap_or_default());
     server::run(
-        Arc::new(FloorProvider),
+        Arc::new(FloorProvider { variant }),
         ServeOptions {
             debug: false,
             provider_address: PROVIDER_ADDRESS.to_owned(),
         },
         "parallel_bench_floor",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_change_only_what_they_name() {
+        assert_eq!(Variant::parse(""), Variant::default());
+        let variant = Variant::parse("no-timeouts, no-descriptions");
+        assert!(variant.no_timeouts && variant.no_descriptions && !variant.no_identity);
+        let plain = Variant::default().schema(api_key::schema());
+        assert_eq!(
+            plain.block.attributes.len(),
+            api_key::schema().block.attributes.len()
+        );
+        assert!(plain.block.blocks.iter().any(|b| b.type_name == "timeouts"));
+        let changed = variant.schema(api_key::schema());
+        assert!(changed.block.blocks.is_empty());
+        assert!(
+            changed
+                .block
+                .attributes
+                .iter()
+                .all(|a| a.description.is_empty())
+        );
+        assert_eq!(changed.block.attributes.len(), plain.block.attributes.len());
+    }
+
+    #[test]
+    fn all_objects_declares_the_real_providers_objects() {
+        let floor = FloorProvider {
+            variant: Variant::parse("all-objects"),
+        };
+        assert_eq!(floor.resources().len(), ParallelProvider.resources().len());
+        assert_eq!(
+            floor.data_sources().len(),
+            ParallelProvider.data_sources().len()
+        );
+        let plain = FloorProvider {
+            variant: Variant::default(),
+        };
+        assert_eq!(plain.resources().len(), 1);
+        assert!(plain.data_sources().is_empty());
+    }
 }

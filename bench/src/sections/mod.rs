@@ -5,6 +5,7 @@ pub mod footprint;
 pub mod latency;
 pub mod profile;
 pub mod scaling;
+pub mod variants;
 pub mod verbs;
 
 use std::fmt::Display;

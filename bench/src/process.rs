@@ -79,6 +79,12 @@ fn cpu_at_exit(pid: u32) -> Option<CpuTimes> {
     parse_cpu(&stat, clock_ticks()?)
 }
 
+/// User + system CPU of a live process so far (its own threads).
+pub fn cpu_so_far(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_cpu(&stat, clock_ticks()?).map(|cpu| cpu.own)
+}
+
 fn clock_ticks() -> Option<f64> {
     // SAFETY: sysconf only reads a configuration value.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
@@ -176,6 +182,10 @@ impl Guarded {
         die_with_parent(command);
         let child = command.spawn().context(|| format!("starting {label}"))?;
         Ok(Guarded { child })
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn child_mut(&mut self) -> &mut Child {

@@ -26,6 +26,8 @@ pub struct SeriesFigures {
     pub terraform_cpu_s: Option<f64>,
     /// The provider processes' CPU (Terraform's waited-for children), median.
     pub provider_cpu_s: Option<f64>,
+    /// The emulator's CPU during the command, median.
+    pub emulator_cpu_s: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -60,6 +62,7 @@ struct Collected {
     wall: Samples,
     terraform_cpu: Samples,
     provider_cpu: Samples,
+    emulator_cpu: Samples,
 }
 
 impl Collected {
@@ -68,6 +71,7 @@ impl Collected {
             wall_s: self.wall.summary(),
             terraform_cpu_s: self.terraform_cpu.median(),
             provider_cpu_s: self.provider_cpu.median(),
+            emulator_cpu_s: self.emulator_cpu.median(),
         }
     }
 }
@@ -95,13 +99,20 @@ pub fn run(bench: &mut Bench) -> Result<VerbsReport> {
                 .position(|(v, _)| *v == verb)
                 .unwrap_or_default();
             for dir in &dirs {
+                let emulator_before = bench.emulator.cpu_so_far();
                 let outcome = bench.harness.run(dir, verb, Launch::Direct)?;
+                let emulator_after = bench.emulator.cpu_so_far();
                 non_empty_plans += usize::from(outcome.had_changes);
                 let collected = &mut samples[index][slot(dir.series)];
                 collected.wall.push(outcome.seconds());
                 if let Some(cpu) = outcome.finished.cpu {
                     collected.terraform_cpu.push(cpu.own.as_secs_f64());
                     collected.provider_cpu.push(cpu.children.as_secs_f64());
+                }
+                if let (Some(before), Some(after)) = (emulator_before, emulator_after) {
+                    collected
+                        .emulator_cpu
+                        .push(after.saturating_sub(before).as_secs_f64());
                 }
                 progress(
                     "verbs",
@@ -211,13 +222,14 @@ impl VerbsReport {
                     cpu_ms(row.terraform_data.terraform_cpu_s),
                     cpu_ms(row.provider.provider_cpu_s),
                     cpu_ms(row.floor.provider_cpu_s),
+                    cpu_ms(row.provider.emulator_cpu_s),
                 ]
             })
             .collect();
         let mut text = format!(
             "1. Verbs, N = {} (zero latency, -parallelism=10, median of {} runs; floor = \
              parallel_api_key's schema with no API, bench/floor)\n{}\n\n  CPU, ms (median; \
-             Terraform's own, and the provider processes')\n{}",
+             Terraform's own, the provider processes', the API emulator's)\n{}",
             self.n,
             self.runs,
             report::table(
@@ -240,6 +252,7 @@ impl VerbsReport {
                     "terraform (data)",
                     "provider",
                     "floor",
+                    "emulator (provider)",
                 ],
                 &cpu_rows
             )

@@ -28,6 +28,11 @@ pub struct VariantRow {
     pub wall_s: Summary,
     /// This variant / the plain floor, medians.
     pub ratio: Option<f64>,
+    /// Terraform's own CPU, median; steadier than wall time on a shared
+    /// machine.
+    pub terraform_cpu_s: Option<f64>,
+    /// This variant's Terraform CPU / the plain floor's, medians.
+    pub cpu_ratio: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,10 +45,10 @@ pub struct VariantsReport {
 pub fn run(bench: &mut Bench) -> Result<VariantsReport> {
     let n = bench.options.verbs_n;
     let runs = bench.options.runs;
-    // [verb][variant]
-    let mut samples: Vec<Vec<Samples>> = VERBS
+    // [verb][variant]: wall time, Terraform's CPU
+    let mut samples: Vec<Vec<(Samples, Samples)>> = VERBS
         .iter()
-        .map(|_| VARIANTS.iter().map(|_| Samples::default()).collect())
+        .map(|_| VARIANTS.iter().map(|_| Default::default()).collect())
         .collect();
     for run in 0..runs {
         // The floor never calls the API: any app ID will do.
@@ -63,7 +68,11 @@ pub fn run(bench: &mut Bench) -> Result<VariantsReport> {
             let verb_index = VERBS.iter().position(|v| *v == verb).unwrap_or_default();
             for (index, dir) in &dirs {
                 let outcome = bench.harness.run(dir, verb, Launch::Direct)?;
-                samples[verb_index][*index].push(outcome.seconds());
+                let (wall, cpu) = &mut samples[verb_index][*index];
+                wall.push(outcome.seconds());
+                if let Some(times) = outcome.finished.cpu {
+                    cpu.push(times.own.as_secs_f64());
+                }
                 progress(
                     "variants",
                     format!(
@@ -79,13 +88,16 @@ pub fn run(bench: &mut Bench) -> Result<VariantsReport> {
     }
     let mut rows = Vec::new();
     for (verb, per_variant) in VERBS.iter().zip(&samples) {
-        let base = per_variant[0].median();
-        for (variant, samples) in VARIANTS.iter().zip(per_variant) {
+        let base = per_variant[0].0.median();
+        let base_cpu = per_variant[0].1.median();
+        for (variant, (wall, cpu)) in VARIANTS.iter().zip(per_variant) {
             rows.push(VariantRow {
                 verb: verb.name(),
                 variant: label(variant),
-                ratio: samples.median().zip(base).map(|(v, b)| v / b),
-                wall_s: samples.summary(),
+                ratio: wall.median().zip(base).map(|(v, b)| v / b),
+                wall_s: wall.summary(),
+                terraform_cpu_s: cpu.median(),
+                cpu_ratio: cpu.median().zip(base_cpu).map(|(v, b)| v / b),
             });
         }
     }
@@ -107,6 +119,9 @@ impl VariantsReport {
                     row.variant.to_owned(),
                     report::seconds(row.wall_s.median),
                     report::ratio(row.ratio),
+                    row.terraform_cpu_s
+                        .map_or_else(|| "—".to_owned(), |s| format!("{:.0}", s * 1e3)),
+                    report::ratio(row.cpu_ratio),
                 ]
             })
             .collect();
@@ -115,7 +130,17 @@ impl VariantsReport {
              of {} runs)\n{}",
             self.n,
             self.runs,
-            report::table(&["verb", "floor", "time", "/ floor as is"], &rows)
+            report::table(
+                &[
+                    "verb",
+                    "floor",
+                    "time",
+                    "/ floor as is",
+                    "terraform CPU ms",
+                    "/ floor as is",
+                ],
+                &rows
+            )
         )
     }
 }

@@ -59,7 +59,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 echo "bench: building release binaries" >&2
-(cd "$repo" && cargo build --release -p terraform-provider-parallel -p parallel-emulator -p parallel-bench)
+(cd "$repo" && cargo build --release -p terraform-provider-parallel -p parallel-bench-floor -p parallel-emulator -p parallel-bench)
 # Ask cargo where it built, so CARGO_TARGET_DIR and .cargo/config are honoured.
 target_dir="$(cd "$repo" && cargo metadata --format-version 1 --no-deps |
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"

@@ -172,6 +172,12 @@ impl Emulator {
         }
     }
 
+    /// The emulator's CPU so far: on a shared machine the API's own work
+    /// competes with Terraform and the provider.
+    pub fn cpu_so_far(&self) -> Option<Duration> {
+        crate::process::cpu_so_far(self.process.id())
+    }
+
     pub fn set_latency(&self, latency: Duration) -> Result<()> {
         let body =
             serde_json::json!({ "ms": u64::try_from(latency.as_millis()).unwrap_or(u64::MAX) })

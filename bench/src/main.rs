@@ -32,7 +32,9 @@ use crate::report::{Target, Verdict};
 use crate::sections::Bench;
 use crate::sections::footprint::FootprintReport;
 use crate::sections::latency::LatencyReport;
+use crate::sections::profile::ProfileReport;
 use crate::sections::scaling::ScalingReport;
+use crate::sections::variants::VariantsReport;
 use crate::sections::verbs::VerbsReport;
 use crate::terraform::{Harness, HarnessSetup};
 
@@ -56,6 +58,8 @@ struct Results {
     latency: Option<LatencyReport>,
     scaling: Option<ScalingReport>,
     process: Option<FootprintReport>,
+    profile: Option<ProfileReport>,
+    variants: Option<VariantsReport>,
     errors: Vec<String>,
     targets: Vec<Target>,
 }
@@ -109,6 +113,10 @@ fn run(mut options: Options) -> Result<bool> {
         bin_dir.join("terraform-provider-parallel"),
         "the provider binary",
     )?;
+    let floor_binary = existing(
+        bin_dir.join("terraform-provider-parallel-floor"),
+        "the floor provider binary (cargo build --release -p parallel-bench-floor)",
+    )?;
     let emulator_binary = existing(bin_dir.join("parallel-emulator"), "the emulator binary")?;
     let terraform = find_terraform(options.terraform.as_deref())?;
 
@@ -123,6 +131,7 @@ fn run(mut options: Options) -> Result<bool> {
         terraform: &terraform,
         scratch: scratch.path(),
         provider_binary: &provider_binary,
+        floor_binary: &floor_binary,
         bench_binary: &this_program,
         api_url: &emulator.base_url,
         token: &emulator.token,
@@ -164,6 +173,8 @@ fn run(mut options: Options) -> Result<bool> {
         latency: None,
         scaling: None,
         process: None,
+        profile: None,
+        variants: None,
         errors: Vec::new(),
         targets: Vec::new(),
     };
@@ -194,6 +205,14 @@ fn run(mut options: Options) -> Result<bool> {
                 rendered.push(r.render());
                 targets.extend(r.targets());
                 results.process = Some(r);
+            }),
+            Section::Profile => sections::profile::run(&mut bench).map(|r| {
+                rendered.push(r.render());
+                results.profile = Some(r);
+            }),
+            Section::Variants => sections::variants::run(&mut bench).map(|r| {
+                rendered.push(r.render());
+                results.variants = Some(r);
             }),
         };
         match outcome {
@@ -261,6 +280,9 @@ fn run(mut options: Options) -> Result<bool> {
 fn failed_targets(section: Section) -> Vec<Target> {
     match section {
         Section::Verbs => vec![
+            Target::errored("plan: provider / floor", 1.05, "×"),
+            Target::errored("apply: provider / floor", 1.05, "×"),
+            Target::errored("destroy: provider / floor", 1.05, "×"),
             Target::errored("plan: provider / terraform_data", 1.7, "×"),
             Target::errored("apply: provider / terraform_data", 1.5, "×"),
             Target::errored("destroy: provider / terraform_data", 1.5, "×"),
@@ -283,6 +305,8 @@ fn failed_targets(section: Section) -> Vec<Target> {
             Target::errored("provider peak RSS", 20.0, "MB"),
             Target::errored("provider binary size, stripped", 15.0, "MB"),
         ],
+        // Reports figures, sets no target.
+        Section::Profile | Section::Variants => Vec::new(),
     }
 }
 

@@ -43,6 +43,72 @@ pub struct Finished {
     /// From just before spawning until `wait` returned.
     pub elapsed: Duration,
     pub status: ExitStatus,
+    /// CPU of the process and of the children it waited for (for
+    /// Terraform: the providers), when the kernel could tell.
+    pub cpu: Option<CpuTimes>,
+}
+
+/// User + system CPU, from the exited process's /proc entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CpuTimes {
+    /// The process itself, all its threads.
+    pub own: Duration,
+    /// Its children that it waited for.
+    pub children: Duration,
+}
+
+/// Waits until `pid` (our child) has exited without reaping it, so its
+/// /proc entry still holds its CPU times; the caller reaps it afterwards.
+fn cpu_at_exit(pid: u32) -> Option<CpuTimes> {
+    let id = libc::id_t::try_from(pid).ok()?;
+    loop {
+        // SAFETY: siginfo_t is plain data, so all-zero is a valid value;
+        // waitid writes at most one through the pointer we own.
+        let code = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(libc::P_PID, id, &mut info, libc::WEXITED | libc::WNOWAIT)
+        };
+        if code == 0 {
+            break;
+        }
+        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return None;
+        }
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_cpu(&stat, clock_ticks()?)
+}
+
+/// User + system CPU of a live process so far (its own threads).
+pub fn cpu_so_far(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_cpu(&stat, clock_ticks()?).map(|cpu| cpu.own)
+}
+
+fn clock_ticks() -> Option<f64> {
+    // SAFETY: sysconf only reads a configuration value.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (ticks > 0).then_some(ticks as f64)
+}
+
+/// utime, stime, cutime and cstime are fields 14 to 17 of /proc/PID/stat;
+/// the command name (field 2) may hold spaces, so count from its `)`.
+fn parse_cpu(stat: &str, ticks_per_second: f64) -> Option<CpuTimes> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<f64> = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(|f| f.parse::<f64>().ok())
+        .collect::<Option<_>>()?;
+    let [utime, stime, cutime, cstime] = fields[..] else {
+        return None;
+    };
+    let seconds = |ticks: f64| Duration::from_secs_f64(ticks / ticks_per_second);
+    Some(CpuTimes {
+        own: seconds(utime + stime),
+        children: seconds(cutime + cstime),
+    })
 }
 
 /// Runs `command` in a process group of its own and waits for it, at most
@@ -59,17 +125,20 @@ pub fn run_bounded(label: &str, command: &mut Command, timeout: Duration) -> Res
     // would add up to one poll interval to every measurement.
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
+        let cpu = cpu_at_exit(child.id());
+        let ended = Instant::now();
         let status = child.wait();
-        let _ = sender.send((status, Instant::now()));
+        let _ = sender.send((status, ended, cpu));
     });
     let outcome = loop {
         match receiver.recv_timeout(POLL) {
-            Ok((status, ended)) => {
+            Ok((status, ended, cpu)) => {
                 let status = status.context(|| format!("waiting for {label}"))?;
                 break Ok(Finished {
                     started,
                     elapsed: ended.saturating_duration_since(started),
                     status,
+                    cpu,
                 });
             }
             Err(RecvTimeoutError::Disconnected) => {
@@ -115,6 +184,10 @@ impl Guarded {
         Ok(Guarded { child })
     }
 
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn child_mut(&mut self) -> &mut Child {
         &mut self.child
     }
@@ -155,6 +228,27 @@ mod tests {
             .expect("true runs");
         assert!(finished.status.success());
         assert!(finished.elapsed < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn cpu_times_of_an_exited_child() {
+        let mut sh = Command::new("sh");
+        sh.args([
+            "-c",
+            "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; true",
+        ]);
+        let finished = run_bounded("sh", &mut sh, Duration::from_secs(60)).expect("sh runs");
+        assert!(finished.status.success());
+        assert!(finished.cpu.is_some());
+    }
+
+    #[test]
+    fn stat_fields_are_read_after_the_command_name() {
+        let stat = "42 (a b) c) S 1 2 3 4 5 6 7 8 9 10 150 50 30 20 0 0";
+        let cpu = parse_cpu(stat, 100.0).expect("parses");
+        assert_eq!(cpu.own, Duration::from_secs(2));
+        assert_eq!(cpu.children, Duration::from_millis(500));
+        assert!(parse_cpu("42 (x) S 1", 100.0).is_none());
     }
 
     #[test]

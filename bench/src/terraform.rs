@@ -20,13 +20,21 @@ pub const PROVIDER_SOURCE: &str = "parallel-web/parallel";
 pub const PROVIDER_FILE_NAME: &str = "terraform-provider-parallel";
 const PLAN_FILE: &str = "bench.tfplan";
 const TAIL_LINES: usize = 25;
+/// What the floor provider changes in its declarations (bench/floor).
+pub const FLOOR_VARIANT_ENV: &str = "PARALLEL_BENCH_FLOOR";
+/// tfplugin's opt-in per-RPC profile.
+pub const PROFILE_ENV: &str = "TFPLUGIN_RPC_PROFILE";
 
-/// What is being measured: the provider, or Terraform's built-in resource
-/// doing nothing, which is the floor Terraform itself sets.
+/// What is being measured: the provider; the floor for its schema (the
+/// bench-only provider in `bench/floor`, same schema, no API); or
+/// Terraform's built-in resource doing nothing, the floor Terraform itself
+/// sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Series {
     #[serde(rename = "parallel_api_key")]
     Provider,
+    #[serde(rename = "floor")]
+    Floor,
     #[serde(rename = "terraform_data")]
     Data,
 }
@@ -35,8 +43,16 @@ impl Series {
     pub fn name(self) -> &'static str {
         match self {
             Series::Provider => "parallel_api_key",
+            Series::Floor => "floor",
             Series::Data => "terraform_data",
         }
+    }
+
+    /// The three series, rotated by `run` so each takes each place in turn.
+    pub fn rotated(run: usize) -> [Series; 3] {
+        let mut all = [Series::Provider, Series::Floor, Series::Data];
+        all.rotate_left(run % 3);
+        all
     }
 
     /// Both series, in an order that alternates with `run`, so a machine
@@ -114,6 +130,8 @@ pub struct Workdir {
     pub path: PathBuf,
     pub series: Series,
     pub n: usize,
+    /// Set for every command run here (for the floor's variants).
+    pub env: Vec<(String, String)>,
 }
 
 /// A finished Terraform command.
@@ -135,6 +153,7 @@ pub struct Harness {
     scratch: PathBuf,
     cli_config: PathBuf,
     rss_cli_config: PathBuf,
+    floor_cli_config: PathBuf,
     api_url: String,
     token: Token,
     command_timeout: Duration,
@@ -146,6 +165,8 @@ pub struct HarnessSetup<'a> {
     pub terraform: &'a Path,
     pub scratch: &'a Path,
     pub provider_binary: &'a Path,
+    /// The floor provider (`terraform-provider-parallel-floor`).
+    pub floor_binary: &'a Path,
     /// This very program, which doubles as the RSS wrapper.
     pub bench_binary: &'a Path,
     pub api_url: &'a str,
@@ -171,6 +192,14 @@ impl Harness {
             &copy,
         )?;
 
+        // The floor takes the provider's file name in a directory of its own.
+        let floor_dir = make_dir(&scratch.join("floor"))?;
+        let floor_copy = floor_dir.join(PROVIDER_FILE_NAME);
+        fs::copy(setup.floor_binary, &floor_copy)
+            .context(|| format!("copying the floor provider to {}", floor_copy.display()))?;
+        let floor_cli_config = scratch.join("floor.tfrc");
+        write_file(&floor_cli_config, &cli_config_text(&floor_dir))?;
+
         let cli_config = scratch.join("direct.tfrc");
         write_file(&cli_config, &cli_config_text(&direct_dir))?;
         let rss_cli_config = scratch.join("rss.tfrc");
@@ -182,6 +211,7 @@ impl Harness {
             scratch: scratch.to_owned(),
             cli_config,
             rss_cli_config,
+            floor_cli_config,
             api_url: setup.api_url.to_owned(),
             token: setup.token.clone(),
             command_timeout: setup.command_timeout,
@@ -216,10 +246,27 @@ impl Harness {
         ));
         make_dir(&path)?;
         write_file(&path.join("main.tf"), &configuration(series, n, app_id))?;
-        Ok(Workdir { path, series, n })
+        Ok(Workdir {
+            path,
+            series,
+            n,
+            env: Vec::new(),
+        })
     }
 
     pub fn run(&self, dir: &Workdir, verb: Verb, launch: Launch) -> Result<TfRun> {
+        self.run_with(dir, verb, launch, None)
+    }
+
+    /// `run`, with the provider writing its per-RPC profile to `profile`
+    /// (see tfplugin's `profile.rs`).
+    pub fn run_with(
+        &self,
+        dir: &Workdir,
+        verb: Verb,
+        launch: Launch,
+        profile: Option<&Path>,
+    ) -> Result<TfRun> {
         let step = verb.name().replace(' ', "-");
         let label = format!("terraform {} ({} x{})", verb.name(), dir.series, dir.n);
         let stdout_path = dir.path.join(format!("{step}.out"));
@@ -233,7 +280,11 @@ impl Harness {
             .stdin(Stdio::null())
             .stdout(create(&stdout_path)?)
             .stderr(create(&stderr_path)?);
-        self.set_environment(&mut command, launch);
+        self.set_environment(&mut command, dir.series, launch);
+        if let Some(profile) = profile {
+            command.env(PROFILE_ENV, profile);
+        }
+        command.envs(dir.env.iter().map(|(k, v)| (k, v)));
 
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -258,10 +309,11 @@ impl Harness {
 
     /// A clean, explicit environment: nothing from the caller's shell (a
     /// TF_LOG, a plugin cache, CLI args) may change what is measured.
-    fn set_environment(&self, command: &mut Command, launch: Launch) {
-        let cli_config = match launch {
-            Launch::Direct => &self.cli_config,
-            Launch::MeasuringRss => &self.rss_cli_config,
+    fn set_environment(&self, command: &mut Command, series: Series, launch: Launch) {
+        let cli_config = match (series, launch) {
+            (Series::Floor, _) => &self.floor_cli_config,
+            (_, Launch::Direct) => &self.cli_config,
+            (_, Launch::MeasuringRss) => &self.rss_cli_config,
         };
         command.env_clear();
         for inherited in ["PATH", "HOME", "LANG", "LC_ALL"] {
@@ -298,7 +350,7 @@ impl Harness {
 pub fn configuration(series: Series, n: usize, app_id: &str) -> String {
     let app_id = hcl_string(app_id);
     match series {
-        Series::Provider => format!(
+        Series::Provider | Series::Floor => format!(
             "terraform {{\n  required_providers {{\n    parallel = {{\n      source = \"{PROVIDER_SOURCE}\"\n    }}\n  }}\n}}\n\n\
              provider \"parallel\" {{}}\n\n\
              resource \"parallel_api_key\" \"bench\" {{\n  count        = {n}\n  app_id       = \"{app_id}\"\n  \
@@ -421,6 +473,21 @@ mod tests {
     fn series_order_alternates() {
         assert_eq!(Series::interleaved(0), [Series::Data, Series::Provider]);
         assert_eq!(Series::interleaved(1), [Series::Provider, Series::Data]);
+        let orders: Vec<[Series; 3]> = (0..3).map(Series::rotated).collect();
+        for place in 0..3 {
+            let mut seen: Vec<Series> = orders.iter().map(|o| o[place]).collect();
+            seen.dedup();
+            assert_eq!(seen.len(), 3, "each series takes place {place} once");
+        }
+        assert_eq!(Series::rotated(3), Series::rotated(0));
+    }
+
+    #[test]
+    fn the_floor_runs_the_providers_configuration() {
+        assert_eq!(
+            configuration(Series::Floor, 5, "app"),
+            configuration(Series::Provider, 5, "app")
+        );
     }
 
     #[test]

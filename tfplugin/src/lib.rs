@@ -18,6 +18,7 @@ pub mod list;
 mod logging;
 pub mod msgpack;
 pub mod plan;
+mod profile;
 mod proto;
 pub mod schema;
 pub mod server;

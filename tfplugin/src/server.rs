@@ -229,6 +229,7 @@ pub async fn serve_on(
         shutdown.clone(),
     ));
     let router = tonic::transport::Server::builder()
+        .layer(super::profile::ProfileLayer::from_env())
         .add_service(tf_pb::provider_server::ProviderServer::new(dispatch))
         .add_service(go_pb::grpc_controller_server::GrpcControllerServer::new(
             Controller {

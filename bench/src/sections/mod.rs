@@ -1,9 +1,11 @@
-//! The four measurements. Each takes the shared `Bench` and returns a
+//! The measurements. Each takes the shared `Bench` and returns a
 //! report that renders a table and lists its targets.
 
 pub mod footprint;
 pub mod latency;
+pub mod profile;
 pub mod scaling;
+pub mod variants;
 pub mod verbs;
 
 use std::fmt::Display;

@@ -214,6 +214,7 @@ fn main() -> ExitCode {
         ServeOptions {
             debug: false,
             provider_address: PROVIDER_ADDRESS.to_owned(),
+            ..ServeOptions::default()
         },
         "parallel_bench_floor",
     )

@@ -18,10 +18,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::AccountClient;
 use super::error::ApiError;
-use super::models::json_error_kind;
-use super::redact::success_excerpt;
+use super::models::parse_answer;
 use super::retry::Idempotency;
-use super::transport::{Call, MAX_BODY_BYTES};
+use super::transport::{Answer, Call, as_strs};
 
 /// Smallest and largest amount one add-balance call accepts, in cents.
 pub const MIN_ADD_CENTS: i64 = 1;
@@ -67,25 +66,8 @@ impl AddBalanceError {
 impl AccountClient {
     /// Reads the organization's balance.
     pub async fn balance(&self, cancel: &CancellationToken) -> Result<Balance, ApiError> {
-        let url = self.url(&["service", "v1", "balance"])?;
-        let call = Call {
-            method: Method::GET,
-            url: &url,
-            json_body: None,
-            idempotency: Idempotency::Idempotent,
-        };
-        let answer = self
-            .inner
-            .transport
-            .call(&call, cancel)
-            .await
-            .map_err(|f| f.error)?;
-        parse_balance(
-            answer.status,
-            &answer.body,
-            answer.truncated,
-            &super::transport::as_strs(&self.inner.transport.secrets()),
-        )
+        let answer = self.get(&["service", "v1", "balance"], cancel).await?;
+        parse_balance(&answer, &as_strs(&self.inner.transport.secrets()))
     }
 
     /// Adds `amount_cents` to the balance, charging the organization's
@@ -128,36 +110,14 @@ impl AccountClient {
             })?;
         // A 2xx means the API acted: an answer that cannot be read still
         // leaves the charge made.
-        parse_balance(
-            answer.status,
-            &answer.body,
-            answer.truncated,
-            &super::transport::as_strs(&self.inner.transport.secrets()),
-        )
-        .map_err(AddBalanceError::MayHaveCharged)
+        parse_balance(&answer, &as_strs(&self.inner.transport.secrets()))
+            .map_err(AddBalanceError::MayHaveCharged)
     }
 }
 
 /// Reads the 2xx answer of either balance endpoint.
-fn parse_balance(
-    status: u16,
-    body: &[u8],
-    truncated: bool,
-    secrets: &[&str],
-) -> Result<Balance, ApiError> {
-    let undecodable = |problem: String| ApiError::Undecodable {
-        status,
-        problem,
-        excerpt: success_excerpt(body, secrets),
-    };
-    if truncated {
-        return Err(undecodable(format!(
-            "the answer is larger than {} KiB",
-            MAX_BODY_BYTES / 1024
-        )));
-    }
-    serde_json::from_slice::<Balance>(body)
-        .map_err(|e| undecodable(format!("not a balance: {}", json_error_kind(&e))))
+fn parse_balance(answer: &Answer, secrets: &[&str]) -> Result<Balance, ApiError> {
+    parse_answer(answer, secrets, "a balance")
 }
 
 #[cfg(test)]

@@ -248,25 +248,32 @@ impl AccountClient {
 
     /// Lists the apps of the token's organization.
     pub async fn list_apps(&self, cancel: &CancellationToken) -> Result<Vec<App>, ApiError> {
-        let url = self.url(&["service", "v1", "apps"])?;
+        let answer = self.get(&["service", "v1", "apps"], cancel).await?;
+        parse_apps(
+            &answer,
+            &transport::as_strs(&self.inner.transport.secrets()),
+        )
+    }
+
+    /// A GET of the path `segments`: idempotent, so retried as the policy
+    /// allows.
+    pub(crate) async fn get(
+        &self,
+        segments: &[&str],
+        cancel: &CancellationToken,
+    ) -> Result<transport::Answer, ApiError> {
+        let url = self.url(segments)?;
         let call = Call {
             method: Method::GET,
             url: &url,
             json_body: None,
             idempotency: Idempotency::Idempotent,
         };
-        let answer = self
-            .inner
+        self.inner
             .transport
             .call(&call, cancel)
             .await
-            .map_err(|f| f.error)?;
-        parse_apps(
-            answer.status,
-            &answer.body,
-            answer.truncated,
-            &transport::as_strs(&self.inner.transport.secrets()),
-        )
+            .map_err(|f| f.error)
     }
 
     /// Where one key lives (the URL a DELETE revokes it at), for telling a

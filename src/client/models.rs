@@ -14,7 +14,7 @@ use super::endpoint::is_usable_segment;
 use super::error::ApiError;
 use super::lenient::{Members, NotAnObject, read_object};
 use super::redact::success_excerpt;
-use super::transport::MAX_BODY_BYTES;
+use super::transport::{Answer, MAX_BODY_BYTES};
 use crate::secret::Secret;
 
 /// A failed key creation, split by what it means for the key.
@@ -247,28 +247,33 @@ pub(crate) fn parse_created_key(
         })
 }
 
-/// Reads the 2xx answer to a list of apps; `truncated` says the body was
-/// cut at the size limit.
-pub(crate) fn parse_apps(
-    status: u16,
-    body: &[u8],
-    truncated: bool,
+/// Reads a 2xx JSON answer as `T`; `truncated` says the body was cut at
+/// the size limit, and `what` names the answer in the error (e.g. "a list
+/// of apps").
+pub(crate) fn parse_answer<T: serde::de::DeserializeOwned>(
+    answer: &Answer,
     secrets: &[&str],
-) -> Result<Vec<App>, ApiError> {
+    what: &str,
+) -> Result<T, ApiError> {
     let undecodable = |problem: String| ApiError::Undecodable {
-        status,
+        status: answer.status,
         problem,
-        excerpt: success_excerpt(body, secrets),
+        excerpt: success_excerpt(&answer.body, secrets),
     };
-    if truncated {
+    if answer.truncated {
         return Err(undecodable(format!(
             "the answer is larger than {} KiB",
             MAX_BODY_BYTES / 1024
         )));
     }
-    serde_json::from_slice::<AppsAnswer>(body)
+    serde_json::from_slice::<T>(&answer.body)
+        .map_err(|e| undecodable(format!("not {what}: {}", json_error_kind(&e))))
+}
+
+/// Reads the 2xx answer to a list of apps.
+pub(crate) fn parse_apps(answer: &Answer, secrets: &[&str]) -> Result<Vec<App>, ApiError> {
+    parse_answer::<AppsAnswer>(answer, secrets, "a list of apps")
         .map(|answer| answer.apps.unwrap_or_default())
-        .map_err(|e| undecodable(format!("not a list of apps: {}", json_error_kind(&e))))
 }
 
 // Problem texts name fields and JSON types only, never values: a value may
@@ -341,6 +346,15 @@ pub(super) fn json_error_kind(error: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A whole 200 answer with this body.
+    fn ok(body: &[u8]) -> Answer {
+        Answer {
+            status: 200,
+            body: body.to_vec(),
+            truncated: false,
+        }
+    }
 
     #[test]
     fn create_error_classes() {
@@ -558,22 +572,22 @@ mod tests {
     fn apps_parse_and_tolerate_null() {
         let body = br#"{"apps":[{"app_name":"A","org_name":null,"app_id":"a1","org_id":"o1"},
                                 {"app_name":"B","app_id":"b1","org_id":"o1","org_name":"Org"}]}"#;
-        let apps = parse_apps(200, body, false, &[]).unwrap();
+        let apps = parse_apps(&ok(body), &[]).unwrap();
         assert_eq!(apps.len(), 2);
         assert_eq!(apps[0].org_name, None);
         assert_eq!(apps[1].org_name.as_deref(), Some("Org"));
         assert!(
-            parse_apps(200, br#"{"apps":null}"#, false, &[])
+            parse_apps(&ok(br#"{"apps":null}"#), &[])
                 .unwrap()
                 .is_empty()
         );
-        assert!(parse_apps(200, b"{}", false, &[]).unwrap().is_empty());
+        assert!(parse_apps(&ok(b"{}"), &[]).unwrap().is_empty());
         assert!(matches!(
-            parse_apps(200, b"<html>", false, &[]),
+            parse_apps(&ok(b"<html>"), &[]),
             Err(ApiError::Undecodable { .. })
         ));
         assert!(matches!(
-            parse_apps(200, br#"{"apps":[{"app_name":1}]}"#, false, &[]),
+            parse_apps(&ok(br#"{"apps":[{"app_name":1}]}"#), &[]),
             Err(ApiError::Undecodable { .. })
         ));
     }

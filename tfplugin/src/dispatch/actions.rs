@@ -2,7 +2,7 @@
 //! events, then one completion event with its diagnostics; hanging up
 //! cancels the action's context.
 
-use super::codec::{as_result, decode, diags};
+use super::codec::{as_result, decode, diags, validated};
 use super::guard::{guarded, guarded_sync};
 use super::{Dispatch, EventStream};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -33,9 +33,8 @@ impl Dispatch {
     ) -> pb::validate_action_config::Response {
         tracing::debug!(type_name = %request.type_name, "ValidateActionConfig");
         let result = self.action(&request.type_name).and_then(|a| {
-            let config = decode(request.config.as_ref(), &a.ty, "action configuration")?;
-            let validate = || a.imp.validate(&config);
-            as_result(guarded_sync("validation", validate, |d| d))
+            let what = "action configuration";
+            validated(request.config.as_ref(), &a.ty, what, |c| a.imp.validate(c))
         });
         pb::validate_action_config::Response {
             diagnostics: diags(result).1,

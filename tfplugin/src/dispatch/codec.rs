@@ -67,6 +67,22 @@ pub(super) fn diags<T>(result: Result<T, Diagnostics>) -> (Option<T>, Vec<pb::Di
     }
 }
 
+/// Decodes a configuration and runs an object's offline checks on it,
+/// behind the panic guard: what every Validate*Config RPC does.
+pub(super) fn validated(
+    config: Option<&pb::DynamicValue>,
+    ty: &Type,
+    what: &str,
+    validate: impl FnOnce(&Value) -> Diagnostics,
+) -> Result<(), Diagnostics> {
+    let config = decode(config, ty, what)?;
+    as_result(super::guard::guarded_sync(
+        "validation",
+        || validate(&config),
+        |d| d,
+    ))
+}
+
 /// Turns validation diagnostics into a result: `Err` when there are any.
 pub(super) fn as_result(diagnostics: Diagnostics) -> Result<(), Diagnostics> {
     if diagnostics.is_empty() {

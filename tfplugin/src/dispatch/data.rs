@@ -1,8 +1,8 @@
 //! Data source RPCs.
 
 use super::Dispatch;
-use super::codec::{as_result, decode, diags, encode};
-use super::guard::{guarded, guarded_sync};
+use super::codec::{decode, diags, encode, validated};
+use super::guard::guarded;
 use crate::proto::tfplugin6 as pb;
 
 impl Dispatch {
@@ -12,9 +12,8 @@ impl Dispatch {
     ) -> pb::validate_data_resource_config::Response {
         tracing::debug!(type_name = %request.type_name, "ValidateDataResourceConfig");
         let result = self.data_source(&request.type_name).and_then(|d| {
-            let config = decode(request.config.as_ref(), &d.ty, "data source configuration")?;
-            let validate = || d.imp.validate(&config);
-            as_result(guarded_sync("validation", validate, |d| d))
+            let what = "data source configuration";
+            validated(request.config.as_ref(), &d.ty, what, |c| d.imp.validate(c))
         });
         pb::validate_data_resource_config::Response {
             diagnostics: diags(result).1,

@@ -2,8 +2,8 @@
 //! stored.
 
 use super::Dispatch;
-use super::codec::{as_result, decode, diags, encode, timestamp};
-use super::guard::{guarded, guarded_sync};
+use super::codec::{decode, diags, encode, timestamp, validated};
+use super::guard::guarded;
 use crate::proto::tfplugin6 as pb;
 
 impl Dispatch {
@@ -12,9 +12,9 @@ impl Dispatch {
         request: pb::validate_ephemeral_resource_config::Request,
     ) -> pb::validate_ephemeral_resource_config::Response {
         let result = self.ephemeral(&request.type_name).and_then(|e| {
-            let config = decode(request.config.as_ref(), &e.ty, "configuration")?;
-            let validate = || e.imp.validate(&config);
-            as_result(guarded_sync("validation", validate, |d| d))
+            validated(request.config.as_ref(), &e.ty, "configuration", |c| {
+                e.imp.validate(c)
+            })
         });
         pb::validate_ephemeral_resource_config::Response {
             diagnostics: diags(result).1,

@@ -2,8 +2,8 @@
 //! task and streams one event per object, so Terraform sees results while
 //! the provider is still fetching, and hanging up stops the listing.
 
-use super::codec::{as_result, decode, diags, encode, encode_identity};
-use super::guard::{guarded, guarded_sync};
+use super::codec::{decode, diags, encode, encode_identity, validated};
+use super::guard::guarded;
 use super::{Dispatch, EventStream};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::framework::{Context, ListItem, ListRequest, ListSink};
@@ -63,7 +63,6 @@ impl Dispatch {
     ) -> pb::validate_list_resource_config::Response {
         tracing::debug!(type_name = %request.type_name, "ValidateListResourceConfig");
         let result = self.list(&request.type_name).and_then(|l| {
-            let config = decode(request.config.as_ref(), &l.ty, "list configuration")?;
             let limit = decode(request.limit.as_ref(), &Type::Number, "limit")?;
             if limit.as_number().is_some_and(|n| n.is_negative()) {
                 return Err(Diagnostic::error(
@@ -72,8 +71,8 @@ impl Dispatch {
                 )
                 .into());
             }
-            let validate = || l.imp.validate(&config);
-            as_result(guarded_sync("validation", validate, |d| d))
+            let what = "list configuration";
+            validated(request.config.as_ref(), &l.ty, what, |c| l.imp.validate(c))
         });
         pb::validate_list_resource_config::Response {
             diagnostics: diags(result).1,

@@ -1,7 +1,7 @@
 //! The managed-resource RPCs but apply (see `apply.rs`): validate, upgrade
 //! state and identity, refresh, plan, import and config generation.
 
-use super::codec::{as_result, decode, diags, encode, encode_identity};
+use super::codec::{as_result, decode, diags, encode, encode_identity, validated};
 use super::guard::{guarded, guarded_sync};
 use super::{Dispatch, ManagedResource};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -76,13 +76,10 @@ impl Dispatch {
     ) -> pb::validate_resource_config::Response {
         tracing::debug!(type_name = %request.type_name, "ValidateResourceConfig");
         let result = self.resource(&request.type_name).and_then(|r| {
-            let config = decode(
-                request.config.as_ref(),
-                &r.typed.ty,
-                "resource configuration",
-            )?;
-            let validate = || r.typed.imp.validate(&config);
-            as_result(guarded_sync("validation", validate, |d| d))
+            let what = "resource configuration";
+            validated(request.config.as_ref(), &r.typed.ty, what, |c| {
+                r.typed.imp.validate(c)
+            })
         });
         pb::validate_resource_config::Response {
             diagnostics: diags(result).1,

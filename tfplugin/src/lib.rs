@@ -16,6 +16,7 @@ pub mod json;
 pub mod lifecycle;
 pub mod list;
 mod logging;
+pub mod model;
 pub mod msgpack;
 pub mod plan;
 mod profile;

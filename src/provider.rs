@@ -6,15 +6,16 @@ use crate::client::{
     DEFAULT_PLATFORM_URL, DEFAULT_REQUEST_TIMEOUT, PlatformClient, PlatformConfig, check_base_url,
 };
 use crate::login::sources::{self, ENV_CLI_AUTH_FILE, ENV_PLATFORM_URL};
+use crate::secret::Secret;
 use crate::toolkit::{Api, parse_duration};
 use crate::{actions, data_sources, ephemeral_resources, list_resources, resources};
 use async_trait::async_trait;
 use std::sync::Arc;
+use tfplugin::model::{Maybe, Model, Number};
 use tfplugin::{
     Action, AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics,
-    EphemeralResource, ListResource, Provider, Resource, Schema, Value,
+    EphemeralResource, ListResource, Provider, Resource, Schema, Value, attr_name, attr_path,
     framework::{ConfigureRequest, Configured},
-    json,
 };
 
 const MAX_MAX_RETRIES: u32 = 20;
@@ -85,6 +86,21 @@ pub fn provider_schema() -> Schema {
     )
 }
 
+tfplugin::model! {
+    /// The provider block. Any setting may come from a value not known
+    /// until apply.
+    #[derive(Debug, Default)]
+    pub struct ProviderModel {
+        pub access_token: Maybe<Secret>,
+        pub cli_auth_file: Maybe<String>,
+        pub org_id: Maybe<String>,
+        pub base_url: Maybe<String>,
+        pub max_retries: Maybe<Number>,
+        pub request_timeout: Maybe<String>,
+        pub ca_cert_file: Maybe<String>,
+    }
+}
+
 /// A non-empty environment variable.
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -92,23 +108,22 @@ fn env(name: &str) -> Option<String> {
 
 /// A string setting from the provider block, else the environment.
 /// `Err(())` means "not known yet" (it depends on something unapplied).
-fn setting(config: &Value, name: &str, env: Option<&str>) -> Result<Option<String>, ()> {
-    match config.field(name) {
-        Value::Unknown => Err(()),
-        Value::String(s) => Ok(Some(s.clone())),
-        _ => Ok(env
+fn setting(value: &Maybe<String>, env: Option<&str>) -> Result<Option<String>, ()> {
+    match value {
+        Maybe::Unknown => Err(()),
+        Maybe::Known(s) => Ok(Some(s.clone())),
+        Maybe::Null => Ok(env
             .and_then(|var| std::env::var(var).ok())
             .filter(|v| !v.is_empty())),
     }
 }
 
-fn parse_max_retries(config: &Value) -> Result<u32, Diagnostic> {
-    let value = config.field("max_retries");
-    if value.is_null() {
+fn parse_max_retries(value: &Maybe<Number>) -> Result<u32, Diagnostic> {
+    let Maybe::Known(number) = value else {
         return Ok(DEFAULT_MAX_RETRIES);
-    }
-    json::to_json_value(value)
-        .and_then(|n| n.as_u64())
+    };
+    number
+        .as_u64()
         .and_then(|n| u32::try_from(n).ok())
         .filter(|n| *n <= MAX_MAX_RETRIES)
         .ok_or_else(|| {
@@ -116,7 +131,7 @@ fn parse_max_retries(config: &Value) -> Result<u32, Diagnostic> {
                 "Invalid max_retries",
                 format!("max_retries must be a whole number from 0 to {MAX_MAX_RETRIES}."),
             )
-            .at(AttrPath::root("max_retries"))
+            .at(attr_path!(ProviderModel, max_retries))
         })
 }
 
@@ -148,25 +163,27 @@ impl Provider for ParallelProvider {
     }
 
     fn validate_config(&self, config: &Value) -> Diagnostics {
+        let config = match ProviderModel::from_value(config) {
+            Ok(config) => config,
+            Err(diags) => return diags,
+        };
         let mut diags = Diagnostics::new();
-        if let Err(d) = parse_max_retries(config)
-            && !config.field("max_retries").is_unknown()
-        {
+        if let Err(d) = parse_max_retries(&config.max_retries) {
             diags.push(d);
         }
-        if let Value::String(text) = config.field("request_timeout")
-            && let Err(d) = parse_duration(text, AttrPath::root("request_timeout"))
+        if let Maybe::Known(text) = &config.request_timeout
+            && let Err(d) = parse_duration(text, attr_path!(ProviderModel, request_timeout))
         {
             diags.push(d);
         }
         // Known at validate when written literally; the same check runs
         // again at configure for values from variables or the environment.
-        if let Value::String(text) = config.field("base_url")
+        if let Maybe::Known(text) = &config.base_url
             && let Err(err) = check_base_url(text)
         {
             diags.push(
                 Diagnostic::error("Invalid provider configuration", err.to_string())
-                    .at(AttrPath::root("base_url")),
+                    .at(attr_path!(ProviderModel, base_url)),
             );
         }
         diags
@@ -212,21 +229,35 @@ impl Provider for ParallelProvider {
 /// The client from the provider's configuration (the environment and the
 /// Parallel CLI's saved login filling in what the block leaves out).
 fn configure_client(request: ConfigureRequest) -> Configured {
-    let config = &request.config;
+    let config = match ProviderModel::from_value(&request.config) {
+        Ok(config) => config,
+        Err(diags) => return Configured::failed(diags),
+    };
     let mut diags = Diagnostics::new();
+    // Exposed only to hand it to the credential sources, which keep it in
+    // a `Secret` again.
+    let access_token = match &config.access_token {
+        Maybe::Known(token) => Maybe::Known(token.expose().to_owned()),
+        Maybe::Unknown => Maybe::Unknown,
+        Maybe::Null => Maybe::Null,
+    };
     let (Ok(token), Ok(base_url), Ok(timeout), Ok(ca_file), Ok(org_id), Ok(auth_file)) = (
-        setting(config, "access_token", None),
-        setting(config, "base_url", Some(ENV_BASE_URL)),
-        setting(config, "request_timeout", None),
-        setting(config, "ca_cert_file", Some(ENV_CA_CERT_FILE)),
-        setting(config, "org_id", None),
-        setting(config, "cli_auth_file", None),
+        setting(&access_token, None),
+        setting(&config.base_url, Some(ENV_BASE_URL)),
+        setting(&config.request_timeout, None),
+        setting(&config.ca_cert_file, Some(ENV_CA_CERT_FILE)),
+        setting(&config.org_id, None),
+        setting(&config.cli_auth_file, None),
     ) else {
         // Terraform configures again at apply, when everything is known.
         tracing::debug!("provider configuration not yet known; deferring client set-up");
         return Configured::default();
     };
-    let max_retries = match parse_max_retries(config) {
+    if config.max_retries.is_unknown() {
+        tracing::debug!("max_retries not yet known; deferring client set-up");
+        return Configured::default();
+    }
+    let max_retries = match parse_max_retries(&config.max_retries) {
         Ok(n) => n,
         Err(d) => {
             diags.push(d);
@@ -235,7 +266,7 @@ fn configure_client(request: ConfigureRequest) -> Configured {
     };
     let request_timeout = match timeout {
         None => DEFAULT_REQUEST_TIMEOUT,
-        Some(text) => match parse_duration(&text, AttrPath::root("request_timeout")) {
+        Some(text) => match parse_duration(&text, attr_path!(ProviderModel, request_timeout)) {
             Ok(d) => d,
             Err(d) => {
                 diags.push(d);
@@ -253,7 +284,7 @@ fn configure_client(request: ConfigureRequest) -> Configured {
                         "Cannot read ca_cert_file",
                         format!("Reading {path:?} failed: {err}."),
                     )
-                    .at(AttrPath::root("ca_cert_file")),
+                    .at(attr_path!(ProviderModel, ca_cert_file)),
                 );
                 return Configured::failed(diags);
             }
@@ -301,15 +332,16 @@ fn configure_client(request: ConfigureRequest) -> Configured {
             configured
         }
         Err(err) => {
+            let base_url = attr_name!(ProviderModel, base_url);
             let attribute = match err {
-                ConfigError::CaCert { .. } => "ca_cert_file",
+                ConfigError::CaCert { .. } => attr_name!(ProviderModel, ca_cert_file),
                 ConfigError::AccessTokenMissing | ConfigError::AccessTokenMalformed => {
-                    "access_token"
+                    attr_name!(ProviderModel, access_token)
                 }
-                _ => "base_url",
+                _ => base_url,
             };
             let mut detail = err.to_string();
-            if attribute == "base_url" && config.field("base_url").is_null() {
+            if attribute == base_url && config.base_url.is_null() {
                 // The value came from the environment, not the block.
                 detail.push_str(&format!(
                     ". The provider block sets no base_url, so this value came from the \
@@ -366,6 +398,11 @@ mod tests {
 
     fn token() -> (&'static str, Value) {
         ("access_token", Value::string("test-token"))
+    }
+
+    #[test]
+    fn the_model_is_the_schema() {
+        ProviderModel::check_schema(&provider_schema().block).unwrap();
     }
 
     #[test]

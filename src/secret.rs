@@ -61,6 +61,26 @@ impl fmt::Display for Secret {
     }
 }
 
+/// A secret attribute of a Terraform object (a raw API key in state):
+/// decoded from and encoded to a string, the one place its value enters a
+/// Terraform value.
+impl tfplugin::model::Field for Secret {
+    fn decode(
+        value: &tfplugin::Value,
+        path: &tfplugin::AttrPath,
+    ) -> Result<Self, tfplugin::Diagnostics> {
+        <String as tfplugin::model::Field>::decode(value, path).map(Secret)
+    }
+
+    fn encode(&self) -> tfplugin::Value {
+        tfplugin::Value::string(self.expose())
+    }
+
+    fn fits(ty: &tfplugin::Type) -> bool {
+        <String as tfplugin::model::Field>::fits(ty)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,8 +16,9 @@ use crate::client::{
 use crate::toolkit::{self, Failure};
 use async_trait::async_trait;
 use serde_json::Number;
+use tfplugin::model::{self, Maybe, Model};
 use tfplugin::{
-    Action, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, Progress, Schema, Value,
+    Action, Attribute, Block, Context, Diagnostic, Diagnostics, Progress, Schema, Value, attr_path,
 };
 use uuid::Uuid;
 
@@ -54,6 +55,16 @@ pub fn schema() -> Schema {
     Schema::new(0, block)
 }
 
+tfplugin::model! {
+    /// The action's configuration. The amount is kept as any number so a
+    /// fraction gets this action's own error, not a generic one.
+    #[derive(Debug)]
+    pub struct AddBalanceConfig {
+        pub amount_cents: Maybe<model::Number>,
+        pub idempotency_key: Maybe<String>,
+    }
+}
+
 /// What one invocation does, read from its configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Request {
@@ -65,12 +76,12 @@ struct Request {
 
 /// Checks whatever of the configuration is known; unknown values are
 /// checked again at plan, when Terraform knows them.
-fn check(config: &Value) -> Diagnostics {
+fn check(config: &AddBalanceConfig) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    match config.field("amount_cents") {
-        Value::Unknown | Value::Null => {}
-        value => {
-            if !value
+    match &config.amount_cents {
+        Maybe::Unknown | Maybe::Null => {}
+        Maybe::Known(amount) => {
+            if !amount
                 .as_i64()
                 .is_some_and(|n| (MIN_ADD_CENTS..=MAX_ADD_CENTS).contains(&n))
             {
@@ -82,12 +93,12 @@ fn check(config: &Value) -> Diagnostics {
                              to {MAX_ADD_CENTS} ($100.00), the most Parallel adds at once."
                         ),
                     )
-                    .at(AttrPath::root("amount_cents")),
+                    .at(attr_path!(AddBalanceConfig, amount_cents)),
                 );
             }
         }
     }
-    if let Value::String(key) = config.field("idempotency_key") {
+    if let Maybe::Known(key) = &config.idempotency_key {
         let chars = key.chars().count();
         if !(MIN_IDEMPOTENCY_KEY_CHARS..=MAX_IDEMPOTENCY_KEY_CHARS).contains(&chars) {
             diags.push(
@@ -100,7 +111,7 @@ fn check(config: &Value) -> Diagnostics {
                          invocation."
                     ),
                 )
-                .at(AttrPath::root("idempotency_key")),
+                .at(attr_path!(AddBalanceConfig, idempotency_key)),
             );
         }
     }
@@ -108,21 +119,21 @@ fn check(config: &Value) -> Diagnostics {
 }
 
 /// The invocation's request: the configured key, or a new one.
-fn request(config: &Value) -> Result<Request, Diagnostics> {
+fn request(config: &AddBalanceConfig) -> Result<Request, Diagnostics> {
     let diags = check(config);
     if diags.has_errors() {
         return Err(diags);
     }
-    let Some(amount_cents) = config.field("amount_cents").as_i64() else {
+    let Some(amount_cents) = config.amount_cents.known().and_then(model::Number::as_i64) else {
         return Err(Diagnostic::error(
             "Incomplete configuration",
             "amount_cents must be known to add balance.",
         )
-        .at(AttrPath::root("amount_cents"))
+        .at(attr_path!(AddBalanceConfig, amount_cents))
         .into());
     };
-    Ok(match config.field("idempotency_key") {
-        Value::String(key) => Request {
+    Ok(match &config.idempotency_key {
+        Maybe::Known(key) => Request {
             amount_cents,
             idempotency_key: key.clone(),
             key_configured: true,
@@ -192,7 +203,7 @@ fn may_have_charged(request: &Request, org_id: &str, err: &crate::client::ApiErr
             dollars(request.amount_cents)
         ),
     )
-    .at(AttrPath::root("idempotency_key"))
+    .at(attr_path!(AddBalanceConfig, idempotency_key))
 }
 
 #[async_trait]
@@ -206,15 +217,15 @@ impl Action for AddBalanceAction {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        check(config)
+        AddBalanceConfig::from_value(config).map_or_else(|diags| diags, |config| check(&config))
     }
 
     fn plan(&self, config: &Value) -> Diagnostics {
-        check(config)
+        self.validate(config)
     }
 
     async fn invoke(&self, ctx: &Context, config: &Value, progress: &Progress) -> Diagnostics {
-        let request = match request(config) {
+        let request = match AddBalanceConfig::from_value(config).and_then(|c| request(&c)) {
             Ok(request) => request,
             Err(diags) => return diags,
         };
@@ -304,8 +315,17 @@ mod tests {
     use super::*;
     use crate::client::ApiError;
 
-    fn config(amount: Value, key: Value) -> Value {
-        Value::object([("amount_cents", amount), ("idempotency_key", key)])
+    fn config(amount: Value, key: Value) -> AddBalanceConfig {
+        AddBalanceConfig::from_value(&Value::object([
+            ("amount_cents", amount),
+            ("idempotency_key", key),
+        ]))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_model_is_the_schema() {
+        AddBalanceConfig::check_schema(&schema().block).unwrap();
     }
 
     fn attributes(diags: &Diagnostics) -> Vec<String> {

@@ -4,8 +4,9 @@
 use crate::client::App;
 use crate::toolkit;
 use async_trait::async_trait;
+use tfplugin::model::{Maybe, Model};
 use tfplugin::{
-    AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Schema, Value,
+    Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Schema, Value, attr_path,
 };
 
 pub const TYPE_NAME: &str = "parallel_app";
@@ -53,40 +54,53 @@ pub fn schema() -> Schema {
     Schema::new(0, block)
 }
 
+tfplugin::model! {
+    /// The lookup's configuration, and the app found.
+    #[derive(Debug, Default)]
+    pub struct AppLookup {
+        pub app_name: Maybe<String>,
+        pub app_id: Maybe<String>,
+        pub org_id: Maybe<String>,
+        pub org_name: Maybe<String>,
+    }
+}
+
+impl From<&App> for AppLookup {
+    fn from(app: &App) -> Self {
+        AppLookup {
+            app_name: Maybe::Known(app.app_name.clone()),
+            app_id: Maybe::Known(app.app_id.clone()),
+            org_id: Maybe::Known(app.org_id.clone()),
+            org_name: app.org_name.clone().into(),
+        }
+    }
+}
+
 /// What the configuration asks for.
 enum Wanted<'a> {
     Name(&'a str),
     Id(&'a str),
 }
 
-fn wanted(config: &Value) -> Result<Wanted<'_>, Diagnostic> {
-    match (config.field("app_name"), config.field("app_id")) {
-        (Value::String(name), Value::Null) => Ok(Wanted::Name(name)),
+fn wanted(config: &AppLookup) -> Result<Wanted<'_>, Diagnostic> {
+    match (&config.app_name, &config.app_id) {
+        (Maybe::Known(name), Maybe::Null) => Ok(Wanted::Name(name)),
         // Checked here, so a value that cannot be an app ID fails at
         // validate instead of costing a list call at read.
-        (Value::Null, Value::String(id)) if uuid::Uuid::parse_str(id).is_ok() => Ok(Wanted::Id(id)),
-        (Value::Null, Value::String(_)) => Err(Diagnostic::error(
+        (Maybe::Null, Maybe::Known(id)) if uuid::Uuid::parse_str(id).is_ok() => Ok(Wanted::Id(id)),
+        (Maybe::Null, Maybe::Known(_)) => Err(Diagnostic::error(
             "Invalid app_id",
             "app_id must be the UUID of a Parallel app, such as \
              \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; the configured value is not a UUID. To \
              find an app by its name, set app_name instead.",
         )
-        .at(AttrPath::root("app_id"))),
+        .at(attr_path!(AppLookup, app_id))),
         _ => Err(Diagnostic::error(
             "Set exactly one of app_name and app_id",
             "The parallel_app data source finds one app, either by its name or by its ID.",
         )
-        .at(AttrPath::root("app_name"))),
+        .at(attr_path!(AppLookup, app_name))),
     }
-}
-
-fn app_value(app: &App) -> Value {
-    Value::object([
-        ("app_name", Value::string(app.app_name.clone())),
-        ("app_id", Value::string(app.app_id.clone())),
-        ("org_id", Value::string(app.org_id.clone())),
-        ("org_name", app.org_name.clone().into()),
-    ])
 }
 
 /// Picks the one app the configuration means, or explains why there is none.
@@ -140,15 +154,20 @@ impl DataSource for AppDataSource {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let unknown = config.field("app_name").is_unknown() || config.field("app_id").is_unknown();
-        match wanted(config) {
+        let config = match AppLookup::from_value(config) {
+            Ok(config) => config,
+            Err(diags) => return diags,
+        };
+        let unknown = config.app_name.is_unknown() || config.app_id.is_unknown();
+        match wanted(&config) {
             Err(diag) if !unknown => diag.into(),
             _ => Diagnostics::new(),
         }
     }
 
     async fn read(&self, ctx: &Context, config: &Value) -> Result<Value, Diagnostics> {
-        let wanted = wanted(config)?;
+        let config = AppLookup::from_value(config)?;
+        let wanted = wanted(&config)?;
         let api = toolkit::api(ctx)?;
         let apps = api
             .apps
@@ -158,7 +177,7 @@ impl DataSource for AppDataSource {
                 Diagnostic::error("Cannot list the apps of the organization", err.to_string())
             })?;
         choose(&apps, &wanted)
-            .map(app_value)
+            .map(|app| AppLookup::from(app).to_value())
             .map_err(Diagnostics::from)
     }
 }
@@ -202,20 +221,30 @@ mod tests {
         assert_eq!(several.summary, "Several apps match");
     }
 
+    fn lookup(config: &Value) -> AppLookup {
+        AppLookup::from_value(config).unwrap()
+    }
+
+    #[test]
+    fn the_model_is_the_schema() {
+        AppLookup::check_schema(&schema().block).unwrap();
+    }
+
     #[test]
     fn exactly_one_selector_is_required() {
         let both = Value::object([
             ("app_name", Value::string("ci")),
             ("app_id", Value::string("1")),
         ]);
-        assert!(wanted(&both).is_err());
+        assert!(wanted(&lookup(&both)).is_err());
         let neither = Value::object([("app_name", Value::Null), ("app_id", Value::Null)]);
-        assert!(wanted(&neither).is_err());
+        assert!(wanted(&lookup(&neither)).is_err());
     }
 
     #[test]
     fn an_app_id_that_is_no_uuid_is_refused_before_any_call() {
         let config = Value::object([("app_name", Value::Null), ("app_id", Value::string("nope"))]);
+        let config = lookup(&config);
         let Err(diag) = wanted(&config) else {
             panic!("\"nope\" is not a UUID");
         };
@@ -223,6 +252,7 @@ mod tests {
         assert!(diag.detail.contains("app_name"), "{}", diag.detail);
         let uuid = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
         let config = Value::object([("app_name", Value::Null), ("app_id", Value::string(uuid))]);
+        let config = lookup(&config);
         assert!(matches!(wanted(&config), Ok(Wanted::Id(id)) if id == uuid));
     }
 }

@@ -3,6 +3,7 @@
 use crate::client::App;
 use crate::toolkit::{self, Failure};
 use async_trait::async_trait;
+use tfplugin::model::Model;
 use tfplugin::{Attribute, Block, Context, DataSource, Diagnostics, Schema, Type, Value};
 
 pub const TYPE_NAME: &str = "parallel_apps";
@@ -19,13 +20,50 @@ fn app_type() -> Type {
     ])
 }
 
-fn app_value(app: &App) -> Value {
-    Value::object([
-        ("app_id", Value::string(&app.app_id)),
-        ("app_name", Value::string(&app.app_name)),
-        ("org_id", Value::string(&app.org_id)),
-        ("org_name", app.org_name.clone().into()),
-    ])
+tfplugin::model! {
+    /// What the data source answers.
+    pub struct AppsModel {
+        pub apps: Vec<ListedApp>,
+    }
+}
+
+tfplugin::model! {
+    /// One element of `apps`.
+    pub struct ListedApp {
+        pub app_id: String,
+        pub app_name: String,
+        pub org_id: String,
+        pub org_name: Option<String>,
+    }
+}
+
+impl From<&App> for ListedApp {
+    fn from(app: &App) -> Self {
+        ListedApp {
+            app_id: app.app_id.clone(),
+            app_name: app.app_name.clone(),
+            org_id: app.org_id.clone(),
+            org_name: app.org_name.clone(),
+        }
+    }
+}
+
+fn schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new(
+            "Every app of the organization that the access token belongs to, in the order \
+             the API lists them.",
+        )
+        .attribute(
+            Attribute::of_type("apps", Type::list(app_type()))
+                .computed()
+                .description(
+                    "The apps, each with `app_id`, `app_name`, `org_id` and `org_name` \
+                     (null when the API does not return it).",
+                ),
+        ),
+    )
 }
 
 #[async_trait]
@@ -35,21 +73,7 @@ impl DataSource for AppsDataSource {
     }
 
     fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            Block::new(
-                "Every app of the organization that the access token belongs to, in the order \
-                 the API lists them.",
-            )
-            .attribute(
-                Attribute::of_type("apps", Type::list(app_type()))
-                    .computed()
-                    .description(
-                        "The apps, each with `app_id`, `app_name`, `org_id` and `org_name` \
-                         (null when the API does not return it).",
-                    ),
-            ),
-        )
+        schema()
     }
 
     async fn read(&self, ctx: &Context, _config: &Value) -> Result<Value, Diagnostics> {
@@ -69,9 +93,17 @@ impl DataSource for AppsDataSource {
                     },
                 )
             })?;
-        Ok(Value::object([(
-            "apps",
-            Value::list(apps.iter().map(app_value)),
-        )]))
+        let apps = apps.iter().map(ListedApp::from).collect();
+        Ok(AppsModel { apps }.to_value())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_is_the_schema() {
+        AppsModel::check_schema(&schema().block).unwrap();
     }
 }

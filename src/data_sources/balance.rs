@@ -4,7 +4,8 @@
 use crate::client::Balance;
 use crate::toolkit::{self, Failure};
 use async_trait::async_trait;
-use tfplugin::{Attribute, Block, Context, DataSource, Diagnostics, Schema, Type, Value, json};
+use tfplugin::model::{Model, Number};
+use tfplugin::{Attribute, Block, Context, DataSource, Diagnostics, Schema, Value};
 
 pub const TYPE_NAME: &str = "parallel_balance";
 
@@ -43,24 +44,30 @@ pub fn schema() -> Schema {
     Schema::new(0, block)
 }
 
-/// A balance as a value of this data source's type.
-pub fn balance_value(balance: &Balance) -> Value {
-    let number = |n: &serde_json::Number| {
-        json::from_json_value(&serde_json::Value::Number(n.clone()), &Type::Number)
-            .unwrap_or(Value::Null)
-    };
-    Value::object([
-        ("org_id", Value::string(balance.org_id.clone())),
-        (
-            "credit_balance_cents",
-            number(&balance.credit_balance_cents),
-        ),
-        (
-            "pending_debit_balance_cents",
-            number(&balance.pending_debit_balance_cents),
-        ),
-        ("will_invoice", Value::from(balance.will_invoice)),
-    ])
+tfplugin::model! {
+    /// What the data source answers.
+    #[derive(Debug)]
+    pub struct BalanceModel {
+        pub org_id: String,
+        /// Null only if the API sent a number cty cannot hold.
+        pub credit_balance_cents: Option<Number>,
+        pub pending_debit_balance_cents: Option<Number>,
+        pub will_invoice: bool,
+    }
+}
+
+impl From<&Balance> for BalanceModel {
+    fn from(balance: &Balance) -> Self {
+        // serde_json keeps the answer's digits; cty numbers take them as
+        // written.
+        let number = |n: &serde_json::Number| Number::parse(&n.to_string()).ok();
+        BalanceModel {
+            org_id: balance.org_id.clone(),
+            credit_balance_cents: number(&balance.credit_balance_cents),
+            pending_debit_balance_cents: number(&balance.pending_debit_balance_cents),
+            will_invoice: balance.will_invoice,
+        }
+    }
 }
 
 #[async_trait]
@@ -86,7 +93,7 @@ impl DataSource for BalanceDataSource {
                 },
             )
         })?;
-        Ok(balance_value(&balance))
+        Ok(BalanceModel::from(&balance).to_value())
     }
 }
 
@@ -102,7 +109,7 @@ mod tests {
             pending_debit_balance_cents: serde_json::Number::from_f64(25.5).expect("finite"),
             will_invoice: false,
         };
-        let value = balance_value(&balance);
+        let value = BalanceModel::from(&balance).to_value();
         assert_eq!(value.get("org_id").and_then(Value::as_str), Some("org_1"));
         assert_eq!(
             value.get("credit_balance_cents").and_then(Value::as_i64),
@@ -119,12 +126,6 @@ mod tests {
             value.get("will_invoice").and_then(Value::as_bool),
             Some(false)
         );
-        let Type::Object(fields) = schema().block.value_type() else {
-            panic!("a block is an object");
-        };
-        let names: Vec<&String> = fields.keys().collect();
-        let mut given: Vec<&String> = value.as_entries().expect("object").keys().collect();
-        given.sort();
-        assert_eq!(names, given, "every attribute, and only those");
+        BalanceModel::check_schema(&schema().block).unwrap();
     }
 }

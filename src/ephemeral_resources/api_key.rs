@@ -8,14 +8,17 @@
 
 use crate::client::{AccountClient, CreateKeyError, Deletion, PartialKey, is_usable_key_id};
 use crate::resources::api_key::facts::KeyFacts;
-use crate::resources::api_key::{self as managed, ApiKeyResource, state_from_key};
+use crate::resources::api_key::model::ApiKeyModel;
+use crate::resources::api_key::{self as managed};
+use crate::secret::Secret;
 use crate::toolkit::{self, Deadline, Failure, NotFound, Operation, Timeouts};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tfplugin::framework::EphemeralOpened;
+use tfplugin::model::{Maybe, Model, Number};
 use tfplugin::{
-    Attribute, Block, Context, Diagnostic, Diagnostics, EphemeralResource, Resource, Schema, Value,
+    Attribute, Block, Context, Diagnostic, Diagnostics, EphemeralResource, Schema, Value,
 };
 use uuid::Uuid;
 
@@ -55,6 +58,64 @@ pub fn schema() -> Schema {
         })
         .fold(Block::new(DESCRIPTION), Block::attribute);
     Schema::new(0, timeouts().add_to(block))
+}
+
+tfplugin::model! {
+    /// The configuration and the opened value: the managed key's model
+    /// without what only a stored object has (`STORED_ONLY`).
+    #[derive(Debug, Default)]
+    pub struct EphemeralKeyModel {
+        pub app_id: Maybe<String>,
+        pub api_key_name: Maybe<String>,
+        pub timeouts: Value,
+        pub id: Maybe<String>,
+        pub api_key_id: Maybe<String>,
+        pub app_name: Maybe<String>,
+        pub created_by_user_id: Maybe<String>,
+        pub created_by_user_email: Maybe<String>,
+        pub display_value: Maybe<String>,
+        pub raw_api_key: Maybe<Secret>,
+        pub created_at: Maybe<Number>,
+    }
+}
+
+/// The managed key's checks and answer handling serve the ephemeral one.
+impl From<EphemeralKeyModel> for ApiKeyModel {
+    fn from(key: EphemeralKeyModel) -> Self {
+        ApiKeyModel {
+            app_id: key.app_id,
+            api_key_name: key.api_key_name,
+            keepers: Value::Null,
+            deletion_policy: Maybe::Null,
+            timeouts: key.timeouts,
+            id: key.id,
+            api_key_id: key.api_key_id,
+            app_name: key.app_name,
+            created_by_user_id: key.created_by_user_id,
+            created_by_user_email: key.created_by_user_email,
+            display_value: key.display_value,
+            raw_api_key: key.raw_api_key,
+            created_at: key.created_at,
+        }
+    }
+}
+
+impl From<ApiKeyModel> for EphemeralKeyModel {
+    fn from(key: ApiKeyModel) -> Self {
+        EphemeralKeyModel {
+            app_id: key.app_id,
+            api_key_name: key.api_key_name,
+            timeouts: key.timeouts,
+            id: key.id,
+            api_key_id: key.api_key_id,
+            app_name: key.app_name,
+            created_by_user_id: key.created_by_user_id,
+            created_by_user_email: key.created_by_user_email,
+            display_value: key.display_value,
+            raw_api_key: key.raw_api_key,
+            created_at: key.created_at,
+        }
+    }
 }
 
 fn description(attribute: &str) -> Option<&'static str> {
@@ -109,9 +170,9 @@ impl Opened {
     }
 }
 
-/// The key's identity from an opened value, when it has a usable ID.
-fn opened(result: &Value, close_limit: Duration) -> Option<Opened> {
-    let facts = KeyFacts::of(result);
+/// The key's identity from an opened key, when it has a usable ID.
+fn opened(key: &ApiKeyModel, close_limit: Duration) -> Option<Opened> {
+    let facts = key.facts();
     let api_key_id = facts.id.filter(|id| is_usable_key_id(id))?;
     Some(Opened {
         app_id: facts.app_id?,
@@ -187,14 +248,14 @@ fn still_live(key: &Opened, why: &Diagnostics) -> String {
 async fn discard_incomplete(
     client: &AccountClient,
     ctx: &Context,
-    config: &Value,
-    key: PartialKey,
+    mut key: ApiKeyModel,
+    answer: PartialKey,
     problem: &str,
 ) -> Diagnostics {
-    let close_limit = timeouts().limit(config, Operation::Delete);
-    let result = state_from_key(config, key);
-    let facts = KeyFacts::of(&result);
-    let detail = match opened(&result, close_limit) {
+    let close_limit = timeouts().limit(&key.timeouts, Operation::Delete);
+    key.record(answer);
+    let facts = key.facts();
+    let detail = match opened(&key, close_limit) {
         Some(key) => match revoke(client, ctx, &key).await {
             Ok(_) => format!(
                 "Parallel created {}, but its answer was incomplete: {problem}. Terraform \
@@ -236,13 +297,17 @@ impl EphemeralResource for EphemeralApiKey {
 
     /// The managed resource's checks: the same arguments, the same rules.
     fn validate(&self, config: &Value) -> Diagnostics {
-        ApiKeyResource.validate(config)
+        match EphemeralKeyModel::from_value(config) {
+            Ok(key) => managed::check(&key.into()),
+            Err(diags) => diags,
+        }
     }
 
     async fn open(&self, ctx: &Context, config: &Value) -> Result<EphemeralOpened, Diagnostics> {
         let client = &toolkit::api(ctx)?.client;
-        let (Value::String(app_id_text), Value::String(name)) =
-            (config.field("app_id"), config.field("api_key_name"))
+        let mut key = ApiKeyModel::from(EphemeralKeyModel::from_value(config)?);
+        let (Maybe::Known(app_id_text), Maybe::Known(name)) =
+            (key.app_id.clone(), key.api_key_name.clone())
         else {
             return Err(Diagnostic::error(
                 "Incomplete configuration",
@@ -250,21 +315,24 @@ impl EphemeralResource for EphemeralApiKey {
             )
             .into());
         };
-        let diags = self.validate(config);
+        let diags = managed::check(&key);
         if diags.has_errors() {
             return Err(diags);
         }
-        let app_id = Uuid::parse_str(app_id_text).map_err(|_| self.validate(config))?;
-        let limit = timeouts().limit(config, Operation::Create);
+        let app_id = Uuid::parse_str(&app_id_text).map_err(|_| managed::check(&key))?;
+        let limit = timeouts().limit(&key.timeouts, Operation::Create);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(%app_id, "creating ephemeral API key");
-        let result = client.create_key(app_id, name, deadline.token()).await;
+        let result = client.create_key(app_id, &name, deadline.token()).await;
         let timed_out = deadline.timed_out();
         drop(deadline);
-        let key = match result {
-            Ok(key) => key,
-            Err(CreateKeyError::Incomplete { key, problem }) => {
-                return Err(discard_incomplete(client, ctx, config, key, &problem).await);
+        let created = match result {
+            Ok(created) => created,
+            Err(CreateKeyError::Incomplete {
+                key: answer,
+                problem,
+            }) => {
+                return Err(discard_incomplete(client, ctx, key, answer, &problem).await);
             }
             Err(CreateKeyError::NotCreated(err)) => {
                 return Err(toolkit::api_error(
@@ -272,7 +340,7 @@ impl EphemeralResource for EphemeralApiKey {
                     Failure {
                         doing: &format!("Creating ephemeral API key {name:?} in app {app_id}"),
                         attributes: &["app_id", "api_key_name"],
-                        not_found: Some(NotFound::app(app_id_text)),
+                        not_found: Some(NotFound::app(&app_id_text)),
                         timed_out_after: timed_out.then_some(limit),
                     },
                 ));
@@ -291,17 +359,17 @@ impl EphemeralResource for EphemeralApiKey {
                 .into());
             }
         };
-        let result = state_from_key(config, key.into());
-        let close_limit = timeouts().limit(config, Operation::Delete);
+        key.record(created.into());
+        let close_limit = timeouts().limit(&key.timeouts, Operation::Delete);
         // A complete answer always has a usable ID (see `parse_created_key`).
-        let Some(identity) = opened(&result, close_limit) else {
+        let Some(identity) = opened(&key, close_limit) else {
             return Err(Diagnostic::error(
                 "API key without an ID",
                 format!(
                     "Parallel created {} without a usable ID. Revoke it by hand in the \
                      Parallel platform: {}.",
-                    KeyFacts::of(&result).label(),
-                    KeyFacts::of(&result).finding_aid()
+                    key.facts().label(),
+                    key.facts().finding_aid()
                 ),
             )
             .into());
@@ -313,7 +381,7 @@ impl EphemeralResource for EphemeralApiKey {
             ))
         })?;
         Ok(EphemeralOpened {
-            result,
+            result: EphemeralKeyModel::from(key).to_value(),
             private,
             renew_at: None,
         })
@@ -348,8 +416,8 @@ impl EphemeralResource for EphemeralApiKey {
 mod tests {
     use super::*;
 
-    fn result(api_key_id: Option<&str>) -> Value {
-        Value::object([
+    fn result(api_key_id: Option<&str>) -> ApiKeyModel {
+        let value = Value::object([
             (
                 "app_id",
                 Value::string("3c90c3cc-0d44-4b50-8888-8dd25736052a"),
@@ -360,7 +428,13 @@ mod tests {
             ("display_value", Value::string("par_…6789")),
             ("raw_api_key", Value::string("par_live_SECRET")),
             ("created_at", Value::number(1_731_000_000)),
-        ])
+        ]);
+        EphemeralKeyModel::from_value(&value).unwrap().into()
+    }
+
+    #[test]
+    fn the_model_is_the_schema() {
+        EphemeralKeyModel::check_schema(&schema().block).unwrap();
     }
 
     #[test]

@@ -2,16 +2,36 @@
 //! query`, each with its identity, so `-generate-config-out` can write the
 //! import and resource blocks that bring them under Terraform.
 
-use crate::resources::app::{TYPE_NAME, state_of};
+use crate::resources::app::{AppModel, TYPE_NAME};
 use crate::toolkit::{self, Failure};
 use async_trait::async_trait;
+use tfplugin::model::{Maybe, Model};
 use tfplugin::{
-    AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, ListItem, ListRequest,
-    ListResource, ListSink, Schema, Value,
+    Attribute, Block, Context, Diagnostic, Diagnostics, ListItem, ListRequest, ListResource,
+    ListSink, Schema, Value, attr_path,
 };
 
 /// Gets its client from the framework's context.
 pub struct AppList;
+
+tfplugin::model! {
+    /// The list block's configuration.
+    pub struct AppListConfig {
+        pub name_prefix: Maybe<String>,
+    }
+}
+
+fn schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new("Lists the apps of the organization that the access token belongs to.")
+            .attribute(
+                Attribute::string("name_prefix")
+                    .optional()
+                    .description("Only apps whose name starts with this text (case-sensitive)."),
+            ),
+    )
+}
 
 #[async_trait]
 impl ListResource for AppList {
@@ -20,24 +40,20 @@ impl ListResource for AppList {
     }
 
     fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            Block::new("Lists the apps of the organization that the access token belongs to.")
-                .attribute(
-                    Attribute::string("name_prefix").optional().description(
-                        "Only apps whose name starts with this text (case-sensitive).",
-                    ),
-                ),
-        )
+        schema()
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        match config.field("name_prefix") {
-            Value::String(prefix) if prefix.is_empty() => Diagnostic::error(
+        let config = match AppListConfig::from_value(config) {
+            Ok(config) => config,
+            Err(diags) => return diags,
+        };
+        match config.name_prefix {
+            Maybe::Known(prefix) if prefix.is_empty() => Diagnostic::error(
                 "Invalid name_prefix",
                 "name_prefix must not be empty; leave it out to list every app.",
             )
-            .at(AttrPath::root("name_prefix"))
+            .at(attr_path!(AppListConfig, name_prefix))
             .into(),
             _ => Diagnostics::new(),
         }
@@ -48,7 +64,11 @@ impl ListResource for AppList {
             Ok(api) => api,
             Err(diags) => return diags,
         };
-        let prefix = request.config.field("name_prefix").as_str().unwrap_or("");
+        let config = match AppListConfig::from_value(request.config) {
+            Ok(config) => config,
+            Err(diags) => return diags,
+        };
+        let prefix = config.name_prefix.known().map_or("", String::as_str);
         let apps = match api.apps.list(&api.client, &ctx.cancel).await {
             Ok(apps) => apps,
             Err(err) => {
@@ -66,12 +86,22 @@ impl ListResource for AppList {
         for app in apps.iter().filter(|app| app.app_name.starts_with(prefix)) {
             let item = ListItem {
                 display_name: app.app_name.clone(),
-                state: state_of(app),
+                state: AppModel::listed(app).to_value(),
             };
             if !sink.push(item).await {
                 break;
             }
         }
         Diagnostics::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_is_the_schema() {
+        AppListConfig::check_schema(&schema().block).unwrap();
     }
 }

@@ -7,19 +7,21 @@
 //! the answer is wrong.
 
 pub(crate) mod facts;
+pub mod model;
 pub mod recovery;
 mod texts;
 
-use crate::client::{CreateKeyError, Deletion, PartialKey, is_usable_key_id};
+use crate::client::{CreateKeyError, Deletion, is_usable_key_id};
 use crate::toolkit;
 use crate::toolkit::{Deadline, Operation, Timeouts, deletion_policy};
 use async_trait::async_trait;
-use facts::KeyFacts;
+use model::ApiKeyModel;
 use texts::{api_error, incomplete_create, invalid_app_id_in_state, not_revocable};
 use tfplugin::framework::PlanRequest;
+use tfplugin::model::{Maybe, Model};
 use tfplugin::{
-    ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
-    IdentitySchema, ImportRequest, Resource, Schema, Type, Value, json,
+    ApplyOutcome, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
+    IdentitySchema, ImportRequest, Resource, Schema, Type, Value, attr_path,
 };
 use uuid::Uuid;
 
@@ -168,36 +170,10 @@ impl Resource for ApiKeyResource {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        if let Value::String(app_id) = config.field("app_id")
-            && Uuid::parse_str(app_id).is_err()
-        {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid app_id",
-                    "app_id must be the UUID of a Parallel app, such as \
-                     \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; the configured value is not a UUID. \
-                     To find an app's ID by its name, use data \"parallel_app\" { app_name = \"...\" } \
-                     and set app_id = data.parallel_app.NAME.app_id.",
-                )
-                .at(AttrPath::root("app_id")),
-            );
+        match ApiKeyModel::from_value(config) {
+            Ok(key) => check(&key),
+            Err(diags) => diags,
         }
-        if let Value::String(name) = config.field("api_key_name")
-            && name.trim().is_empty()
-        {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid api_key_name",
-                    "api_key_name must not be empty: it is how the key is recognised in \
-                         the Parallel platform.",
-                )
-                .at(AttrPath::root("api_key_name")),
-            );
-        }
-        diags.extend(deletion_policy::validate(config));
-        diags.extend(timeouts().validate(config));
-        diags
     }
 
     /// Version 0 had no deletion_policy: such keys were made to be revoked
@@ -234,13 +210,16 @@ impl Resource for ApiKeyResource {
     /// from state (deleted by hand) is noticed: said every plan, until the
     /// key is replaced.
     fn modify_plan(&self, request: &PlanRequest<'_>, _planned: &mut Value) -> Diagnostics {
-        let prior = request.prior_state;
-        let secret_gone = matches!(prior.field("raw_api_key"), Value::Null)
-            || matches!(prior.field("raw_api_key"), Value::String(s) if s.is_empty());
-        if prior.is_null() || request.replacing || !secret_gone {
+        if request.prior_state.is_null() || request.replacing {
             return Diagnostics::new();
         }
-        texts::secret_missing_from_state(&KeyFacts::of(prior)).into()
+        match ApiKeyModel::from_value(request.prior_state) {
+            Ok(prior) if prior.secret_missing() => {
+                texts::secret_missing_from_state(&prior.facts()).into()
+            }
+            Ok(_) => Diagnostics::new(),
+            Err(diags) => diags,
+        }
     }
 
     async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
@@ -248,30 +227,40 @@ impl Resource for ApiKeyResource {
             Ok(client) => client,
             Err(diags) => return ApplyOutcome::failed(diags),
         };
-        let (Value::String(app_id_text), Value::String(name)) =
-            (planned.field("app_id"), planned.field("api_key_name"))
+        let mut key = match ApiKeyModel::from_value(planned) {
+            Ok(key) => key,
+            Err(diags) => return ApplyOutcome::failed(diags),
+        };
+        let (Maybe::Known(app_id_text), Maybe::Known(name)) =
+            (key.app_id.clone(), key.api_key_name.clone())
         else {
             return ApplyOutcome::failed(Diagnostic::error(
                 "Incomplete configuration",
                 "app_id and api_key_name must be known to create a key.",
             ));
         };
-        let Ok(app_id) = Uuid::parse_str(app_id_text) else {
+        let Ok(app_id) = Uuid::parse_str(&app_id_text) else {
             return ApplyOutcome::failed(invalid_app_id());
         };
-        let limit = timeouts().limit(planned, Operation::Create);
+        let limit = timeouts().limit(&key.timeouts, Operation::Create);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(%app_id, "creating API key");
-        let result = client.create_key(app_id, name, deadline.token()).await;
+        let result = client.create_key(app_id, &name, deadline.token()).await;
         let timed_out = deadline.timed_out();
         match result {
-            Ok(key) => ApplyOutcome::state(state_from_key(planned, key.into())),
-            Err(CreateKeyError::Incomplete { key, problem }) => {
-                let has_secret = key.raw_api_key.as_ref().is_some_and(|k| !k.is_empty());
-                let state = state_from_key(planned, key);
-                let diagnostic = incomplete_create(&KeyFacts::of(&state), has_secret, &problem);
+            Ok(created) => {
+                key.record(created.into());
+                ApplyOutcome::state(key.to_value())
+            }
+            Err(CreateKeyError::Incomplete {
+                key: answer,
+                problem,
+            }) => {
+                key.record(answer);
+                let has_secret = !key.secret_missing();
+                let diagnostic = incomplete_create(&key.facts(), has_secret, &problem);
                 ApplyOutcome {
-                    new_state: Some(state),
+                    new_state: Some(key.to_value()),
                     private: Vec::new(),
                     diagnostics: diagnostic.into(),
                 }
@@ -279,7 +268,7 @@ impl Resource for ApiKeyResource {
             Err(CreateKeyError::NotCreated(err)) => ApplyOutcome::failed(api_error(
                 &err,
                 &format!("Creating API key {name:?} in app {app_id_text}"),
-                app_id_text,
+                &app_id_text,
                 timed_out.then_some(limit),
             )),
             // A create already sent is never abandoned (its answer is the
@@ -299,8 +288,12 @@ impl Resource for ApiKeyResource {
     }
 
     async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics {
-        let key = KeyFacts::of(prior);
-        if deletion_policy::abandons(prior) {
+        let state = match ApiKeyModel::from_value(prior) {
+            Ok(state) => state,
+            Err(diags) => return diags,
+        };
+        let key = state.facts();
+        if deletion_policy::abandons(&state.deletion_policy) {
             tracing::info!(key = %key.label(), "deletion_policy is ABANDON: leaving the key live");
             return Diagnostics::new();
         }
@@ -316,7 +309,7 @@ impl Resource for ApiKeyResource {
             Ok(client) => client,
             Err(diags) => return diags,
         };
-        let limit = timeouts().limit(prior, Operation::Delete);
+        let limit = timeouts().limit(&state.timeouts, Operation::Delete);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(%app_id, api_key_id = %key_id, "revoking API key");
         let result = client.delete_key(app_id, key_id, deadline.token()).await;
@@ -340,7 +333,11 @@ impl Resource for ApiKeyResource {
     /// live and will be in no state, so it is recorded for the next run to
     /// warn about (see `recovery`).
     fn create_undelivered(&self, ctx: &Context, new_state: &Value) {
-        let key = KeyFacts::of(new_state);
+        // A state this provider built always decodes; should it not, what
+        // it holds is still recorded.
+        let key = ApiKeyModel::from_value(new_state)
+            .unwrap_or_default()
+            .facts();
         let revoke_url = match (toolkit::api(ctx), &key.app_id, &key.id) {
             (Ok(api), Some(app_id), Some(key_id)) => Uuid::parse_str(app_id)
                 .ok()
@@ -363,79 +360,52 @@ impl Resource for ApiKeyResource {
     }
 }
 
+/// The checks of a key's configuration, shared with the ephemeral key;
+/// unknown values wait for apply.
+pub(crate) fn check(key: &ApiKeyModel) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if let Maybe::Known(app_id) = &key.app_id
+        && Uuid::parse_str(app_id).is_err()
+    {
+        diags.push(
+            Diagnostic::error(
+                "Invalid app_id",
+                "app_id must be the UUID of a Parallel app, such as \
+                 \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; the configured value is not a UUID. \
+                 To find an app's ID by its name, use data \"parallel_app\" { app_name = \"...\" } \
+                 and set app_id = data.parallel_app.NAME.app_id.",
+            )
+            .at(attr_path!(ApiKeyModel, app_id)),
+        );
+    }
+    if let Maybe::Known(name) = &key.api_key_name
+        && name.trim().is_empty()
+    {
+        diags.push(
+            Diagnostic::error(
+                "Invalid api_key_name",
+                "api_key_name must not be empty: it is how the key is recognised in \
+                     the Parallel platform.",
+            )
+            .at(attr_path!(ApiKeyModel, api_key_name)),
+        );
+    }
+    diags.extend(deletion_policy::validate(&key.deletion_policy));
+    diags.extend(timeouts().validate(&key.timeouts));
+    diags
+}
+
 fn invalid_app_id() -> Diagnostic {
     Diagnostic::error(
         "Invalid app_id",
         "app_id must be the UUID of a Parallel app; the configured value is not a UUID.",
     )
-    .at(AttrPath::root("app_id"))
-}
-
-/// The new state: the planned values for what the user configured, the
-/// API's answer for everything computed (null where the answer lacked it).
-pub(crate) fn state_from_key(planned: &Value, key: PartialKey) -> Value {
-    // The plan of a create is always an object; should it ever not be, the
-    // key still goes to state (built from the answer alone).
-    let mut fields = match planned {
-        Value::Object(fields) => fields.clone(),
-        _ => Default::default(),
-    };
-    let text = |s: Option<String>| s.map_or(Value::Null, Value::String);
-    fields.insert("id".into(), text(key.api_key_id.clone()));
-    fields.insert("api_key_id".into(), text(key.api_key_id));
-    fields.insert("app_name".into(), text(key.app_name));
-    fields.insert("created_by_user_id".into(), text(key.created_by_user_id));
-    fields.insert(
-        "created_by_user_email".into(),
-        text(key.created_by_user_email),
-    );
-    fields.insert("display_value".into(), text(key.display_value));
-    fields.insert(
-        "raw_api_key".into(),
-        text(key.raw_api_key.map(|s| s.expose().to_owned())),
-    );
-    let created_at = key
-        .created_at
-        .and_then(|n| json::from_json_value(&serde_json::Value::Number(n), &Type::Number).ok())
-        .unwrap_or(Value::Null);
-    fields.insert("created_at".into(), created_at);
-    Value::Object(fields)
+    .at(attr_path!(ApiKeyModel, app_id))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_state_keeps_the_plan_and_takes_every_field_of_the_answer() {
-        let planned = Value::object([
-            ("app_id", Value::string("A")),
-            ("api_key_name", Value::string("ci")),
-            ("deletion_policy", Value::string("DELETE")),
-            ("api_key_id", Value::Unknown),
-        ]);
-        let key = PartialKey {
-            api_key_id: Some("k-1".into()),
-            api_key_name: Some("ci".into()),
-            app_id: Some("a".into()),
-            app_name: Some("search".into()),
-            created_by_user_id: None,
-            created_by_user_email: Some("e@x".into()),
-            display_value: Some("par_…1".into()),
-            raw_api_key: Some(crate::secret::Secret::new("par_secret".to_owned())),
-            created_at: Some(serde_json::Number::from(1_731_000_000)),
-        };
-        let state = state_from_key(&planned, key);
-        // What the user configured stays as configured (app_id's spelling).
-        assert_eq!(state.field("app_id"), &Value::string("A"));
-        assert_eq!(state.field("deletion_policy"), &Value::string("DELETE"));
-        assert_eq!(state.field("id"), &Value::string("k-1"));
-        assert_eq!(state.field("api_key_id"), &Value::string("k-1"));
-        assert_eq!(state.field("raw_api_key"), &Value::string("par_secret"));
-        assert_eq!(state.field("created_at"), &Value::number(1_731_000_000));
-        // A field the answer lacked is null, never left unknown.
-        assert_eq!(state.field("created_by_user_id"), &Value::Null);
-    }
 
     #[test]
     fn a_version_0_state_gets_the_default_deletion_policy() {

@@ -8,9 +8,10 @@
 use crate::client::{App, CreateAppError, Deletion};
 use crate::toolkit::{self, Api, Deadline, Failure, Operation, Timeouts, deletion_policy};
 use async_trait::async_trait;
+use tfplugin::model::{Maybe, Model};
 use tfplugin::{
     ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
-    IdentitySchema, ImportRequest, Resource, Schema, Type, Value,
+    IdentitySchema, ImportRequest, Resource, Schema, Type, Value, attr_name, attr_path,
 };
 use uuid::Uuid;
 
@@ -69,66 +70,83 @@ pub fn schema() -> Schema {
     Schema::new(0, timeouts().add_to(block))
 }
 
-/// The state of an app as the API lists it, with the settings of a fresh
-/// resource (the defaults). Also what the list resource returns.
-pub fn state_of(app: &App) -> Value {
-    Value::object([
-        ("id", Value::string(&app.app_id)),
-        ("app_id", Value::string(&app.app_id)),
-        ("app_name", Value::string(&app.app_name)),
-        ("org_id", Value::string(&app.org_id)),
-        ("org_name", app.org_name.clone().into()),
-        (deletion_policy::ATTRIBUTE, Value::string("DELETE")),
-        (toolkit::timeouts::BLOCK_NAME, Value::Null),
-    ])
+tfplugin::model! {
+    /// `parallel_app` as its config, plan or state.
+    #[derive(Clone, Debug, Default)]
+    pub struct AppModel {
+        pub id: Maybe<String>,
+        pub app_id: Maybe<String>,
+        pub app_name: Maybe<String>,
+        pub org_id: Maybe<String>,
+        pub org_name: Maybe<String>,
+        pub deletion_policy: Maybe<String>,
+        /// Read by the `Timeouts` helper.
+        pub timeouts: Value,
+    }
 }
 
-/// `current` with what the API lists for the app; the settings are kept.
-fn refreshed(current: &Value, app: &App) -> Value {
-    let mut state = state_of(app);
-    if let (Value::Object(fields), Value::Object(settings)) = (&mut state, current) {
-        for name in [deletion_policy::ATTRIBUTE, toolkit::timeouts::BLOCK_NAME] {
-            if let Some(value) = settings.get(name) {
-                fields.insert(name.to_owned(), value.clone());
-            }
+tfplugin::model! {
+    /// What names an app for good (its identity, Terraform 1.12 and later).
+    pub struct AppIdentity {
+        pub app_id: Maybe<String>,
+    }
+}
+
+impl AppModel {
+    /// An app as the API lists it, with the settings of a fresh resource
+    /// (the defaults). Also what the list resource returns.
+    pub fn listed(app: &App) -> AppModel {
+        let mut model = AppModel {
+            deletion_policy: Maybe::Known(deletion_policy::DEFAULT.to_owned()),
+            ..AppModel::default()
+        };
+        model.take_listed(app);
+        model
+    }
+
+    /// Takes what the API lists for the app; the settings are kept.
+    fn take_listed(&mut self, app: &App) {
+        self.id = Maybe::Known(app.app_id.clone());
+        self.app_id = Maybe::Known(app.app_id.clone());
+        self.app_name = Maybe::Known(app.app_name.clone());
+        self.org_id = Maybe::Known(app.org_id.clone());
+        self.org_name = app.org_name.clone().into();
+    }
+
+    fn label(&self) -> String {
+        match (self.app_name.known(), self.app_id.known()) {
+            (Some(name), Some(id)) => format!("app {name:?} (ID {id})"),
+            (Some(name), None) => format!("app {name:?}"),
+            (None, Some(id)) => format!("app {id}"),
+            (None, None) => "the app".to_owned(),
         }
     }
-    state
-}
 
-fn label(state: &Value) -> String {
-    match (state.field("app_name"), state.field("app_id")) {
-        (Value::String(name), Value::String(id)) => format!("app {name:?} (ID {id})"),
-        (Value::String(name), _) => format!("app {name:?}"),
-        (_, Value::String(id)) => format!("app {id}"),
-        _ => "the app".to_owned(),
-    }
-}
-
-fn app_id_in_state(state: &Value) -> Result<Uuid, Diagnostics> {
-    match state.field("app_id") {
-        Value::String(id) => Uuid::parse_str(id).map_err(|_| {
-            Diagnostic::error(
-                "Invalid app_id in state",
+    fn app_id_in_state(&self) -> Result<Uuid, Diagnostics> {
+        match self.app_id.known() {
+            Some(id) => Uuid::parse_str(id).map_err(|_| {
+                Diagnostic::error(
+                    "Invalid app_id in state",
+                    format!(
+                        "The app_id recorded in state for {}, {id:?}, is not a UUID. The value \
+                         came from the state, not from the configuration (was the state edited \
+                         by hand?). Put the app's UUID back (terraform state pull / push), or \
+                         remove the resource with `terraform state rm` and import it again.",
+                        self.label()
+                    ),
+                )
+                .into()
+            }),
+            None => Err(Diagnostic::error(
+                "No app_id in state",
                 format!(
-                    "The app_id recorded in state for {}, {id:?}, is not a UUID. The value came \
-                     from the state, not from the configuration (was the state edited by \
-                     hand?). Put the app's UUID back (terraform state pull / push), or remove \
-                     the resource with `terraform state rm` and import it again.",
-                    label(state)
+                    "The state records no app_id for {}. Remove it with `terraform state rm` \
+                     and import the app by its ID.",
+                    self.label()
                 ),
             )
-            .into()
-        }),
-        _ => Err(Diagnostic::error(
-            "No app_id in state",
-            format!(
-                "The state records no app_id for {}. Remove it with `terraform state rm` and \
-                 import the app by its ID.",
-                label(state)
-            ),
-        )
-        .into()),
+            .into()),
+        }
     }
 }
 
@@ -150,7 +168,7 @@ fn create_failed(
         &err.error,
         Failure {
             doing: &doing,
-            attributes: &["app_name"],
+            attributes: &[attr_name!(AppModel, app_name)],
             not_found: None,
             timed_out_after,
         },
@@ -194,7 +212,7 @@ impl AppResource {
         let api = toolkit::api(ctx)?;
         let apps = list(api, ctx, &format!("Importing app {app_id}"), None).await?;
         match find(&apps, app_id) {
-            Some(app) => Ok(state_of(app)),
+            Some(app) => Ok(AppModel::listed(app).to_value()),
             None => Err(Diagnostic::error(
                 "App not found",
                 format!(
@@ -247,8 +265,12 @@ impl Resource for AppResource {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
+        let app = match AppModel::from_value(config) {
+            Ok(app) => app,
+            Err(diags) => return diags,
+        };
         let mut diags = Diagnostics::new();
-        if let Value::String(name) = config.field("app_name") {
+        if let Maybe::Known(name) = &app.app_name {
             let problem = if name.trim().is_empty() {
                 Some("must not be empty: it is how the app is recognised".to_owned())
             } else if name.chars().count() > MAX_APP_NAME_CHARS {
@@ -259,12 +281,12 @@ impl Resource for AppResource {
             if let Some(problem) = problem {
                 diags.push(
                     Diagnostic::error("Invalid app_name", format!("app_name {problem}."))
-                        .at(AttrPath::root("app_name")),
+                        .at(attr_path!(AppModel, app_name)),
                 );
             }
         }
-        diags.extend(deletion_policy::validate(config));
-        diags.extend(timeouts().validate(config));
+        diags.extend(deletion_policy::validate(&app.deletion_policy));
+        diags.extend(timeouts().validate(&app.timeouts));
         diags
     }
 
@@ -273,51 +295,59 @@ impl Resource for AppResource {
             Ok(api) => api,
             Err(diags) => return ApplyOutcome::failed(diags),
         };
-        let Value::String(name) = planned.field("app_name") else {
+        let mut app = match AppModel::from_value(planned) {
+            Ok(app) => app,
+            Err(diags) => return ApplyOutcome::failed(diags),
+        };
+        let Maybe::Known(name) = app.app_name.clone() else {
             return ApplyOutcome::failed(Diagnostic::error(
                 "Incomplete configuration",
                 "app_name must be known to create an app.",
             ));
         };
-        let limit = timeouts().limit(planned, Operation::Create);
+        let limit = timeouts().limit(&app.timeouts, Operation::Create);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(app_name = %name, "creating app");
-        let created = api.client.create_app(name, deadline.token()).await;
+        let created = api.client.create_app(&name, deadline.token()).await;
         api.apps.changed();
         let app_id = match created {
             Ok(app_id) => app_id,
             Err(err) => {
                 let timed_out = deadline.timed_out().then_some(limit);
-                return ApplyOutcome::failed(create_failed(&err, name, timed_out));
+                return ApplyOutcome::failed(create_failed(&err, &name, timed_out));
             }
         };
         // The create answers only the ID; the list has the rest. Whatever
         // happens now, the app exists and goes to state.
         let id = app_id.to_string();
-        let mut state = planned.clone();
-        if let Value::Object(fields) = &mut state {
-            for name in ["id", "app_id"] {
-                fields.insert(name.to_owned(), Value::string(&id));
-            }
-        }
+        app.id = Maybe::Known(id.clone());
+        app.app_id = Maybe::Known(id.clone());
         let doing = format!("Reading back the new app {name:?} (ID {id})");
         let read_back = list(api, ctx, &doing, Some((limit, &deadline))).await;
-        let mut outcome = match read_back.as_deref().map(|apps| find(apps, app_id)) {
-            Ok(Some(app)) => ApplyOutcome::state(refreshed(&state, app)),
-            Ok(None) | Err(_) => {
-                let mut outcome = ApplyOutcome::state(state);
-                outcome.diagnostics.push(Diagnostic::warning(
-                    "App created, but not read back",
-                    format!(
-                        "Parallel created app {name:?} (ID {id}), and it is in the Terraform \
+        let found = read_back
+            .as_deref()
+            .ok()
+            .and_then(|apps| find(apps, app_id));
+        match found {
+            Some(listed) => app.take_listed(listed),
+            // Null, not unknown, for what the list did not give.
+            None => {
+                app.org_id = Maybe::Null;
+                app.org_name = Maybe::Null;
+            }
+        }
+        let mut outcome = ApplyOutcome::state(app.to_value());
+        if found.is_none() {
+            outcome.diagnostics.push(Diagnostic::warning(
+                "App created, but not read back",
+                format!(
+                    "Parallel created app {name:?} (ID {id}), and it is in the Terraform \
                          state, but listing the apps did not show it yet, so org_id and \
                          org_name are empty until the next refresh (terraform apply \
                          -refresh-only)."
-                    ),
-                ));
-                outcome
-            }
-        };
+                ),
+            ));
+        }
         if let Err(diags) = read_back {
             // Only warnings: the app exists and is saved.
             for d in diags.iter() {
@@ -326,26 +356,22 @@ impl Resource for AppResource {
                     .push(Diagnostic::warning(d.summary.clone(), d.detail.clone()));
             }
         }
-        // Null, not unknown, for anything the list did not give.
-        if let Some(Value::Object(fields)) = outcome.new_state.as_mut() {
-            for value in fields.values_mut() {
-                if value.is_unknown() {
-                    *value = Value::Null;
-                }
-            }
-        }
         outcome
     }
 
     async fn read(&self, ctx: &Context, current: Value) -> Result<Option<Value>, Diagnostics> {
         let api = toolkit::api(ctx)?;
-        let app_id = app_id_in_state(&current)?;
-        let limit = timeouts().limit(&current, Operation::Read);
+        let mut state = AppModel::from_value(&current)?;
+        let app_id = state.app_id_in_state()?;
+        let limit = timeouts().limit(&state.timeouts, Operation::Read);
         let deadline = Deadline::start(&ctx.cancel, limit);
-        let doing = format!("Refreshing {}", label(&current));
+        let doing = format!("Refreshing {}", state.label());
         let apps = list(api, ctx, &doing, Some((limit, &deadline))).await?;
         match find(&apps, app_id) {
-            Some(app) => Ok(Some(refreshed(&current, app))),
+            Some(app) => {
+                state.take_listed(app);
+                Ok(Some(state.to_value()))
+            }
             None => {
                 // Deleted outside Terraform: forget it, and the next plan
                 // creates it again.
@@ -356,19 +382,23 @@ impl Resource for AppResource {
     }
 
     async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics {
-        if deletion_policy::abandons(prior) {
-            tracing::info!(app = %label(prior), "deletion_policy is ABANDON: leaving the app alive");
+        let prior = match AppModel::from_value(prior) {
+            Ok(prior) => prior,
+            Err(diags) => return diags,
+        };
+        if deletion_policy::abandons(&prior.deletion_policy) {
+            tracing::info!(app = %prior.label(), "deletion_policy is ABANDON: leaving the app alive");
             return Diagnostics::new();
         }
         let api = match toolkit::api(ctx) {
             Ok(api) => api,
             Err(diags) => return diags,
         };
-        let app_id = match app_id_in_state(prior) {
+        let app_id = match prior.app_id_in_state() {
             Ok(id) => id,
             Err(diags) => return diags,
         };
-        let limit = timeouts().limit(prior, Operation::Delete);
+        let limit = timeouts().limit(&prior.timeouts, Operation::Delete);
         let deadline = Deadline::start(&ctx.cancel, limit);
         let result = api.client.delete_app(app_id, deadline.token()).await;
         api.apps.changed();
@@ -381,7 +411,7 @@ impl Resource for AppResource {
             Err(err) => toolkit::api_error(
                 &err,
                 Failure {
-                    doing: &format!("Deleting {}", label(prior)),
+                    doing: &format!("Deleting {}", prior.label()),
                     attributes: &[],
                     not_found: None,
                     timed_out_after: deadline.timed_out().then_some(limit),
@@ -394,12 +424,9 @@ impl Resource for AppResource {
         match request {
             ImportRequest::Id(id) => self.import_app(ctx, &id, None).await,
             ImportRequest::Identity(identity) => {
-                let id = identity
-                    .field("app_id")
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                self.import_app(ctx, &id, Some(AttrPath::root("app_id")))
+                let identity = AppIdentity::from_value(&identity)?;
+                let id = identity.app_id.known().cloned().unwrap_or_default();
+                self.import_app(ctx, &id, Some(attr_path!(AppIdentity, app_id)))
                     .await
             }
         }
@@ -429,7 +456,9 @@ mod tests {
             (deletion_policy::ATTRIBUTE, Value::string("ABANDON")),
             ("timeouts", Value::object([("create", Value::string("1m"))])),
         ]);
-        let state = refreshed(&current, &app(ID, "renamed"));
+        let mut state = AppModel::from_value(&current).unwrap();
+        state.take_listed(&app(ID, "renamed"));
+        let state = state.to_value();
         assert_eq!(state.get("app_name"), Some(&Value::string("renamed")));
         assert_eq!(state.get("org_id"), Some(&Value::string("org-1")));
         assert_eq!(
@@ -437,6 +466,11 @@ mod tests {
             Some(&Value::string("ABANDON"))
         );
         assert!(state.get("timeouts").is_some_and(|t| !t.is_null()));
+    }
+
+    #[test]
+    fn the_model_is_the_schema() {
+        AppModel::check_schema(&schema().block).unwrap();
     }
 
     #[test]
@@ -464,7 +498,10 @@ mod tests {
             ("app_id", Value::string("nope")),
             ("app_name", Value::string("a")),
         ]);
-        let diags = app_id_in_state(&state).unwrap_err();
+        let diags = AppModel::from_value(&state)
+            .unwrap()
+            .app_id_in_state()
+            .unwrap_err();
         let diag = diags.iter().next().expect("an error");
         assert!(
             diag.detail.contains("came from the state"),

@@ -2,22 +2,26 @@
 //! (`DELETE`, the default) or only forgets it (`ABANDON`, for moving an
 //! object between configurations or states without touching it).
 
+use tfplugin::model::Maybe;
 use tfplugin::{AttrPath, Attribute, Diagnostic, Diagnostics, Value};
 
 pub const ATTRIBUTE: &str = "deletion_policy";
 const DELETE: &str = "DELETE";
 const ABANDON: &str = "ABANDON";
+/// What an object gets when the configuration does not say.
+pub const DEFAULT: &str = DELETE;
 
 pub fn attribute(description: &'static str) -> Attribute {
     Attribute::string(ATTRIBUTE)
-        .default_value(Value::string(DELETE))
+        .default_value(Value::string(DEFAULT))
         .description(description)
 }
 
 /// Only the two policies are accepted; an unknown value waits for apply.
-pub fn validate(config: &Value) -> Diagnostics {
-    match config.get(ATTRIBUTE) {
-        Some(Value::String(policy)) if policy != DELETE && policy != ABANDON => Diagnostic::error(
+/// Takes the `deletion_policy` field of an object's model.
+pub fn validate(policy: &Maybe<String>) -> Diagnostics {
+    match policy {
+        Maybe::Known(policy) if policy != DELETE && policy != ABANDON => Diagnostic::error(
             "Invalid deletion_policy",
             format!(
                 "deletion_policy must be \"{DELETE}\" (destroy deletes the object in \
@@ -31,17 +35,22 @@ pub fn validate(config: &Value) -> Diagnostics {
     }
 }
 
-/// Whether destroying the object in this state leaves it alive.
-pub fn abandons(state: &Value) -> bool {
-    state.get(ATTRIBUTE).and_then(Value::as_str) == Some(ABANDON)
+/// Whether destroying an object whose state holds this policy leaves it
+/// alive.
+pub fn abandons(policy: &Maybe<String>) -> bool {
+    policy.known().is_some_and(|policy| policy == ABANDON)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn with(policy: Value) -> Value {
-        Value::object([(ATTRIBUTE, policy)])
+    fn with(policy: Value) -> Maybe<String> {
+        match policy {
+            Value::String(text) => Maybe::Known(text),
+            Value::Unknown => Maybe::Unknown,
+            _ => Maybe::Null,
+        }
     }
 
     #[test]

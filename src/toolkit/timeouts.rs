@@ -89,14 +89,11 @@ impl Timeouts {
         block.block(BLOCK_NAME, Nesting::Single, timeouts)
     }
 
-    /// The limit for `operation`, read from a resource value with this
-    /// block; values were checked at validation, so a bad one is the
-    /// default.
-    pub fn limit(&self, resource: &Value, operation: Operation) -> Duration {
-        match resource
-            .get(BLOCK_NAME)
-            .and_then(|t| t.get(operation.attribute()))
-        {
+    /// The limit for `operation`, read from the block's value (the
+    /// `timeouts` field of an object's model); values were checked at
+    /// validation, so a bad one is the default.
+    pub fn limit(&self, block: &Value, operation: Operation) -> Duration {
+        match block.get(operation.attribute()) {
             Some(Value::String(text)) => {
                 parse_duration(text, AttrPath::root(BLOCK_NAME)).unwrap_or(DEFAULT)
             }
@@ -104,13 +101,12 @@ impl Timeouts {
         }
     }
 
-    pub fn validate(&self, config: &Value) -> Diagnostics {
-        let Some(timeouts) = config.get(BLOCK_NAME) else {
-            return Diagnostics::new();
-        };
+    /// Checks the durations of the block's value; an absent block or an
+    /// unknown duration passes.
+    pub fn validate(&self, block: &Value) -> Diagnostics {
         self.operations
             .iter()
-            .filter_map(|(operation, _)| match timeouts.get(operation.attribute()) {
+            .filter_map(|(operation, _)| match block.get(operation.attribute()) {
                 Some(Value::String(text)) => parse_duration(
                     text,
                     AttrPath::root(BLOCK_NAME).attribute(operation.attribute()),
@@ -131,10 +127,7 @@ mod tests {
     }
 
     fn with_timeouts(create: Value) -> Value {
-        Value::object([(
-            BLOCK_NAME,
-            Value::object([("create", create), ("delete", Value::Null)]),
-        )])
+        Value::object([("create", create), ("delete", Value::Null)])
     }
 
     #[test]
@@ -150,9 +143,8 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_the_block_is_absent() {
-        let resource = Value::object([(BLOCK_NAME, Value::Null)]);
         assert_eq!(
-            create_and_delete().limit(&resource, Operation::Create),
+            create_and_delete().limit(&Value::Null, Operation::Create),
             DEFAULT
         );
     }

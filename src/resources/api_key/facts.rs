@@ -1,12 +1,11 @@
-//! What identifies one API key to a person, read from its state or plan:
+//! What identifies one API key to a person, read from its state or plan
+//! (`ApiKeyModel::facts`):
 //! every diagnostic about a key names it with these, so that several
 //! failing keys give distinguishable messages and a key Terraform cannot
 //! revoke can still be found in the Parallel platform. Never the secret.
 
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
-
-use tfplugin::{Value, json};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KeyFacts {
@@ -21,26 +20,6 @@ pub struct KeyFacts {
 }
 
 impl KeyFacts {
-    /// The facts an object of the `parallel_api_key` type holds (a state,
-    /// a plan); unknown and null values count as absent.
-    pub fn of(object: &Value) -> KeyFacts {
-        let text = |name: &str| match object.field(name) {
-            Value::String(s) => Some(s.clone()),
-            _ => None,
-        };
-        let created_at = json::to_json_value(object.field("created_at"))
-            .and_then(|n| n.as_f64())
-            .filter(|n| n.is_finite());
-        KeyFacts {
-            name: text("api_key_name"),
-            id: text("api_key_id"),
-            app_id: text("app_id"),
-            app_name: text("app_name"),
-            display_value: text("display_value"),
-            created_at,
-        }
-    }
-
     /// A short name for the key: `API key "ci" (ID key_1) of app 3c90… ("Search")`.
     pub fn label(&self) -> String {
         let mut out = match &self.name {
@@ -100,6 +79,13 @@ fn timestamp(unix: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::api_key::model::ApiKeyModel;
+    use tfplugin::model::Model;
+    use tfplugin::{Value, json};
+
+    fn of(key: &Value) -> KeyFacts {
+        ApiKeyModel::from_value(key).unwrap().facts()
+    }
 
     fn state() -> Value {
         Value::object([
@@ -122,7 +108,7 @@ mod tests {
 
     #[test]
     fn labels_name_the_key_its_id_and_its_app() {
-        let facts = KeyFacts::of(&state());
+        let facts = of(&state());
         assert_eq!(
             facts.label(),
             "API key \"ci\" (ID key_1) of app 3c90c3cc-0d44-4b50-8888-8dd25736052a (\"Search\")"
@@ -137,12 +123,12 @@ mod tests {
 
     #[test]
     fn missing_facts_are_said_so() {
-        let facts = KeyFacts::of(&Value::object([("api_key_id", Value::string(""))]));
+        let facts = of(&Value::object([("api_key_id", Value::string(""))]));
         assert_eq!(
             facts.label(),
             "API key (name unknown) (its ID is empty) of an unknown app"
         );
-        assert_eq!(KeyFacts::of(&Value::Null).finding_aid(), "an unknown app");
+        assert_eq!(KeyFacts::default().finding_aid(), "an unknown app");
         assert_eq!(timestamp(-5.0), "Unix time -5");
     }
 }

@@ -266,7 +266,8 @@ mod tests {
 
     /// The facts of a created key's state, secret and all.
     fn facts() -> KeyFacts {
-        KeyFacts::of(&tfplugin::Value::object([
+        use tfplugin::model::Model;
+        super::super::model::ApiKeyModel::from_value(&tfplugin::Value::object([
             ("api_key_name", tfplugin::Value::string("ci")),
             ("api_key_id", tfplugin::Value::string("key_1")),
             (
@@ -276,6 +277,8 @@ mod tests {
             ("display_value", tfplugin::Value::string("par_…6789")),
             ("raw_api_key", tfplugin::Value::string("par_live_SECRET")),
         ]))
+        .unwrap()
+        .facts()
     }
 
     #[test]

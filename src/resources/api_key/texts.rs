@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use tfplugin::{AttrPath, Diagnostic, Diagnostics};
+use tfplugin::{Diagnostic, Diagnostics, attr_name, attr_path};
 
 use super::facts::KeyFacts;
+use super::model::ApiKeyModel;
 use crate::client::{ApiError, is_usable_key_id};
 use crate::toolkit::{self, Failure, NotFound};
 
@@ -102,7 +103,7 @@ pub fn secret_missing_from_state(key: &KeyFacts) -> Diagnostic {
             key.label()
         ),
     )
-    .at(AttrPath::root("raw_api_key"))
+    .at(attr_path!(ApiKeyModel, raw_api_key))
 }
 
 /// Turns an API failure into a diagnostic that says what was being done
@@ -118,7 +119,10 @@ pub fn api_error(
         err,
         Failure {
             doing,
-            attributes: &["app_id", "api_key_name"],
+            attributes: &[
+                attr_name!(ApiKeyModel, app_id),
+                attr_name!(ApiKeyModel, api_key_name),
+            ],
             not_found: Some(NotFound::app(app_id)),
             timed_out_after,
         },

@@ -26,6 +26,10 @@
 //! attribute or a changed type fails there, before Terraform ever sends a
 //! value.
 //!
+//! [`attr_path!`](crate::attr_path!) and [`attr_name!`](crate::attr_name!)
+//! name an attribute through its field, so the compiler checks the names
+//! that diagnostics point at.
+//!
 //! ```
 //! use tfplugin::{Attribute, Block, Value};
 //! use tfplugin::model::{Maybe, Model};
@@ -48,6 +52,7 @@
 //! assert!(key.id.is_unknown());
 //! key.id = Maybe::Known("k-1".into());
 //! assert_eq!(key.to_value().field("id"), &Value::string("k-1"));
+//! assert_eq!(tfplugin::attr_path!(DemoKey, id).to_string(), "id");
 //! ```
 
 mod fields;
@@ -184,6 +189,29 @@ macro_rules! model {
                 )
             }
         }
+    };
+}
+
+/// The name of a model's attribute, checked by the compiler: a field that
+/// does not exist fails the build, so a diagnostic's path or an error
+/// mapping cannot drift from the model. `attr_name!(KeyModel, app_id)` is
+/// `"app_id"`.
+#[macro_export]
+macro_rules! attr_name {
+    ($model:path, $field:ident) => {{
+        let _ = |model: &$model| {
+            let _ = &model.$field;
+        };
+        stringify!($field)
+    }};
+}
+
+/// The path of a model's top-level attribute, checked like
+/// [`attr_name!`](crate::attr_name!), for pointing a diagnostic at it.
+#[macro_export]
+macro_rules! attr_path {
+    ($model:path, $field:ident) => {
+        $crate::AttrPath::root($crate::attr_name!($model, $field))
     };
 }
 

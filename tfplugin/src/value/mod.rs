@@ -53,6 +53,13 @@ pub enum Value {
     Dynamic(Type, Box<Value>),
 }
 
+/// Null: what an attribute holds when nothing was set.
+impl Default for Value {
+    fn default() -> Self {
+        Value::Null
+    }
+}
+
 /// Stand-in for attributes a caller left out of an object.
 pub(crate) static NULL: Value = Value::Null;
 

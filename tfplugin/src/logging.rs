@@ -11,13 +11,15 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// Installs the logger. The level comes from the same variables Terraform
-/// reads (the provider-specific one first) so that, by default, nothing is
-/// formatted at all. Only the provider's crate and this one log below
-/// WARN: the HTTP and gRPC libraries' trace output is noise and could carry
-/// request details.
-pub fn init(crate_target: &'static str) {
-    let level = ["TF_LOG_PROVIDER_PARALLEL", "TF_LOG_PROVIDER", "TF_LOG"]
+/// Installs the logger for the provider of type name `provider` (its lines
+/// carry it as `@module`). The level comes from the same variables
+/// Terraform reads (`TF_LOG_PROVIDER_<TYPE>` first) so that, by default,
+/// nothing is formatted at all. Only the provider's crate and this one log
+/// below WARN: the HTTP and gRPC libraries' trace output is noise and could
+/// carry request details.
+pub fn init(provider: &str, crate_target: &'static str) {
+    let own_variable = format!("TF_LOG_PROVIDER_{}", provider.to_ascii_uppercase());
+    let level = [own_variable.as_str(), "TF_LOG_PROVIDER", "TF_LOG"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
         .map_or(LevelFilter::WARN, |v| parse_level(&v));
@@ -26,8 +28,11 @@ pub fn init(crate_target: &'static str) {
         .with_target(crate_target, level)
         .with_target(env!("CARGO_CRATE_NAME"), level);
     // Ignore a second initialisation (tests start several servers).
+    let layer = HclogLayer {
+        module: provider.to_owned(),
+    };
     let _ = tracing_subscriber::registry()
-        .with(HclogLayer.with_filter(filter))
+        .with(layer.with_filter(filter))
         .try_init();
 }
 
@@ -44,19 +49,29 @@ fn parse_level(value: &str) -> LevelFilter {
     }
 }
 
-struct HclogLayer;
+struct HclogLayer {
+    module: String,
+}
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let line = format_line(event.metadata().level(), SystemTime::now(), |visitor| {
-            event.record(visitor)
-        });
+        let line = format_line(
+            event.metadata().level(),
+            SystemTime::now(),
+            &self.module,
+            |visitor| event.record(visitor),
+        );
         // One write per line, so concurrent events never interleave.
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 }
 
-fn format_line(level: &Level, at: SystemTime, record: impl FnOnce(&mut FieldsVisitor)) -> String {
+fn format_line(
+    level: &Level,
+    at: SystemTime,
+    module: &str,
+    record: impl FnOnce(&mut FieldsVisitor),
+) -> String {
     let mut visitor = FieldsVisitor::default();
     record(&mut visitor);
     let mut object = serde_json::Map::new();
@@ -66,7 +81,7 @@ fn format_line(level: &Level, at: SystemTime, record: impl FnOnce(&mut FieldsVis
         "@timestamp".into(),
         humantime::format_rfc3339_micros(at).to_string().into(),
     );
-    object.insert("@module".into(), "parallel".into());
+    object.insert("@module".into(), module.into());
     object.extend(visitor.fields);
     let mut line = serde_json::Value::Object(object).to_string();
     line.push('\n');
@@ -136,15 +151,16 @@ mod tests {
     #[test]
     fn lines_are_hclog_json() {
         let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_micros(1_500_000);
-        let line = format_line(&Level::DEBUG, at, |v| {
+        let line = format_line(&Level::DEBUG, at, "demo", |v| {
             v.message = "planned".into();
-            v.fields.insert("type".into(), "parallel_api_key".into());
+            v.fields.insert("type".into(), "demo_key".into());
         });
         let parsed: serde_json::Value = serde_json::from_str(&line).expect("json");
         assert_eq!(parsed["@level"], "debug");
         assert_eq!(parsed["@message"], "planned");
+        assert_eq!(parsed["@module"], "demo");
         assert_eq!(parsed["@timestamp"], "1970-01-01T00:00:01.500000Z");
-        assert_eq!(parsed["type"], "parallel_api_key");
+        assert_eq!(parsed["type"], "demo_key");
         assert!(line.ends_with('\n'));
     }
 }

@@ -20,6 +20,9 @@ use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 
+/// Why mutual TLS with Terraform could not be set up (inside [`ServeError::Tls`]).
+pub use crate::tls::TlsError;
+
 /// How long in-flight calls get to finish after Shutdown before the process
 /// ends anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
@@ -36,7 +39,7 @@ pub enum ServeError {
     #[error("cannot create the plugin socket: {0}")]
     Socket(std::io::Error),
     #[error("cannot set up mutual TLS with Terraform: {0}")]
-    Tls(#[from] tls::TlsError),
+    Tls(#[from] TlsError),
     #[error("cannot write the handshake line: {0}")]
     Stdout(std::io::Error),
     #[error("gRPC server failed: {0}")]
@@ -81,7 +84,7 @@ pub fn run(
         eprintln!("{err}");
         return ExitCode::FAILURE;
     }
-    super::logging::init(log_target);
+    super::logging::init(provider.type_name(), log_target);
     withhold_panic_messages();
     // One thread: the provider's work per call is microseconds, and Terraform
     // waits on every answer, so hopping between worker threads only adds
@@ -292,7 +295,7 @@ fn withhold_panic_messages() {
 /// socket. Honours go-plugin's PLUGIN_UNIX_SOCKET_DIR.
 fn private_socket_dir(base: &Path) -> std::io::Result<tempfile::TempDir> {
     let dir = tempfile::Builder::new()
-        .prefix("tf-provider-parallel-")
+        .prefix("tf-provider-")
         .tempdir_in(base)?;
     set_private(dir.path())?;
     Ok(dir)

@@ -29,10 +29,14 @@ impl Progress {
     }
 }
 
+/// An action type: one operation, configured by an `action` block and run
+/// when Terraform invokes it.
 #[async_trait]
 pub trait Action: Send + Sync + 'static {
+    /// The action type name, prefixed like a resource's.
     fn type_name(&self) -> &'static str;
 
+    /// The schema of the action's `config` block.
     fn schema(&self) -> Schema;
 
     /// Offline checks of a configuration: values may still be unknown.

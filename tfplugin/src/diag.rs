@@ -7,7 +7,9 @@ use super::value::AttrPath;
 /// Whether a diagnostic fails the operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
+    /// The operation failed.
     Error,
+    /// Shown to the user; the operation goes on.
     Warning,
 }
 

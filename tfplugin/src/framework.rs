@@ -62,8 +62,13 @@ impl fmt::Debug for Context {
     }
 }
 
+/// What `Provider::configure` is given.
 pub struct ConfigureRequest {
+    /// The version of the Terraform that is calling, as it reports itself
+    /// (`1.14.0`, say).
     pub terraform_version: String,
+    /// The `provider` block, decoded against `Provider::schema`. Values may
+    /// be unknown when they depend on resources not created yet.
     pub config: Value,
 }
 
@@ -74,10 +79,13 @@ pub struct Configured {
     /// leaves the provider unconfigured (for a configuration not known
     /// yet: Terraform configures again at apply).
     pub data: Option<ProviderData>,
+    /// Reported to Terraform; an error fails the run.
     pub diagnostics: Diagnostics,
 }
 
 impl Configured {
+    /// Configured with `data` (later read back with
+    /// `Context::provider_data::<T>()`), and no diagnostics.
     pub fn with(data: impl Any + Send + Sync) -> Self {
         Configured {
             data: Some(Arc::new(data)),
@@ -85,6 +93,7 @@ impl Configured {
         }
     }
 
+    /// Not configured, with the diagnostics that say why.
     pub fn failed(diagnostics: impl Into<Diagnostics>) -> Self {
         Configured {
             data: None,
@@ -101,11 +110,18 @@ pub struct ApplyOutcome {
     /// `None` means the object does not exist (after a delete, or a create
     /// that did nothing).
     pub new_state: Option<Value>,
+    /// Opaque bytes Terraform stores beside the new state (the resource's
+    /// private data). The framework passes them through refreshes and
+    /// plans unchanged; no `Resource` method is handed them back. Empty by
+    /// default.
     pub private: Vec<u8>,
+    /// Reported to Terraform; an error fails the apply, but `new_state` is
+    /// still recorded.
     pub diagnostics: Diagnostics,
 }
 
 impl ApplyOutcome {
+    /// The object exists with this state; no diagnostics.
     pub fn state(new_state: Value) -> Self {
         ApplyOutcome {
             new_state: Some(new_state),
@@ -113,10 +129,14 @@ impl ApplyOutcome {
         }
     }
 
+    /// The object does not exist (any more); no diagnostics.
     pub fn gone() -> Self {
         Self::default()
     }
 
+    /// Diagnostics and no state. After a create that means no object;
+    /// after an update with an error the framework keeps the prior state,
+    /// since the object is still there.
     pub fn failed(diagnostics: impl Into<Diagnostics>) -> Self {
         ApplyOutcome {
             diagnostics: diagnostics.into(),
@@ -125,9 +145,11 @@ impl ApplyOutcome {
     }
 }
 
+/// What `Resource::modify_plan` is given besides the plan itself.
 pub struct PlanRequest<'a> {
     /// Null when the object is about to be created.
     pub prior_state: &'a Value,
+    /// The resource's configuration; values may be unknown.
     pub config: &'a Value,
     /// True when the generic plan already decided on a replacement.
     pub replacing: bool,
@@ -138,23 +160,36 @@ pub struct PlanRequest<'a> {
 /// `identity`, already checked against the identity schema.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ImportRequest {
+    /// By ID, a string whose meaning is the resource's own.
     Id(String),
+    /// By identity: an object of the resource's identity type in which every
+    /// attribute required for import is set and known.
     Identity(Value),
 }
 
+/// What `EphemeralResource::open` produced.
 pub struct EphemeralOpened {
+    /// The value, conforming to the ephemeral resource's schema; Terraform
+    /// hands it to whatever refers to it and never stores it.
     pub result: Value,
+    /// Opaque bytes handed back to `renew` and `close` (a lease ID, say).
     pub private: Vec<u8>,
+    /// When Terraform should call `renew`, if ever.
     pub renew_at: Option<SystemTime>,
 }
 
+/// A provider: its own configuration, and the objects it serves. Hand one
+/// to `server::run`.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     /// The provider's type name, the prefix of its resource type names.
     fn type_name(&self) -> &'static str;
 
+    /// The schema of the `provider` block.
     fn schema(&self) -> Schema;
 
+    /// Offline checks of the `provider` block: values may still be
+    /// unknown. The default accepts everything.
     fn validate_config(&self, _config: &Value) -> Diagnostics {
         Diagnostics::new()
     }
@@ -163,12 +198,16 @@ pub trait Provider: Send + Sync + 'static {
     /// provider's configuration.
     async fn configure(&self, ctx: &Context, request: ConfigureRequest) -> Configured;
 
+    /// The managed resources. Asked once, when the server starts; each is
+    /// found by its `type_name` from then on.
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
 
+    /// The data sources; none by default.
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         Vec::new()
     }
 
+    /// The ephemeral resources; none by default.
     fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
         Vec::new()
     }
@@ -187,10 +226,21 @@ pub trait Provider: Send + Sync + 'static {
     }
 }
 
+/// A managed resource type: objects whose life Terraform plans and the
+/// provider carries out. The framework runs the generic plan (the schema's
+/// plan modifiers and defaults) before `modify_plan`, decides from the
+/// prior and planned states whether an apply is a create, an update or a
+/// delete, and runs each validation, plan change, apply, refresh, import
+/// and upgrade behind a panic guard, which turns a panic into an error
+/// diagnostic.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
+    /// The resource type name, such as `hello_greeting`: by convention the
+    /// provider's type name, an underscore, then the resource's own name.
     fn type_name(&self) -> &'static str;
 
+    /// The schema of the resource's objects. Read once, when the server
+    /// starts.
     fn schema(&self) -> Schema;
 
     /// The resource's identity (Terraform 1.12). Each identity attribute is
@@ -210,6 +260,10 @@ pub trait Resource: Send + Sync + 'static {
         Diagnostics::new()
     }
 
+    /// Creates the object that `planned` describes (`config` is the
+    /// configuration it came from). The state returned should fill in the
+    /// computed attributes the plan left unknown: unknowns left in it
+    /// become null.
     async fn create(&self, ctx: &Context, planned: &Value, config: &Value) -> ApplyOutcome;
 
     /// In-place update; the default accepts the plan as the new state, which
@@ -225,6 +279,8 @@ pub trait Resource: Send + Sync + 'static {
         ApplyOutcome::state(planned.clone())
     }
 
+    /// Deletes the object whose state is `prior`. An error keeps the
+    /// object in state, so that a later apply can try again.
     async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics;
 
     /// A create finished after Terraform had gone (killed, or its
@@ -246,6 +302,8 @@ pub trait Resource: Send + Sync + 'static {
         Ok(Some(current))
     }
 
+    /// The state of an existing object that an import names; a refresh
+    /// follows it. The default refuses every import.
     async fn import(&self, _ctx: &Context, _request: ImportRequest) -> Result<Value, Diagnostics> {
         Err(Diagnostic::error(
             "Import is not supported",
@@ -302,31 +360,48 @@ pub trait Resource: Send + Sync + 'static {
     }
 }
 
+/// A data source: something that exists outside Terraform, read from a
+/// configuration each time Terraform needs it, never managed.
 #[async_trait]
 pub trait DataSource: Send + Sync + 'static {
+    /// The data source type name, prefixed like a resource's.
     fn type_name(&self) -> &'static str;
 
+    /// The schema of the data source's configuration and result.
     fn schema(&self) -> Schema;
 
+    /// Offline checks of a configuration: values may still be unknown.
     fn validate(&self, _config: &Value) -> Diagnostics {
         Diagnostics::new()
     }
 
+    /// Reads the data: the whole object, the configuration with its
+    /// computed attributes filled in.
     async fn read(&self, ctx: &Context, config: &Value) -> Result<Value, Diagnostics>;
 }
 
+/// An ephemeral resource (Terraform 1.10): a value opened for the length of
+/// one Terraform run and never stored in a plan or a state, such as a
+/// short-lived credential.
 #[async_trait]
 pub trait EphemeralResource: Send + Sync + 'static {
+    /// The ephemeral resource type name, prefixed like a resource's.
     fn type_name(&self) -> &'static str;
 
+    /// The schema of the configuration and of the value opened.
     fn schema(&self) -> Schema;
 
+    /// Offline checks of a configuration: values may still be unknown.
     fn validate(&self, _config: &Value) -> Diagnostics {
         Diagnostics::new()
     }
 
+    /// Opens the value that `config` describes.
     async fn open(&self, ctx: &Context, config: &Value) -> Result<EphemeralOpened, Diagnostics>;
 
+    /// Called at the `renew_at` time given by `open` (or by the previous
+    /// renewal), with `open`'s private bytes; returns when to renew next,
+    /// if ever. The default renews nothing and asks for no more renewals.
     async fn renew(
         &self,
         _ctx: &Context,
@@ -335,6 +410,8 @@ pub trait EphemeralResource: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// Called when Terraform no longer needs the value, with `open`'s
+    /// private bytes. The default does nothing.
     async fn close(&self, _ctx: &Context, _private: &[u8]) -> Diagnostics {
         Diagnostics::new()
     }

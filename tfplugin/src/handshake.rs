@@ -5,7 +5,11 @@
 use base64::Engine;
 use std::path::Path;
 
+/// The environment variable in which Terraform passes go-plugin's magic
+/// cookie to the plugins it launches.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
+/// The cookie's value for Terraform providers: not a secret, only a sign
+/// that the process was launched as a plugin rather than by hand.
 pub const MAGIC_COOKIE_VALUE: &str =
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// go-plugin's own protocol version, the first field of the handshake line.
@@ -16,13 +20,19 @@ pub const PROTOCOL_VERSION: u32 = 6;
 /// implemented, as `--version` output should report it.
 pub const PROTOCOL_REVISION: &str = "6.10";
 
+/// Why the process will not serve: it was not launched the way Terraform
+/// launches plugins.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HandshakeError {
+    /// The magic cookie is missing or wrong: someone ran the program by
+    /// hand.
     #[error(
         "this program is a Terraform provider plugin, and Terraform starts it by itself; \
          to attach a debugger, run it with --debug instead"
     )]
     NotLaunchedByTerraform,
+    /// The launching program offers only other protocol versions (the
+    /// offered list, as given in `PLUGIN_PROTOCOL_VERSIONS`).
     #[error(
         "this provider speaks Terraform plugin protocol {PROTOCOL_VERSION}, but the launching \
          program offers only {0}: use Terraform 1.0 or newer, or OpenTofu"

@@ -12,10 +12,15 @@ use super::proto::tfplugin6 as pb;
 use super::schema::Block;
 use super::value::{AttrPath, Type, Value};
 
+/// One attribute of an identity: the resource attribute of the same name
+/// and type.
 #[derive(Clone, Debug)]
 pub struct IdentityAttribute {
+    /// The name, shared with the resource attribute it is read from.
     pub name: &'static str,
+    /// The type, which must be the resource attribute's.
     pub ty: Type,
+    /// Markdown describing it.
     pub description: &'static str,
     /// Must be given in an `import` block's identity.
     pub required_for_import: bool,
@@ -45,6 +50,7 @@ impl IdentityAttribute {
         }
     }
 
+    /// Sets the Markdown description.
     pub fn description(mut self, text: &'static str) -> Self {
         self.description = text;
         self
@@ -56,11 +62,14 @@ impl IdentityAttribute {
 /// the resource's `upgrade_identity` the old shape.
 #[derive(Clone, Debug)]
 pub struct IdentitySchema {
+    /// The identity's version, independent of the resource schema's.
     pub version: i64,
+    /// The attributes that together identify an object.
     pub attributes: Vec<IdentityAttribute>,
 }
 
 impl IdentitySchema {
+    /// An identity schema of this version with these attributes.
     pub fn new(version: i64, attributes: Vec<IdentityAttribute>) -> Self {
         IdentitySchema {
             version,
@@ -68,6 +77,7 @@ impl IdentitySchema {
         }
     }
 
+    /// The object type of an identity value.
     pub fn value_type(&self) -> Type {
         Type::object(self.attributes.iter().map(|a| (a.name, a.ty.clone())))
     }

@@ -3,6 +3,8 @@
 //! tree knows about Parallel: the provider plugs in through the traits in
 //! `framework`.
 
+#![warn(missing_docs)]
+
 pub mod action;
 mod conn;
 pub mod diag;

@@ -23,6 +23,7 @@ use tokio_util::task::TaskTracker;
 pub struct StopSignal(Arc<Mutex<CancellationToken>>);
 
 impl StopSignal {
+    /// The token calls started now should watch.
     pub fn current(&self) -> CancellationToken {
         self.0
             .lock()
@@ -30,6 +31,7 @@ impl StopSignal {
             .clone()
     }
 
+    /// Cancels the current token and installs a fresh one.
     pub fn stop(&self) {
         let mut token = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         token.cancel();
@@ -57,6 +59,7 @@ impl Lifeline {
         self.gone.cancel();
     }
 
+    /// Whether Terraform is gone (see [`Lifeline::mark_gone`]).
     pub fn is_gone(&self) -> bool {
         self.gone.is_cancelled()
     }

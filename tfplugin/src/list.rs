@@ -14,6 +14,7 @@ use super::value::Value;
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
+/// What `ListResource::list` is given.
 pub struct ListRequest<'a> {
     /// The `config` block of the `list` block.
     pub config: &'a Value,
@@ -26,7 +27,9 @@ pub struct ListRequest<'a> {
 /// short name for people to read.
 #[derive(Clone, Debug)]
 pub struct ListItem {
+    /// The name `terraform query` shows for the object.
     pub display_name: String,
+    /// The object's state; the framework derives its identity from it.
     pub state: Value,
 }
 
@@ -47,6 +50,8 @@ impl ListSink {
     }
 }
 
+/// A list resource: finds the existing objects of one managed resource type
+/// that a `list` block's `config` selects.
 #[async_trait]
 pub trait ListResource: Send + Sync + 'static {
     /// The managed resource type this lists.

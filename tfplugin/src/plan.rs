@@ -8,8 +8,13 @@ use super::schema::{Block, Nesting};
 use super::value::{AttrPath, Value};
 use std::collections::BTreeMap;
 
+/// What the generic rules planned, before the resource's own
+/// `modify_plan`.
 pub struct GenericPlan {
+    /// The planned new state: null for a destroy.
     pub planned: Value,
+    /// The attributes whose change replaces the resource; empty for an
+    /// in-place update, a create or a destroy.
     pub requires_replace: Vec<AttrPath>,
 }
 

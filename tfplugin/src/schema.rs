@@ -37,16 +37,35 @@ impl fmt::Debug for PlanModifier {
     }
 }
 
+/// One attribute of a block: its name and type, the flags Terraform checks
+/// configurations against, and its rules in the generic plan. Built with a
+/// constructor ([`Attribute::string`] and its siblings) and the builder
+/// methods, as in `Attribute::string("name").required().requires_replace()`.
 #[derive(Clone, Debug)]
 pub struct Attribute {
+    /// The attribute's name, in configuration and in values.
     pub name: &'static str,
+    /// Its value type.
     pub ty: Type,
+    /// Markdown describing it, for documentation and editors.
     pub description: &'static str,
+    /// The configuration must set it.
     pub required: bool,
+    /// The configuration may set it.
     pub optional: bool,
+    /// The provider may set it. Where the configuration leaves it unset and
+    /// no default applies, the generic plan of a create or an update makes
+    /// it unknown ("known after apply"), unless
+    /// [`PlanModifier::UseStateForUnknown`] keeps the prior value.
     pub computed: bool,
+    /// Terraform redacts the value in what it shows (plans, outputs).
     pub sensitive: bool,
+    /// Configuration only (Terraform 1.11): Terraform keeps the value out of
+    /// plans and states, so a provider reads it from the configuration and
+    /// leaves it null in what it returns.
     pub write_only: bool,
+    /// Marked deprecated in the schema Terraform receives; the framework
+    /// adds no warning of its own.
     pub deprecated: bool,
     /// What the generic plan does with the attribute (see `plan.rs`).
     pub plan_modifiers: Vec<PlanModifier>,
@@ -72,52 +91,64 @@ impl Attribute {
         }
     }
 
+    /// A string attribute with no flags set yet.
     pub fn string(name: &'static str) -> Self {
         Self::new(name, Type::String)
     }
 
+    /// A number attribute with no flags set yet.
     pub fn number(name: &'static str) -> Self {
         Self::new(name, Type::Number)
     }
 
+    /// A bool attribute with no flags set yet.
     pub fn bool(name: &'static str) -> Self {
         Self::new(name, Type::Bool)
     }
 
+    /// An attribute of any type (a list, a map, an object...) with no flags
+    /// set yet.
     pub fn of_type(name: &'static str, ty: Type) -> Self {
         Self::new(name, ty)
     }
 
+    /// See [`Attribute::required`](field@Attribute::required).
     pub fn required(mut self) -> Self {
         self.required = true;
         self
     }
 
+    /// See [`Attribute::optional`](field@Attribute::optional).
     pub fn optional(mut self) -> Self {
         self.optional = true;
         self
     }
 
+    /// See [`Attribute::computed`](field@Attribute::computed).
     pub fn computed(mut self) -> Self {
         self.computed = true;
         self
     }
 
+    /// See [`Attribute::sensitive`](field@Attribute::sensitive).
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
         self
     }
 
+    /// See [`Attribute::write_only`](field@Attribute::write_only).
     pub fn write_only(mut self) -> Self {
         self.write_only = true;
         self
     }
 
+    /// See [`Attribute::deprecated`](field@Attribute::deprecated).
     pub fn deprecated(mut self) -> Self {
         self.deprecated = true;
         self
     }
 
+    /// Adds a rule of the generic plan; the shorthands below add one each.
     pub fn plan_modifier(mut self, modifier: PlanModifier) -> Self {
         self.plan_modifiers.push(modifier);
         self
@@ -209,30 +240,48 @@ impl Attribute {
     }
 }
 
+/// How many of a nested block a configuration may write, and so the shape
+/// of its value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Nesting {
     /// At most one block; its value is an object, or null when absent.
     Single,
+    /// Any number of blocks, in order; its value is a list of objects.
     List,
+    /// Any number of blocks, unordered; its value is a set of objects.
     Set,
 }
 
+/// A block inside a block, such as `timeouts { create = "5m" }`.
 #[derive(Clone, Debug)]
 pub struct NestedBlock {
+    /// The block's name in configuration, and its attribute name in the
+    /// enclosing object's value.
     pub type_name: &'static str,
+    /// How many of it there may be.
     pub nesting: Nesting,
+    /// What each one holds.
     pub block: Block,
 }
 
+/// The body of a schema, or of a nested block: attributes and nested
+/// blocks. A value conforming to it is an object with one attribute per
+/// attribute and per nested block (see [`Block::value_type`]).
 #[derive(Clone, Debug, Default)]
 pub struct Block {
+    /// Its attributes, in declaration order.
     pub attributes: Vec<Attribute>,
+    /// Its nested blocks, in declaration order.
     pub blocks: Vec<NestedBlock>,
+    /// Markdown describing it; a schema's top block describes the whole
+    /// object (the resource, data source...).
     pub description: &'static str,
+    /// Marked deprecated in the schema Terraform receives.
     pub deprecated: bool,
 }
 
 impl Block {
+    /// An empty block with this Markdown description.
     pub fn new(description: &'static str) -> Self {
         Block {
             description,
@@ -240,11 +289,13 @@ impl Block {
         }
     }
 
+    /// Adds an attribute.
     pub fn attribute(mut self, attribute: Attribute) -> Self {
         self.attributes.push(attribute);
         self
     }
 
+    /// Adds a nested block named `type_name`.
     pub fn block(mut self, type_name: &'static str, nesting: Nesting, block: Block) -> Self {
         self.blocks.push(NestedBlock {
             type_name,
@@ -254,6 +305,7 @@ impl Block {
         self
     }
 
+    /// The attribute of this block (not of its nested blocks) named `name`.
     pub fn find_attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
@@ -307,15 +359,19 @@ impl Block {
     }
 }
 
+/// What a provider, resource, data source, ephemeral resource, list
+/// resource or action accepts and returns: a versioned top-level block.
 #[derive(Clone, Debug)]
 pub struct Schema {
     /// Bumped whenever the stored state's shape changes; older states are
     /// then passed through the resource's upgrade hook.
     pub version: i64,
+    /// The top-level block: the whole configuration, or state.
     pub block: Block,
 }
 
 impl Schema {
+    /// A schema of this version with this block.
     pub fn new(version: i64, block: Block) -> Self {
         Schema { version, block }
     }

@@ -32,22 +32,32 @@ pub const DEFAULT_DRAIN_GRACE: Duration = Duration::from_secs(30);
 /// A peer that opens the socket and says nothing is dropped after this.
 const TLS_HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 
+/// Why the server could not start, or stopped serving.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// The process was not launched the way Terraform launches plugins.
     #[error(transparent)]
     Handshake(#[from] HandshakeError),
+    /// The private socket directory or the socket could not be made.
     #[error("cannot create the plugin socket: {0}")]
     Socket(std::io::Error),
+    /// Terraform's client certificate (`PLUGIN_CLIENT_CERT`) is unusable,
+    /// or the server's own certificate could not be made.
     #[error("cannot set up mutual TLS with Terraform: {0}")]
     Tls(#[from] TlsError),
+    /// The handshake line could not be written to stdout.
     #[error("cannot write the handshake line: {0}")]
     Stdout(std::io::Error),
+    /// The gRPC server failed while serving.
     #[error("gRPC server failed: {0}")]
     Grpc(#[from] tonic::transport::Error),
+    /// The tokio runtime could not be built.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
 }
 
+/// How [`run`] and [`serve`] serve; `ServeOptions::default()` is what
+/// Terraform's ordinary launch needs.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
     /// Serve without the magic cookie or TLS and print TF_REATTACH_PROVIDERS,
@@ -73,6 +83,16 @@ impl Default for ServeOptions {
 }
 
 /// The binary's whole life; `main` only picks the provider and the options.
+///
+/// Refuses to run (one line on stderr, exit status 1) unless Terraform
+/// launched the process, or `options.debug` is set; then installs the
+/// logger, builds a single-threaded tokio runtime and [`serve`]s on it.
+/// `log_target` is the provider crate's `tracing` target (its crate name,
+/// `env!("CARGO_CRATE_NAME")`): its events, and this crate's, are logged at
+/// the level of the first of `TF_LOG_PROVIDER_<TYPE>` (the provider's type
+/// name in upper case), `TF_LOG_PROVIDER` and `TF_LOG` that is set (WARN
+/// when none is), other crates' at WARN at most; each line's `@module` is
+/// the type name.
 pub fn run(
     provider: Arc<dyn Provider>,
     options: ServeOptions,
@@ -115,6 +135,11 @@ pub fn run(
     }
 }
 
+/// Serves `provider` on the current tokio runtime: binds the socket,
+/// announces it to Terraform on stdout (or, with `options.debug`, prints
+/// the `TF_REATTACH_PROVIDERS` to set), then serves until shut down (see
+/// [`serve_on`]). Unlike [`run`] it neither checks the launch nor sets up
+/// logging.
 pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result<(), ServeError> {
     let client_cert = std::env::var("PLUGIN_CLIENT_CERT")
         .ok()
@@ -173,10 +198,14 @@ pub struct Listening {
     dir: tempfile::TempDir,
     listener: UnixListener,
     tls: Option<tls::PluginTls>,
+    /// The socket, inside a fresh private directory that is removed when
+    /// serving ends.
     pub socket_path: PathBuf,
 }
 
 impl Listening {
+    /// The line Terraform expects on stdout: this socket, and the server's
+    /// certificate when mutual TLS is on.
     pub fn handshake_line(&self) -> String {
         handshake::handshake_line(
             &self.socket_path,

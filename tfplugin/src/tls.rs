@@ -11,14 +11,19 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
 use std::sync::Arc;
 
+/// Why mutual TLS with Terraform could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// Terraform's `PLUGIN_CLIENT_CERT` held no certificate.
     #[error("PLUGIN_CLIENT_CERT holds no PEM certificate")]
     NoClientCertificate,
+    /// Terraform's `PLUGIN_CLIENT_CERT` could not be read as PEM.
     #[error("PLUGIN_CLIENT_CERT is not valid PEM: {0}")]
     BadClientCertificate(std::io::Error),
+    /// The server's own self-signed certificate could not be made.
     #[error("cannot make the server certificate: {0}")]
     ServerCertificate(#[from] rcgen::Error),
+    /// rustls refused the configuration.
     #[error("cannot set up TLS: {0}")]
     Rustls(#[from] rustls::Error),
 }

@@ -11,9 +11,12 @@ use crate::{AttrPath, Diagnostics, Type, Value};
 /// (where computed attributes are unknown until apply).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Maybe<T> {
+    /// Null: not set. The default.
     #[default]
     Null,
+    /// Not known yet ("known after apply").
     Unknown,
+    /// A known, non-null value.
     Known(T),
 }
 
@@ -34,10 +37,12 @@ impl<T> Maybe<T> {
         }
     }
 
+    /// True for [`Maybe::Null`].
     pub fn is_null(&self) -> bool {
         matches!(self, Maybe::Null)
     }
 
+    /// True for [`Maybe::Unknown`].
     pub fn is_unknown(&self) -> bool {
         matches!(self, Maybe::Unknown)
     }

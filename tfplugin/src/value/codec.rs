@@ -71,38 +71,74 @@ impl From<TooDeep> for EncodeError {
 /// expected/found kinds, never the offending data.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
+    /// The bytes are not well-formed msgpack or JSON (they end too soon,
+    /// hold invalid UTF-8, a dynamic value lacks its type...).
     #[error("at {path}: malformed input: {detail}")]
-    Malformed { path: AttrPath, detail: String },
+    Malformed {
+        /// Where the decoder was when it noticed.
+        path: AttrPath,
+        /// What is wrong, from the codec.
+        detail: String,
+    },
+    /// A value of another kind than the type asks for.
     #[error("at {path}: expected {expected}, found {found}")]
     TypeMismatch {
+        /// Where the value is.
         path: AttrPath,
+        /// The expected type or kind.
         expected: String,
+        /// The kind found instead.
         found: &'static str,
     },
+    /// An object attribute that the object type does not have.
     #[error("at {path}: unsupported attribute {name:?}")]
-    UnexpectedAttribute { path: AttrPath, name: String },
+    UnexpectedAttribute {
+        /// Where the object is.
+        path: AttrPath,
+        /// The attribute's name.
+        name: String,
+    },
+    /// A tuple with another number of elements than its type.
     #[error("at {path}: expected a tuple of {expected} elements, found {found}")]
     TupleLength {
+        /// Where the tuple is.
         path: AttrPath,
+        /// The number of elements of the type.
         expected: usize,
+        /// The number of elements found.
         found: usize,
     },
+    /// A number that cannot be read, or is out of range.
     #[error("at {path}: {source}")]
     InvalidNumber {
+        /// Where the number is.
         path: AttrPath,
+        /// Why it cannot be read.
         #[source]
         source: NumberError,
     },
+    /// A value under the `dynamic` type whose type description cannot be
+    /// understood.
     #[error("at {path}: dynamic value carries a bad type: {source}")]
     InvalidDynamicType {
+        /// Where the value is.
         path: AttrPath,
+        /// Why its type description cannot be understood.
         #[source]
         source: TypeParseError,
     },
+    /// A value nested deeper than [`MAX_NESTING`].
     #[error("at {path}: value nests deeper than {MAX_NESTING} levels")]
-    TooDeep { path: AttrPath },
+    TooDeep {
+        /// Where the limit was reached.
+        path: AttrPath,
+    },
+    /// Bytes left over after one whole value.
     #[error("{count} unexpected bytes after the value")]
-    TrailingData { count: usize },
+    TrailingData {
+        /// How many.
+        count: usize,
+    },
 }
 
 impl DecodeError {
@@ -124,32 +160,72 @@ impl DecodeError {
 /// Why a value could not be encoded under a type.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {
+    /// A value of another kind than the type asks for.
     #[error("at {path}: a {found} value cannot be encoded as {expected}")]
     TypeMismatch {
+        /// Where the value is.
         path: AttrPath,
+        /// The type it should have.
         expected: String,
+        /// The kind of value it is.
         found: &'static str,
     },
+    /// An object attribute that the object type does not have.
     #[error("at {path}: unsupported attribute {name:?}")]
-    UnexpectedAttribute { path: AttrPath, name: String },
+    UnexpectedAttribute {
+        /// Where the object is.
+        path: AttrPath,
+        /// The attribute's name.
+        name: String,
+    },
+    /// A tuple with another number of elements than its type.
     #[error("at {path}: expected a tuple of {expected} elements, found {found}")]
     TupleLength {
+        /// Where the tuple is.
         path: AttrPath,
+        /// The number of elements of the type.
         expected: usize,
+        /// The number of elements of the value.
         found: usize,
     },
+    /// An unknown value, which the JSON encoding has no way to write
+    /// (msgpack has).
     #[error("at {path}: JSON cannot represent unknown values")]
-    UnknownInJson { path: AttrPath },
+    UnknownInJson {
+        /// Where the value is.
+        path: AttrPath,
+    },
+    /// An infinite number, which JSON has no way to write.
     #[error("at {path}: JSON cannot represent infinity")]
-    InfinityInJson { path: AttrPath },
+    InfinityInJson {
+        /// Where the number is.
+        path: AttrPath,
+    },
+    /// A value under the `dynamic` type that is not wrapped in
+    /// [`Value::Dynamic`](super::Value::Dynamic) and whose type cannot be
+    /// inferred from it (an empty list, say).
     #[error(
         "at {path}: the type of a value in a dynamic slot cannot be inferred; wrap it in Value::Dynamic"
     )]
-    UninferableDynamic { path: AttrPath },
+    UninferableDynamic {
+        /// Where the value is.
+        path: AttrPath,
+    },
+    /// A value nested deeper than [`MAX_NESTING`].
     #[error("at {path}: value nests deeper than {MAX_NESTING} levels")]
-    TooDeep { path: AttrPath },
+    TooDeep {
+        /// Where the limit was reached.
+        path: AttrPath,
+    },
+    /// The msgpack writer failed: a collection too long for msgpack's
+    /// 32-bit lengths (writing into memory cannot otherwise fail).
     #[error("at {path}: {detail}")]
-    Write { path: AttrPath, detail: String },
+    Write {
+        /// Where the value is.
+        path: AttrPath,
+        /// What failed.
+        detail: String,
+    },
 }
 
 impl EncodeError {

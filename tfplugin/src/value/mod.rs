@@ -40,16 +40,29 @@ pub use types::{Type, TypeParseError};
 /// can be inferred (see [`Value::implied_type`]).
 #[derive(Clone)]
 pub enum Value {
+    /// No value: an attribute the configuration leaves unset, an absent
+    /// block, the state of an object that does not exist.
     Null,
+    /// A value not known yet (until apply, typically): "known after apply".
     Unknown,
+    /// A bool.
     Bool(bool),
+    /// An exact decimal number.
     Number(Number),
+    /// A string.
     String(String),
+    /// A list's elements, in order.
     List(Vec<Value>),
+    /// A set's elements, in wire order (equality ignores the order).
     Set(Vec<Value>),
+    /// A map's entries, by key.
     Map(BTreeMap<String, Value>),
+    /// An object's attributes, by name.
     Object(BTreeMap<String, Value>),
+    /// A tuple's elements, in order.
     Tuple(Vec<Value>),
+    /// A known value sent under the `dynamic` type, with the concrete type
+    /// it travelled with (see above).
     Dynamic(Type, Box<Value>),
 }
 

@@ -31,8 +31,10 @@ enum Repr {
 /// Why text could not be read as a number. Never includes the text.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NumberError {
+    /// The text is not a decimal number (nor an infinity).
     #[error("not a valid decimal number")]
     Invalid,
+    /// The number's magnitude is beyond ±1e10000.
     #[error("number is outside the supported range of ±1e{MAX_DECIMAL_MAGNITUDE}")]
     OutOfRange,
 }

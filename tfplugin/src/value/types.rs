@@ -11,23 +11,33 @@ use std::fmt;
 /// conversion inside Terraform, never how values are encoded.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Type {
+    /// `string`.
     String,
+    /// `number`: exact decimals.
     Number,
+    /// `bool`.
     Bool,
     /// cty's `DynamicPseudoType`: the concrete type travels with the value.
     Dynamic,
+    /// A list of this element type.
     List(Box<Type>),
+    /// A set of this element type.
     Set(Box<Type>),
+    /// A map from strings to this element type.
     Map(Box<Type>),
+    /// An object with these attribute names and types.
     Object(BTreeMap<String, Type>),
+    /// A tuple with these element types, in order.
     Tuple(Vec<Type>),
 }
 
 /// Why a type description could not be understood.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TypeParseError {
+    /// The bytes are not JSON at all.
     #[error("type description is not valid JSON")]
     Syntax,
+    /// JSON, but not a type description; the text says what is wrong.
     #[error("invalid type description: {0}")]
     Invalid(&'static str),
 }

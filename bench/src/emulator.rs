@@ -96,9 +96,11 @@ impl Emulator {
             .ok_or_else(|| BenchError::Emulator("no stdout pipe".into()))?;
         let (sender, receiver) = mpsc::channel();
         // A reader thread, so a silent emulator cannot block us past the
-        // startup timeout.
+        // startup timeout. It reads every line the emulator announces (it
+        // prints more than the three we need, PARALLEL_PLATFORM_URL among
+        // them) and stops when we stop listening or the emulator ends.
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().take(3) {
+            for line in BufReader::new(stdout).lines() {
                 if sender.send(line).is_err() {
                     return;
                 }

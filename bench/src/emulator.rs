@@ -39,6 +39,8 @@ impl fmt::Debug for Token {
 /// One API request as the emulator logged it, times in ms since it started.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RequestRecord {
+    #[serde(default)]
+    pub method: String,
     pub path: String,
     /// None when the emulator sent no answer.
     pub status: Option<u16>,
@@ -320,6 +322,7 @@ mod tests {
 
     fn record(path: &str, started_ms: f64, finished_ms: f64) -> RequestRecord {
         RequestRecord {
+            method: "GET".into(),
             path: path.into(),
             status: Some(200),
             started_ms,

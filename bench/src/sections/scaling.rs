@@ -61,6 +61,9 @@ pub struct SeriesFit {
     /// Seconds per resource between the two largest N: where a curve that
     /// is not a straight line shows it.
     pub last_segment_s: Option<f64>,
+    /// The same fit of Terraform's own CPU seconds, which a shared machine
+    /// disturbs much less than wall time.
+    pub terraform_cpu_fit: Option<LinearFit>,
 }
 
 #[derive(Debug, Serialize)]
@@ -69,6 +72,10 @@ pub struct SlopeRatios {
     pub provider_over_floor: Option<f64>,
     pub floor_over_data: Option<f64>,
     pub provider_over_data: Option<f64>,
+    /// The same ratios of the slopes of Terraform's CPU.
+    pub cpu_provider_over_floor: Option<f64>,
+    pub cpu_floor_over_data: Option<f64>,
+    pub cpu_provider_over_data: Option<f64>,
 }
 
 /// Whether one process's peak memory stays flat as N grows.
@@ -245,30 +252,37 @@ pub fn run(bench: &mut Bench, terraform: &str) -> Result<ScalingReport> {
     for verb in VERBS {
         for series in SERIES {
             let curve = report.curve(verb, series, |m| m.wall_s.median);
+            let cpu_curve = report.curve(verb, series, |m| m.terraform_cpu_s);
             report.fits.push(SeriesFit {
                 verb: verb.name(),
                 series,
                 fit: linear_fit(&curve),
                 last_segment_s: last_segment(&curve),
+                terraform_cpu_fit: linear_fit(&cpu_curve),
             });
         }
-        let slope = |series| {
-            report
-                .fit(verb, series)
-                .map(|f| f.slope)
-                .filter(|s| *s > 0.0)
+        let slopes = |cpu: bool| {
+            SERIES.map(|series| {
+                report
+                    .fits
+                    .iter()
+                    .find(|f| f.verb == verb.name() && f.series == series)
+                    .and_then(|f| if cpu { f.terraform_cpu_fit } else { f.fit })
+                    .map(|f| f.slope)
+                    .filter(|s| *s > 0.0)
+            })
         };
         let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
-        let (provider, floor, data) = (
-            slope(Series::Provider),
-            slope(Series::Floor),
-            slope(Series::Data),
-        );
+        let [provider, floor, data] = slopes(false);
+        let [cpu_provider, cpu_floor, cpu_data] = slopes(true);
         report.slope_ratios.push(SlopeRatios {
             verb: verb.name(),
             provider_over_floor: ratio(provider, floor),
             floor_over_data: ratio(floor, data),
             provider_over_data: ratio(provider, data),
+            cpu_provider_over_floor: ratio(cpu_provider, cpu_floor),
+            cpu_floor_over_data: ratio(cpu_floor, cpu_data),
+            cpu_provider_over_data: ratio(cpu_provider, cpu_data),
         });
     }
     for verb in VERBS {
@@ -480,6 +494,9 @@ impl ScalingReport {
                 let last = f
                     .last_segment_s
                     .map_or_else(|| "—".into(), |s| format!("{:.2} ms", s * 1e3));
+                let cpu = f
+                    .terraform_cpu_fit
+                    .map_or_else(|| "—".into(), |c| format!("{:.2} ms", c.slope * 1e3));
                 match f.fit {
                     Some(fit) => vec![
                         f.verb.to_owned(),
@@ -488,6 +505,7 @@ impl ScalingReport {
                         format!("{:.2} s", fit.intercept),
                         format!("{:.4}", fit.r_squared),
                         last,
+                        cpu,
                     ],
                     None => vec![
                         f.verb.to_owned(),
@@ -496,6 +514,7 @@ impl ScalingReport {
                         "—".into(),
                         "—".into(),
                         last,
+                        cpu,
                     ],
                 }
             })
@@ -509,6 +528,9 @@ impl ScalingReport {
                     report::ratio(r.provider_over_floor),
                     report::ratio(r.floor_over_data),
                     report::ratio(r.provider_over_data),
+                    report::ratio(r.cpu_provider_over_floor),
+                    report::ratio(r.cpu_floor_over_data),
+                    report::ratio(r.cpu_provider_over_data),
                 ]
             })
             .collect();
@@ -582,8 +604,9 @@ impl ScalingReport {
         };
         let mut text = format!(
             "3. Scaling, N = {} (zero latency, -parallelism=10, median of {} run(s); the provider \
-             and the floor run through the peak-RSS wrapper)\n{}\n\n  Fits t = a + b·N\n{}\n\n  \
-             Slope ratios (b over b)\n{}\n\n  Peak RSS, MB (median of the runs; provider: the \
+             and the floor run through the peak-RSS wrapper)\n{}\n\n  Fits t = a + b·N (wall; last column: \
+             the same fit of Terraform's own CPU)\n{}\n\n  Slope ratios (b over b; wall, then \
+             Terraform's CPU)\n{}\n\n  Peak RSS, MB (median of the runs; provider: the \
              largest of the processes Terraform launched for the command)\n{}\n\n  Does it stay \
              flat? (peak at the largest N / at the smallest; target for the provider ≤ \
              {TARGET_FLAT_RSS:.2}×)\n{}\n\n{refresh}\n  {plot}",
@@ -614,11 +637,20 @@ impl ScalingReport {
                     "a (fixed)",
                     "R²",
                     "slope between the two largest N",
+                    "Terraform CPU b",
                 ],
                 &fit_rows
             ),
             report::table(
-                &["verb", "provider/floor", "floor/data", "provider/data"],
+                &[
+                    "verb",
+                    "provider/floor",
+                    "floor/data",
+                    "provider/data",
+                    "CPU: provider/floor",
+                    "floor/data",
+                    "provider/data",
+                ],
                 &ratio_rows
             ),
             report::table(

@@ -2,13 +2,18 @@
 # The benchmark suite: builds the release binaries once, then runs
 # parallel-bench, which measures the provider next to Terraform's built-in
 # terraform_data against the local emulator, prints a table of targets and
-# writes <target>/bench/results.json and <target>/bench/scaling.png.
+# writes <target>/bench/results.json, <target>/bench/scaling.png and
+# <target>/bench/memory.png.
 #
-# Usage: bash scripts/bench.sh [parallel-bench flags]
+# Usage: bash scripts/bench.sh [--both] [parallel-bench flags]
 #   e.g. bash scripts/bench.sh --quick          (smoke run, about a minute)
 #        bash scripts/bench.sh --runs 3 --only verbs,process
 #        bash scripts/bench.sh --terraform "$(bash scripts/install-terraform.sh)"
 #          (on Terraform 1.15.5)
+#        bash scripts/bench.sh --both --only scaling
+#          (every section on the terraform on PATH, then on Terraform 1.15.5
+#          from scripts/install-terraform.sh, in one report; --terraform may
+#          also be given more than once)
 # Env:   TERRAFORM=/path/to/terraform, BENCH_RUNS, BENCH_QUICK=1, BENCH_ONLY,
 #        BENCH_TIMEOUT_SECS (per terraform command, default 600),
 #        BENCH_MAX_MINUTES (whole run, default 90), BENCH_FONT (plot text),
@@ -23,12 +28,26 @@ fail() {
 }
 
 command -v cargo >/dev/null || fail "cargo not found: install Rust with rustup (https://rustup.rs)."
+# --both is ours: the terraform on PATH (or TERRAFORM), then 1.15.5.
+both=""
+args=()
+for arg in "$@"; do
+  if [[ "$arg" == --both ]]; then
+    both=yes
+  else
+    args+=("$arg")
+  fi
+done
+set -- ${args[@]+"${args[@]}"}
 # parallel-bench's --terraform wins over TERRAFORM and PATH, which then need
 # no terraform.
 terraform_flag=""
 for arg in "$@"; do
   [[ "$arg" == --terraform || "$arg" == --terraform=* ]] && terraform_flag=yes
 done
+if [[ -n "$both" && -n "$terraform_flag" ]]; then
+  fail "--both picks the two terraforms itself: give it or --terraform, not both"
+fi
 if [[ -z "$terraform_flag" ]]; then
   tf="${TERRAFORM:-$(command -v terraform || true)}"
   if [[ -z "$tf" && -x /usr/local/bin/terraform ]]; then
@@ -37,6 +56,11 @@ if [[ -z "$terraform_flag" ]]; then
   [[ -n "$tf" && -x "$tf" ]] ||
     fail "terraform not found: install Terraform >= 1.4 (https://developer.hashicorp.com/terraform/install)."
   export TERRAFORM="$tf"
+fi
+if [[ -n "$both" ]]; then
+  tf15="$(bash "$repo/scripts/install-terraform.sh")" ||
+    fail "could not install Terraform 1.15.5 (scripts/install-terraform.sh)"
+  set -- --terraform "$TERRAFORM" --terraform "$tf15" "$@"
 fi
 
 # The plot's text needs a TrueType font (plotters draws it with ab_glyph, no

@@ -39,6 +39,8 @@ impl fmt::Debug for Token {
 /// One API request as the emulator logged it, times in ms since it started.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RequestRecord {
+    #[serde(default)]
+    pub method: String,
     pub path: String,
     /// None when the emulator sent no answer.
     pub status: Option<u16>,
@@ -96,9 +98,11 @@ impl Emulator {
             .ok_or_else(|| BenchError::Emulator("no stdout pipe".into()))?;
         let (sender, receiver) = mpsc::channel();
         // A reader thread, so a silent emulator cannot block us past the
-        // startup timeout.
+        // startup timeout. It reads every line the emulator announces (it
+        // prints more than the three we need, PARALLEL_PLATFORM_URL among
+        // them) and stops when we stop listening or the emulator ends.
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().take(3) {
+            for line in BufReader::new(stdout).lines() {
                 if sender.send(line).is_err() {
                     return;
                 }
@@ -318,6 +322,7 @@ mod tests {
 
     fn record(path: &str, started_ms: f64, finished_ms: f64) -> RequestRecord {
         RequestRecord {
+            method: "GET".into(),
             path: path.into(),
             status: Some(200),
             started_ms,

@@ -1,6 +1,8 @@
 //! `parallel-bench`: measures terraform-provider-parallel next to Terraform's
 //! built-in `terraform_data`, against the local emulator, and prints a table
-//! of targets; writes `results.json` and `scaling.png`.
+//! of targets; writes `results.json`, `scaling.png` and `memory.png`.
+//! Given several `--terraform`, it runs every section on each, one after
+//! the other, and reports them together.
 //!
 //! `parallel-bench rss-wrap ...` is internal: Terraform runs it in place of
 //! the provider when peak memory is measured.
@@ -40,7 +42,8 @@ use crate::terraform::{Harness, HarnessSetup};
 
 #[derive(Debug, Serialize)]
 struct Meta {
-    terraform: String,
+    /// `terraform version`'s first line of each Terraform measured.
+    terraform: Vec<String>,
     runs: usize,
     quick: bool,
     cpus: usize,
@@ -51,9 +54,12 @@ struct Meta {
     load_average_end: String,
 }
 
+/// Every section's report on one Terraform.
 #[derive(Debug, Serialize)]
-struct Results {
-    meta: Meta,
+struct VersionResults {
+    terraform: String,
+    terraform_path: String,
+    wall_seconds: f64,
     verbs: Option<VerbsReport>,
     latency: Option<LatencyReport>,
     scaling: Option<ScalingReport>,
@@ -62,6 +68,15 @@ struct Results {
     variants: Option<VariantsReport>,
     errors: Vec<String>,
     targets: Vec<Target>,
+}
+
+#[derive(Debug, Serialize)]
+struct Results {
+    meta: Meta,
+    /// One entry per `--terraform`, in the order given.
+    versions: Vec<VersionResults>,
+    /// Errors outside any one version (the plots).
+    errors: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -91,9 +106,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// The binaries every version runs.
+struct Binaries {
+    this_program: PathBuf,
+    provider: PathBuf,
+    floor: PathBuf,
+    emulator: PathBuf,
+}
+
 /// Ok(false) when some measurement failed (the others are still reported).
 fn run(mut options: Options) -> Result<bool> {
     let began = Instant::now();
+    let deadline = began + options.max_duration;
     interrupt::install()?;
     let this_program = std::env::current_exe().context(|| "locating this program".into())?;
     let bin_dir = match &options.bin_dir {
@@ -109,16 +133,27 @@ fn run(mut options: Options) -> Result<bool> {
     };
     std::fs::create_dir_all(&options.out_dir)
         .context(|| format!("creating {}", options.out_dir.display()))?;
-    let provider_binary = existing(
-        bin_dir.join("terraform-provider-parallel"),
-        "the provider binary",
-    )?;
-    let floor_binary = existing(
-        bin_dir.join("terraform-provider-parallel-floor"),
-        "the floor provider binary (cargo build --release -p parallel-bench-floor)",
-    )?;
-    let emulator_binary = existing(bin_dir.join("parallel-emulator"), "the emulator binary")?;
-    let terraform = find_terraform(options.terraform.as_deref())?;
+    let binaries = Binaries {
+        provider: existing(
+            bin_dir.join("terraform-provider-parallel"),
+            "the provider binary",
+        )?,
+        floor: existing(
+            bin_dir.join("terraform-provider-parallel-floor"),
+            "the floor provider binary (cargo build --release -p parallel-bench-floor)",
+        )?,
+        emulator: existing(bin_dir.join("parallel-emulator"), "the emulator binary")?,
+        this_program,
+    };
+    let terraforms = if options.terraform.is_empty() {
+        vec![find_terraform(None)?]
+    } else {
+        options
+            .terraform
+            .iter()
+            .map(|path| find_terraform(Some(path)))
+            .collect::<Result<Vec<_>>>()?
+    };
 
     // Removed when dropped, which also happens on error and on Ctrl-C (the
     // signal only sets a flag); children die with us via PDEATHSIG.
@@ -126,49 +161,165 @@ fn run(mut options: Options) -> Result<bool> {
         .prefix("parallel-bench-")
         .tempdir()
         .context(|| "creating the scratch directory".into())?;
-    let emulator = Emulator::start(&emulator_binary, &scratch.path().join("emulator.err"))?;
+    let load_average_start = load_average();
+    let mut versions = Vec::new();
+    for (index, terraform) in terraforms.iter().enumerate() {
+        // Short: plugin sockets go under it, and a Unix socket's path may
+        // be at most 107 bytes.
+        let version_scratch = scratch.path().join(format!("tf{index}"));
+        std::fs::create_dir_all(&version_scratch)
+            .context(|| format!("creating {}", version_scratch.display()))?;
+        versions.push(run_version(
+            &options,
+            &binaries,
+            terraform,
+            &version_scratch,
+            deadline,
+        )?);
+    }
+
+    let mut errors = Vec::new();
+    let mut scaling: Vec<&mut ScalingReport> = versions
+        .iter_mut()
+        .filter_map(|v| v.scaling.as_mut())
+        .collect();
+    if !scaling.is_empty() {
+        sections::scaling::plot(&mut scaling, &options.out_dir, options.font.as_deref());
+        if let Some(error) = scaling.first().and_then(|r| r.plot_error.clone()) {
+            errors.push(format!("plots: {error}"));
+        }
+    }
+
+    let results = Results {
+        meta: Meta {
+            terraform: versions.iter().map(|v| v.terraform.clone()).collect(),
+            runs: options.runs,
+            quick: options.quick,
+            cpus: std::thread::available_parallelism().map_or(1, usize::from),
+            unix_time: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            wall_seconds: began.elapsed().as_secs_f64(),
+            load_average_start,
+            load_average_end: load_average(),
+        },
+        versions,
+        errors,
+    };
+    let json_path = options.out_dir.join("results.json");
+    std::fs::write(&json_path, serde_json::to_string_pretty(&results)?)
+        .context(|| format!("writing {}", json_path.display()))?;
+
+    let several = results.versions.len() > 1;
+    println!();
+    for version in &results.versions {
+        if several {
+            println!(
+                "=== {} ({}) ===\n",
+                version.terraform, version.terraform_path
+            );
+        }
+        for text in version.rendered() {
+            println!("{text}\n");
+        }
+        for error in &version.errors {
+            println!("ERROR {error}\n");
+        }
+    }
+    for error in &results.errors {
+        println!("ERROR {error}\n");
+    }
+    println!("Summary");
+    let mut header = vec!["target", "limit", "measured", ""];
+    if several {
+        header.insert(0, "terraform");
+    }
+    let rows: Vec<Vec<String>> = results
+        .versions
+        .iter()
+        .flat_map(|version| {
+            version.targets.iter().map(move |target| {
+                let mut row = target.row();
+                if several {
+                    row.insert(0, short_version(&version.terraform));
+                }
+                row
+            })
+        })
+        .collect();
+    println!("{}", report::table(&header, &rows));
+    let targets = || results.versions.iter().flat_map(|v| v.targets.iter());
+    let missed = targets().filter(|t| t.verdict == Verdict::Miss).count();
+    let passed = targets().filter(|t| t.verdict == Verdict::Pass).count();
+    println!(
+        "\n{passed} PASS, {missed} MISS, {} ERROR in {:.0} s (load average {} at the start, {} at \
+         the end). Results: {}",
+        targets().count() - passed - missed,
+        results.meta.wall_seconds,
+        results.meta.load_average_start,
+        results.meta.load_average_end,
+        json_path.display()
+    );
+    scratch
+        .close()
+        .context(|| "removing the scratch directory".into())?;
+    let clean = results.errors.is_empty() && results.versions.iter().all(|v| v.errors.is_empty());
+    Ok(clean)
+}
+
+/// "1.11.4" from "Terraform v1.11.4".
+fn short_version(line: &str) -> String {
+    line.rsplit(' ')
+        .next()
+        .unwrap_or(line)
+        .trim_start_matches('v')
+        .to_owned()
+}
+
+/// Every chosen section on one Terraform, with an emulator of its own.
+/// Only an interrupt or the time limit stops it early: a failed section
+/// is reported and the next one runs.
+fn run_version(
+    options: &Options,
+    binaries: &Binaries,
+    terraform: &Path,
+    scratch: &Path,
+    deadline: Instant,
+) -> Result<VersionResults> {
+    let began = Instant::now();
+    let emulator = Emulator::start(&binaries.emulator, &scratch.join("emulator.err"))?;
     let harness = Harness::new(HarnessSetup {
-        terraform: &terraform,
-        scratch: scratch.path(),
-        provider_binary: &provider_binary,
-        floor_binary: &floor_binary,
-        bench_binary: &this_program,
+        terraform,
+        scratch,
+        provider_binary: &binaries.provider,
+        floor_binary: &binaries.floor,
+        bench_binary: &binaries.this_program,
         api_url: &emulator.base_url,
         token: &emulator.token,
         command_timeout: options.command_timeout,
-        deadline: began + options.max_duration,
+        deadline,
     })?;
     let terraform_version = harness.version()?;
     eprintln!(
-        "parallel-bench: {terraform_version}, {} run(s) per figure{}, emulator at {}",
+        "parallel-bench: {terraform_version} ({}), {} run(s) per figure{}, emulator at {}",
+        terraform.display(),
         options.runs,
         if options.quick { " (quick)" } else { "" },
         emulator.base_url
     );
     let mut bench = Bench {
-        options,
+        options: options.clone(),
         harness,
         emulator,
-        scratch: scratch.path().to_owned(),
-        provider_binary,
-        emulator_binary,
+        scratch: scratch.to_owned(),
+        provider_binary: binaries.provider.clone(),
+        emulator_binary: binaries.emulator.clone(),
         emulator_restarts: 0,
     };
-
-    let mut errors = Vec::new();
-    let mut results = Results {
-        meta: Meta {
-            terraform: terraform_version,
-            runs: bench.options.runs,
-            quick: bench.options.quick,
-            cpus: std::thread::available_parallelism().map_or(1, usize::from),
-            unix_time: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-            wall_seconds: 0.0,
-            load_average_start: load_average(),
-            load_average_end: String::new(),
-        },
+    let mut results = VersionResults {
+        terraform: terraform_version.clone(),
+        terraform_path: terraform.display().to_string(),
+        wall_seconds: 0.0,
         verbs: None,
         latency: None,
         scaling: None,
@@ -178,40 +329,34 @@ fn run(mut options: Options) -> Result<bool> {
         errors: Vec::new(),
         targets: Vec::new(),
     };
-    let mut rendered = Vec::new();
-    let mut targets = Vec::new();
-    for section in bench.options.sections.clone() {
+    for section in options.sections.clone() {
         if let Some(why) = bench.revive_emulator()? {
             eprintln!("parallel-bench: started a new emulator: {why}");
-            errors.push(format!("emulator restarted before {section:?}: {why}"));
+            results
+                .errors
+                .push(format!("emulator restarted before {section:?}: {why}"));
         }
         let outcome = match section {
             Section::Verbs => sections::verbs::run(&mut bench).map(|r| {
-                rendered.push(r.render());
-                targets.extend(r.targets());
+                results.targets.extend(r.targets());
                 results.verbs = Some(r);
             }),
             Section::Latency => sections::latency::run(&mut bench).map(|r| {
-                rendered.push(r.render());
-                targets.extend(r.targets());
+                results.targets.extend(r.targets());
                 results.latency = Some(r);
             }),
-            Section::Scaling => sections::scaling::run(&mut bench).map(|r| {
-                rendered.push(r.render());
-                targets.extend(r.targets());
+            Section::Scaling => sections::scaling::run(&mut bench, &terraform_version).map(|r| {
+                results.targets.extend(r.targets());
                 results.scaling = Some(r);
             }),
             Section::Process => sections::footprint::run(&mut bench).map(|r| {
-                rendered.push(r.render());
-                targets.extend(r.targets());
+                results.targets.extend(r.targets());
                 results.process = Some(r);
             }),
             Section::Profile => sections::profile::run(&mut bench).map(|r| {
-                rendered.push(r.render());
                 results.profile = Some(r);
             }),
             Section::Variants => sections::variants::run(&mut bench).map(|r| {
-                rendered.push(r.render());
                 results.variants = Some(r);
             }),
         };
@@ -224,55 +369,27 @@ fn run(mut options: Options) -> Result<bool> {
                     error.push_str(&format!("\n  and {why}"));
                 }
                 eprintln!("parallel-bench: {error}");
-                errors.push(error);
-                targets.extend(failed_targets(section));
+                results.errors.push(error);
+                results.targets.extend(failed_targets(section));
             }
         }
     }
+    results.wall_seconds = began.elapsed().as_secs_f64();
+    Ok(results)
+}
 
-    results.meta.wall_seconds = began.elapsed().as_secs_f64();
-    results.meta.load_average_end = load_average();
-    results.errors = errors.clone();
-    results.targets = targets.clone();
-    let json_path = bench.options.out_dir.join("results.json");
-    std::fs::write(&json_path, serde_json::to_string_pretty(&results)?)
-        .context(|| format!("writing {}", json_path.display()))?;
-
-    println!();
-    for text in &rendered {
-        println!("{text}\n");
+impl VersionResults {
+    /// Each section's text, in the benchmark's order.
+    fn rendered(&self) -> Vec<String> {
+        let mut texts = Vec::new();
+        texts.extend(self.verbs.as_ref().map(VerbsReport::render));
+        texts.extend(self.latency.as_ref().map(LatencyReport::render));
+        texts.extend(self.scaling.as_ref().map(ScalingReport::render));
+        texts.extend(self.process.as_ref().map(FootprintReport::render));
+        texts.extend(self.profile.as_ref().map(ProfileReport::render));
+        texts.extend(self.variants.as_ref().map(VariantsReport::render));
+        texts
     }
-    for error in &errors {
-        println!("ERROR {error}\n");
-    }
-    println!("Summary");
-    let rows: Vec<Vec<String>> = targets.iter().map(Target::row).collect();
-    println!(
-        "{}",
-        report::table(&["target", "limit", "measured", ""], &rows)
-    );
-    let missed = targets
-        .iter()
-        .filter(|t| t.verdict == Verdict::Miss)
-        .count();
-    let passed = targets
-        .iter()
-        .filter(|t| t.verdict == Verdict::Pass)
-        .count();
-    println!(
-        "\n{passed} PASS, {missed} MISS, {} ERROR in {:.0} s (load average {} at the start, {} at \
-         the end). Results: {}",
-        targets.len() - passed - missed,
-        results.meta.wall_seconds,
-        results.meta.load_average_start,
-        results.meta.load_average_end,
-        json_path.display()
-    );
-    drop(bench);
-    scratch
-        .close()
-        .context(|| "removing the scratch directory".into())?;
-    Ok(errors.is_empty())
 }
 
 /// The targets a failed section would have reported, marked ERROR, so the
@@ -292,14 +409,7 @@ fn failed_targets(section: Section) -> Vec<Target> {
             1.5,
             "×",
         )],
-        Section::Scaling => vec![
-            Target::errored("scaling: provider slope / terraform_data slope", 1.5, "×"),
-            Target::errored(
-                "scaling: provider as linear as terraform_data (R²)",
-                f64::NAN,
-                "",
-            ),
-        ],
+        Section::Scaling => sections::scaling::failed_targets(),
         Section::Process => vec![
             Target::errored("provider start-up: exec to handshake (median)", 10.0, "ms"),
             Target::errored("provider peak RSS", 20.0, "MB"),

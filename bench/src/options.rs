@@ -7,22 +7,28 @@ use crate::error::{BenchError, Result};
 
 pub const USAGE: &str = "\
 usage: parallel-bench [--runs N] [--quick] [--only SECTIONS] [--bin-dir DIR] [--out-dir DIR]
-                      [--terraform PATH] [--timeout SECS] [--max-minutes M] [--font PATH]
+                      [--terraform PATH]... [--scaling-ns LIST] [--timeout SECS]
+                      [--max-minutes M] [--font PATH]
 
   --runs N         runs per figure, each figure is their median (default 5; 1 with --quick)
   --quick          smoke run: small N, one run
   --only LIST      comma-separated subset of: verbs,latency,scaling,process,profile,
                    variants
   --bin-dir DIR    where the release binaries are (default: next to this program)
-  --out-dir DIR    where results.json and scaling.png go (default: <bin-dir>/../bench)
-  --terraform PATH terraform binary (default: PATH, then /usr/local/bin/terraform)
+  --out-dir DIR    where results.json, scaling.png and memory.png go
+                   (default: <bin-dir>/../bench)
+  --terraform PATH terraform binary (default: PATH, then /usr/local/bin/terraform);
+                   give it more than once to run every section on each, in one report
+  --scaling-ns LIST comma-separated resource counts of the scaling section
+                   (default 10,100,1000,3000; 10,50,100 with --quick)
   --timeout SECS   limit per terraform command (default 600)
   --max-minutes M  limit for the whole benchmark (default 90)
   --font PATH      TrueType font for the plot's text
                    (default /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf)
 
 Environment (flags win): BENCH_RUNS, BENCH_QUICK=1, BENCH_ONLY, BENCH_BIN_DIR,
-BENCH_OUT_DIR, TERRAFORM, BENCH_TIMEOUT_SECS, BENCH_MAX_MINUTES, BENCH_FONT.";
+BENCH_OUT_DIR, TERRAFORM (one path), BENCH_SCALING_NS, BENCH_TIMEOUT_SECS,
+BENCH_MAX_MINUTES, BENCH_FONT.";
 
 const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
@@ -70,13 +76,16 @@ pub struct Options {
     pub out_dir_flag: Option<PathBuf>,
     /// Resolved by `main` from the flag and the binary directory.
     pub out_dir: PathBuf,
-    pub terraform: Option<PathBuf>,
+    /// Every terraform to measure, in order; empty: the one on PATH.
+    pub terraform: Vec<PathBuf>,
     pub command_timeout: Duration,
     pub max_duration: Duration,
     pub font: Option<PathBuf>,
     pub verbs_n: usize,
     pub latency_n: usize,
     pub scaling_ns: Vec<usize>,
+    /// Apps refreshed in the scaling section's refresh measurement.
+    pub refresh_apps: usize,
     pub rss_n: usize,
     pub handshake_count: usize,
 }
@@ -94,7 +103,7 @@ pub fn parse(args: Vec<String>, env: impl Fn(&str) -> Option<String>) -> Result<
             "-h" | "--help" => return Ok(None),
             "--quick" => flags.push((name, None)),
             "--runs" | "--only" | "--bin-dir" | "--out-dir" | "--terraform" | "--timeout"
-            | "--max-minutes" | "--font" => {
+            | "--max-minutes" | "--font" | "--scaling-ns" => {
                 let value = inline
                     .or_else(|| args.next())
                     .ok_or_else(|| BenchError::Usage(format!("{name} needs a value")))?;
@@ -140,11 +149,38 @@ pub fn parse(args: Vec<String>, env: impl Fn(&str) -> Option<String>) -> Result<
     let font = Some(PathBuf::from(
         setting("--font", "BENCH_FONT").unwrap_or_else(|| DEFAULT_FONT.to_owned()),
     ));
-    let (verbs_n, latency_n, scaling_ns, rss_n, handshake_count) = if quick {
-        (20, 50, vec![10, 50, 100], 100, 5)
+    let (verbs_n, latency_n, mut scaling_ns, refresh_apps, rss_n, handshake_count) = if quick {
+        (20, 50, vec![10, 50, 100], 50, 100, 5)
     } else {
-        (200, 500, vec![10, 100, 500, 1000], 1000, 20)
+        (200, 500, vec![10, 100, 1000, 3000], 500, 1000, 20)
     };
+    if let Some(list) = setting("--scaling-ns", "BENCH_SCALING_NS") {
+        scaling_ns = list
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| positive(s, "--scaling-ns"))
+            .collect::<Result<Vec<_>>>()?;
+        scaling_ns.sort_unstable();
+        scaling_ns.dedup();
+        if scaling_ns.len() < 2 {
+            return Err(BenchError::Usage(
+                "--scaling-ns needs at least two different counts to fit a line".into(),
+            ));
+        }
+    }
+    // Every --terraform, in order; TERRAFORM only when there is none.
+    let mut terraform: Vec<PathBuf> = flags
+        .iter()
+        .filter(|(n, _)| n == "--terraform")
+        .filter_map(|(_, v)| v.clone().map(PathBuf::from))
+        .collect();
+    if terraform.is_empty() {
+        terraform.extend(
+            env("TERRAFORM")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        );
+    }
     Ok(Some(Options {
         runs,
         quick,
@@ -152,13 +188,14 @@ pub fn parse(args: Vec<String>, env: impl Fn(&str) -> Option<String>) -> Result<
         bin_dir: setting("--bin-dir", "BENCH_BIN_DIR").map(PathBuf::from),
         out_dir_flag: setting("--out-dir", "BENCH_OUT_DIR").map(PathBuf::from),
         out_dir: PathBuf::new(),
-        terraform: setting("--terraform", "TERRAFORM").map(PathBuf::from),
+        terraform,
         command_timeout,
         max_duration,
         font,
         verbs_n,
         latency_n,
         scaling_ns,
+        refresh_apps,
         rss_n,
         handshake_count,
     }))
@@ -197,8 +234,38 @@ mod tests {
             (options.verbs_n, options.latency_n, options.rss_n),
             (200, 500, 1000)
         );
-        assert_eq!(options.scaling_ns, vec![10, 100, 500, 1000]);
+        assert_eq!(options.scaling_ns, vec![10, 100, 1000, 3000]);
+        assert_eq!(options.refresh_apps, 500);
         assert_eq!(options.handshake_count, 20);
+        assert!(options.terraform.is_empty());
+    }
+
+    #[test]
+    fn terraform_can_be_given_more_than_once() {
+        let options = parse_with(
+            &["--terraform", "/a/terraform", "--terraform=/b/terraform"],
+            &[("TERRAFORM", "/c/terraform")],
+        )
+        .expect("parses")
+        .expect("not help");
+        assert_eq!(
+            options.terraform,
+            vec![PathBuf::from("/a/terraform"), PathBuf::from("/b/terraform")]
+        );
+        let from_env = parse_with(&[], &[("TERRAFORM", "/c/terraform")])
+            .expect("parses")
+            .expect("not help");
+        assert_eq!(from_env.terraform, vec![PathBuf::from("/c/terraform")]);
+    }
+
+    #[test]
+    fn scaling_counts_can_be_chosen() {
+        let options = parse_with(&["--scaling-ns", "100,10,100,30"], &[])
+            .expect("parses")
+            .expect("not help");
+        assert_eq!(options.scaling_ns, vec![10, 30, 100]);
+        assert!(parse_with(&["--scaling-ns", "10"], &[]).is_err());
+        assert!(parse_with(&["--scaling-ns", "10,x"], &[]).is_err());
     }
 
     #[test]

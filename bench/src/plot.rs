@@ -1,14 +1,16 @@
-//! scaling.png: apply time against N, both series, with their fitted lines.
+//! The scaling plots: panels of measured points against N, each series with
+//! its fitted line when it has one, one row of panels per Terraform version.
 //!
 //! plotters renders text with ab_glyph from a font we register, not with
 //! the system's font machinery (fontconfig/freetype), so it works offline
 //! with any TrueType file, e.g. DejaVu Sans from Debian's fonts-dejavu-core.
-//! Without a font the plot is drawn without text and the table says which
-//! colour is which.
+//! Without a font the panels are drawn without text and the report says
+//! which colour is which.
 
 use std::path::Path;
 use std::sync::OnceLock;
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -16,16 +18,37 @@ use crate::error::{BenchError, Result};
 use crate::stats::LinearFit;
 
 pub const PROVIDER_COLOUR: RGBColor = RGBColor(214, 39, 40);
+pub const FLOOR_COLOUR: RGBColor = RGBColor(255, 127, 14);
 pub const DATA_COLOUR: RGBColor = RGBColor(31, 119, 180);
-const SIZE: (u32, u32) = (960, 640);
+/// One panel's size; a plot is a grid of them.
+const PANEL: (u32, u32) = (760, 520);
+const CAPTION_HEIGHT: u32 = 50;
 const FAMILY: &str = "sans-serif";
 
+/// How a series' line is drawn, so two series of one colour can share a
+/// panel (e.g. a provider's peak memory during apply and during plan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stroke {
+    Solid,
+    Dashed,
+}
+
 pub struct PlotSeries {
-    pub name: &'static str,
-    /// (N, seconds)
+    pub name: String,
+    /// (N, y)
     pub points: Vec<(f64, f64)>,
+    /// Drawn as a thin dashed line across the panel.
     pub fit: Option<LinearFit>,
     pub colour: RGBColor,
+    pub stroke: Stroke,
+}
+
+pub struct Panel {
+    pub title: String,
+    pub y_label: &'static str,
+    pub series: Vec<PlotSeries>,
+    /// Where the legend goes: where it hides no line.
+    pub legend_at: SeriesLabelPosition,
 }
 
 /// Registers the font once per process; true when text can be drawn.
@@ -48,46 +71,72 @@ fn bounds(series: &[PlotSeries]) -> (f64, f64) {
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.0))
         .fold(1.0_f64, f64::max);
-    let max_t = series
+    let max_y = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(0.1_f64, f64::max);
-    (max_n * 1.05, max_t * 1.1)
+    (max_n * 1.05, max_y * 1.15)
 }
 
-/// Grid spacing (N, seconds) of the plot when it has no text.
-pub fn grid_steps(series: &[PlotSeries]) -> (f64, f64) {
-    let (x_max, y_max) = bounds(series);
-    (nice_step(x_max), nice_step(y_max))
-}
-
-/// Draws the plot; returns whether it has text.
-pub fn scaling_png(path: &Path, series: &[PlotSeries], font: Option<&Path>) -> Result<bool> {
+/// Draws `rows` of panels (all rows as wide as the widest) under one
+/// caption; returns whether the plot has text.
+pub fn panels_png(
+    path: &Path,
+    caption: &str,
+    rows: &[Vec<Panel>],
+    font: Option<&Path>,
+) -> Result<bool> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| BenchError::Plot(format!("creating {}: {e}", dir.display())))?;
     }
     let labelled = font_ready(font);
-    draw(path, series, labelled).map_err(|e| BenchError::Plot(e.to_string()))?;
+    draw(path, caption, rows, labelled).map_err(|e| BenchError::Plot(e.to_string()))?;
     Ok(labelled)
 }
 
-fn draw(
-    path: &Path,
-    series: &[PlotSeries],
-    labelled: bool,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let (x_max, y_max) = bounds(series);
+type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+fn draw(path: &Path, caption: &str, rows: &[Vec<Panel>], labelled: bool) -> DrawResult {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0).max(1);
+    let row_count = rows.len().max(1);
+    let caption_height = if labelled { CAPTION_HEIGHT } else { 0 };
+    let size = (
+        PANEL.0 * u32::try_from(columns)?,
+        PANEL.1 * u32::try_from(row_count)? + caption_height,
+    );
+    let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut builder = ChartBuilder::on(&root);
-    builder.margin(20);
+    let body = if labelled {
+        let (top, body) = root.split_vertically(caption_height);
+        top.titled(caption, (FAMILY, 26))?;
+        body
+    } else {
+        root.clone()
+    };
+    let areas = body.split_evenly((row_count, columns));
+    for (row_index, row) in rows.iter().enumerate() {
+        for (column, panel) in row.iter().enumerate() {
+            draw_panel(&areas[row_index * columns + column], panel, labelled)?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
+fn draw_panel(
+    area: &DrawingArea<BitMapBackend<'_>, Shift>,
+    panel: &Panel,
+    labelled: bool,
+) -> DrawResult {
+    let (x_max, y_max) = bounds(&panel.series);
+    let mut builder = ChartBuilder::on(area);
+    builder.margin(16);
     if labelled {
         builder
-            .caption("terraform apply time vs N (zero latency)", (FAMILY, 24))
-            .x_label_area_size(50)
-            .y_label_area_size(70);
+            .caption(&panel.title, (FAMILY, 20))
+            .x_label_area_size(44)
+            .y_label_area_size(64);
     } else {
         builder.x_label_area_size(0).y_label_area_size(0);
     }
@@ -96,15 +145,15 @@ fn draw(
         chart
             .configure_mesh()
             .x_desc("N (resources)")
-            .y_desc("seconds")
+            .y_desc(panel.y_label)
             .x_label_formatter(&|n| format!("{n:.0}"))
-            .label_style((FAMILY, 16))
+            .label_style((FAMILY, 15))
             .draw()?;
     } else {
         // The mesh would need a font for its tick labels: draw a plain
-        // grid instead, at steps the report states.
+        // grid instead, at round steps.
         let grid = BLACK.mix(0.15);
-        let (x_step, y_step) = grid_steps(series);
+        let (x_step, y_step) = (nice_step(x_max), nice_step(y_max));
         for x in multiples(x_step, x_max) {
             chart.draw_series(LineSeries::new([(x, 0.0), (x, y_max)], grid))?;
         }
@@ -117,39 +166,55 @@ fn draw(
         ))?;
     }
 
-    for s in series {
+    for s in &panel.series {
         let colour = s.colour;
-        let drawn = chart.draw_series(LineSeries::new(
-            s.points.iter().copied(),
-            colour.stroke_width(3),
-        ))?;
-        if labelled {
-            drawn.label(s.name).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
-            });
+        let pieces: Vec<Vec<(f64, f64)>> = match s.stroke {
+            Stroke::Solid => vec![s.points.clone()],
+            Stroke::Dashed => s
+                .points
+                .windows(2)
+                .flat_map(|pair| dashed(pair[0], pair[1], 12))
+                .collect(),
+        };
+        let mut first = true;
+        for piece in pieces {
+            let drawn = chart.draw_series(LineSeries::new(piece, colour.stroke_width(3)))?;
+            if labelled && std::mem::take(&mut first) {
+                let stroke = s.stroke;
+                drawn.label(s.name.as_str()).legend(move |(x, y)| {
+                    let style = colour.stroke_width(3);
+                    // Two pieces either way, so both strokes are one type.
+                    let (first_end, second_start) = match stroke {
+                        Stroke::Solid => (10, 10),
+                        Stroke::Dashed => (7, 13),
+                    };
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (first_end, 0)], style)
+                        + PathElement::new(vec![(second_start, 0), (20, 0)], style)
+                });
+            }
         }
-        chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 5, colour.filled())))?;
+        chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 4, colour.filled())))?;
         if let Some(fit) = s.fit {
             let line = dashed(
                 (0.0, fit.intercept),
                 (x_max, fit.intercept + fit.slope * x_max),
-                40,
+                60,
             );
             for segment in line {
-                chart.draw_series(LineSeries::new(segment, colour.mix(0.6).stroke_width(1)))?;
+                chart.draw_series(LineSeries::new(segment, colour.mix(0.5).stroke_width(1)))?;
             }
         }
     }
     if labelled {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.8))
+            .position(panel.legend_at.clone())
+            .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
-            .label_font((FAMILY, 16))
+            .label_font((FAMILY, 14))
             .draw()?;
     }
-    root.present()?;
     Ok(())
 }
 
@@ -208,22 +273,32 @@ mod tests {
     }
 
     #[test]
-    fn draws_a_png() {
+    fn draws_a_grid_of_panels() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("scaling.png");
-        let series = [PlotSeries {
-            name: "terraform_data",
-            points: vec![(10.0, 0.5), (100.0, 1.0), (1000.0, 6.0)],
-            fit: Some(LinearFit {
-                intercept: 0.4,
-                slope: 0.0055,
-                r_squared: 0.99,
-            }),
-            colour: DATA_COLOUR,
-        }];
+        let panel = |stroke| Panel {
+            title: "apply".into(),
+            y_label: "seconds",
+            series: vec![PlotSeries {
+                name: "terraform_data".into(),
+                points: vec![(10.0, 0.5), (100.0, 1.0), (1000.0, 6.0)],
+                fit: Some(LinearFit {
+                    intercept: 0.4,
+                    slope: 0.0055,
+                    r_squared: 0.99,
+                }),
+                colour: DATA_COLOUR,
+                stroke,
+            }],
+            legend_at: SeriesLabelPosition::UpperLeft,
+        };
+        let rows = vec![
+            vec![panel(Stroke::Solid), panel(Stroke::Dashed)],
+            vec![panel(Stroke::Solid)],
+        ];
         // Whether or not the machine has the default font, a PNG results.
         let font = Path::new("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
-        scaling_png(&path, &series, Some(font)).expect("plot");
+        panels_png(&path, "test", &rows, Some(font)).expect("plot");
         let bytes = std::fs::read(&path).expect("png written");
         assert_eq!(&bytes[1..4], b"PNG");
     }

@@ -1,7 +1,7 @@
 //! Child processes that cannot outlive the benchmark: every run is bounded
 //! in time, interruptible, and killed with everything it started.
 
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -46,6 +46,10 @@ pub struct Finished {
     /// CPU of the process and of the children it waited for (for
     /// Terraform: the providers), when the kernel could tell.
     pub cpu: Option<CpuTimes>,
+    /// Peak RSS in KiB (ru_maxrss) of the process, which the kernel reports
+    /// as the larger of its own peak and its waited-for children's: for
+    /// Terraform that is Terraform's own, its providers being far smaller.
+    pub peak_rss_kib: Option<u64>,
 }
 
 /// User + system CPU, from the exited process's /proc entry.
@@ -77,6 +81,34 @@ fn cpu_at_exit(pid: u32) -> Option<CpuTimes> {
     }
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     parse_cpu(&stat, clock_ticks()?)
+}
+
+/// Reaps our exited (or exiting) child with wait4, which also hands back
+/// its resource usage: the exit status and ru_maxrss in KiB. Falls back to
+/// `Child::wait` (no peak) if the pid does not fit wait4's type.
+fn reap(child: &mut Child) -> std::io::Result<(ExitStatus, Option<u64>)> {
+    let Ok(pid) = libc::pid_t::try_from(child.id()) else {
+        return child.wait().map(|status| (status, None));
+    };
+    loop {
+        let mut status: libc::c_int = 0;
+        // SAFETY: rusage is plain integers, so all-zero is a valid value;
+        // wait4 writes one status and one rusage through pointers we own.
+        let (code, usage) = unsafe {
+            let mut usage: libc::rusage = std::mem::zeroed();
+            let code = libc::wait4(pid, &mut status, 0, &mut usage);
+            (code, usage)
+        };
+        if code == pid {
+            // Kilobytes on Linux.
+            let peak = u64::try_from(usage.ru_maxrss).ok().filter(|kib| *kib > 0);
+            return Ok((ExitStatus::from_raw(status), peak));
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
 }
 
 /// User + system CPU of a live process so far (its own threads).
@@ -127,18 +159,19 @@ pub fn run_bounded(label: &str, command: &mut Command, timeout: Duration) -> Res
     std::thread::spawn(move || {
         let cpu = cpu_at_exit(child.id());
         let ended = Instant::now();
-        let status = child.wait();
-        let _ = sender.send((status, ended, cpu));
+        let reaped = reap(&mut child);
+        let _ = sender.send((reaped, ended, cpu));
     });
     let outcome = loop {
         match receiver.recv_timeout(POLL) {
-            Ok((status, ended, cpu)) => {
-                let status = status.context(|| format!("waiting for {label}"))?;
+            Ok((reaped, ended, cpu)) => {
+                let (status, peak_rss_kib) = reaped.context(|| format!("waiting for {label}"))?;
                 break Ok(Finished {
                     started,
                     elapsed: ended.saturating_duration_since(started),
                     status,
                     cpu,
+                    peak_rss_kib,
                 });
             }
             Err(RecvTimeoutError::Disconnected) => {
@@ -240,6 +273,15 @@ mod tests {
         let finished = run_bounded("sh", &mut sh, Duration::from_secs(60)).expect("sh runs");
         assert!(finished.status.success());
         assert!(finished.cpu.is_some());
+        assert!(finished.peak_rss_kib.is_some_and(|kib| kib > 0));
+    }
+
+    #[test]
+    fn the_exit_code_survives_wait4() {
+        let mut sh = Command::new("sh");
+        sh.args(["-c", "exit 3"]);
+        let finished = run_bounded("sh", &mut sh, Duration::from_secs(60)).expect("sh runs");
+        assert_eq!(finished.status.code(), Some(3));
     }
 
     #[test]

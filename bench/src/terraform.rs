@@ -54,16 +54,6 @@ impl Series {
         all.rotate_left(run % 3);
         all
     }
-
-    /// Both series, in an order that alternates with `run`, so a machine
-    /// that slows down during a run does not always hurt the same series.
-    pub fn interleaved(run: usize) -> [Series; 2] {
-        if run.is_multiple_of(2) {
-            [Series::Data, Series::Provider]
-        } else {
-            [Series::Provider, Series::Data]
-        }
-    }
 }
 
 impl fmt::Display for Series {
@@ -82,6 +72,8 @@ pub enum Verb {
     PlanToFile,
     /// `apply <planfile>`, the second half.
     ApplyPlanFile,
+    /// `plan -refresh-only`: reads every resource, proposes no change.
+    RefreshOnly,
 }
 
 impl Verb {
@@ -92,6 +84,7 @@ impl Verb {
             Verb::Destroy => "destroy",
             Verb::PlanToFile => "plan -out",
             Verb::ApplyPlanFile => "apply planfile",
+            Verb::RefreshOnly => "plan -refresh-only",
         }
     }
 
@@ -106,6 +99,12 @@ impl Verb {
             Verb::Destroy => vec!["destroy".into(), "-auto-approve".into()],
             Verb::PlanToFile => vec!["plan".into(), format!("-out={PLAN_FILE}")],
             Verb::ApplyPlanFile => vec!["apply".into()],
+            // Exit code 2 would mean the refresh found drift.
+            Verb::RefreshOnly => vec![
+                "plan".into(),
+                "-refresh-only".into(),
+                "-detailed-exitcode".into(),
+            ],
         };
         args.extend(common);
         args.push(parallelism);
@@ -138,7 +137,8 @@ pub struct Workdir {
 #[derive(Debug, Clone, Copy)]
 pub struct TfRun {
     pub finished: Finished,
-    /// Only for `plan`: whether it proposed changes (exit code 2).
+    /// Only for `plan` and `plan -refresh-only`: whether it proposed
+    /// changes (exit code 2).
     pub had_changes: bool,
 }
 
@@ -154,6 +154,7 @@ pub struct Harness {
     cli_config: PathBuf,
     rss_cli_config: PathBuf,
     floor_cli_config: PathBuf,
+    floor_rss_cli_config: PathBuf,
     api_url: String,
     token: Token,
     command_timeout: Duration,
@@ -199,6 +200,15 @@ impl Harness {
             .context(|| format!("copying the floor provider to {}", floor_copy.display()))?;
         let floor_cli_config = scratch.join("floor.tfrc");
         write_file(&floor_cli_config, &cli_config_text(&floor_dir))?;
+        let floor_rss_dir = make_dir(&scratch.join("floor-rss"))?;
+        write_rss_wrapper(
+            &floor_rss_dir.join(PROVIDER_FILE_NAME),
+            setup.bench_binary,
+            &scratch.join("rss"),
+            &floor_copy,
+        )?;
+        let floor_rss_cli_config = scratch.join("floor-rss.tfrc");
+        write_file(&floor_rss_cli_config, &cli_config_text(&floor_rss_dir))?;
 
         let cli_config = scratch.join("direct.tfrc");
         write_file(&cli_config, &cli_config_text(&direct_dir))?;
@@ -212,6 +222,7 @@ impl Harness {
             cli_config,
             rss_cli_config,
             floor_cli_config,
+            floor_rss_cli_config,
             api_url: setup.api_url.to_owned(),
             token: setup.token.clone(),
             command_timeout: setup.command_timeout,
@@ -238,6 +249,18 @@ impl Harness {
         app_id: &str,
         label: &str,
     ) -> Result<Workdir> {
+        self.workdir_with(series, n, label, &configuration(series, n, app_id))
+    }
+
+    /// A working directory with a configuration of our own making, of `n`
+    /// resources run as `series`.
+    pub fn workdir_with(
+        &mut self,
+        series: Series,
+        n: usize,
+        label: &str,
+        main_tf: &str,
+    ) -> Result<Workdir> {
         self.next_dir += 1;
         let path = self.scratch.join("runs").join(format!(
             "{:04}-{label}-{}-{n}",
@@ -245,7 +268,7 @@ impl Harness {
             series.name()
         ));
         make_dir(&path)?;
-        write_file(&path.join("main.tf"), &configuration(series, n, app_id))?;
+        write_file(&path.join("main.tf"), main_tf)?;
         Ok(Workdir {
             path,
             series,
@@ -292,7 +315,7 @@ impl Harness {
         }
         let finished = process::run_bounded(&label, &mut command, self.command_timeout.min(left))?;
         let code = finished.status.code();
-        let had_changes = verb == Verb::Plan && code == Some(2);
+        let had_changes = matches!(verb, Verb::Plan | Verb::RefreshOnly) && code == Some(2);
         if finished.status.success() || had_changes {
             Ok(TfRun {
                 finished,
@@ -311,7 +334,8 @@ impl Harness {
     /// TF_LOG, a plugin cache, CLI args) may change what is measured.
     fn set_environment(&self, command: &mut Command, series: Series, launch: Launch) {
         let cli_config = match (series, launch) {
-            (Series::Floor, _) => &self.floor_cli_config,
+            (Series::Floor, Launch::Direct) => &self.floor_cli_config,
+            (Series::Floor, Launch::MeasuringRss) => &self.floor_rss_cli_config,
             (_, Launch::Direct) => &self.cli_config,
             (_, Launch::MeasuringRss) => &self.rss_cli_config,
         };
@@ -457,6 +481,7 @@ mod tests {
             Verb::Destroy,
             Verb::PlanToFile,
             Verb::ApplyPlanFile,
+            Verb::RefreshOnly,
         ] {
             assert!(
                 verb.args().contains(&"-parallelism=10".to_owned()),
@@ -470,9 +495,7 @@ mod tests {
     }
 
     #[test]
-    fn series_order_alternates() {
-        assert_eq!(Series::interleaved(0), [Series::Data, Series::Provider]);
-        assert_eq!(Series::interleaved(1), [Series::Provider, Series::Data]);
+    fn series_order_rotates() {
         let orders: Vec<[Series; 3]> = (0..3).map(Series::rotated).collect();
         for place in 0..3 {
             let mut seen: Vec<Series> = orders.iter().map(|o| o[place]).collect();

@@ -74,6 +74,68 @@ fn a_refresh_of_twenty_apps_lists_them_once() {
     s.finish();
 }
 
+/// Each way of refreshing 30 apps makes exactly one API call, the app list:
+/// the provider shares it among every app refreshed in the run, and a new
+/// run (a new provider process) lists again rather than trusting an old one.
+#[test]
+fn every_refresh_of_thirty_apps_is_exactly_one_list_call() {
+    let s = Scenario::new();
+    s.config(
+        "resource \"parallel_app\" \"many\" {\n  count    = 30\n  app_name = \"svc-${count.index}\"\n}\n",
+    );
+    s.apply();
+    let refreshes: [&[&str]; 4] = [
+        &[
+            "plan",
+            "-refresh-only",
+            "-detailed-exitcode",
+            "-input=false",
+            "-no-color",
+        ],
+        &[
+            "plan",
+            "-refresh-only",
+            "-detailed-exitcode",
+            "-input=false",
+            "-no-color",
+        ],
+        &[
+            "apply",
+            "-refresh-only",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+        ],
+        &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+    ];
+    for args in refreshes {
+        s.emulator.clear_requests();
+        let refreshed = s.terraform(args);
+        assert_eq!(
+            refreshed.code,
+            Some(0),
+            "terraform {} must succeed with nothing to change\n{}",
+            refreshed.command,
+            refreshed.report()
+        );
+        assert_eq!(
+            s.request_summary().len(),
+            1,
+            "terraform {} of 30 apps must make one API call: {:?}",
+            refreshed.command,
+            s.request_summary()
+        );
+        assert_eq!(
+            app_lists(&s),
+            1,
+            "terraform {} of 30 apps must list them once: {:?}",
+            refreshed.command,
+            s.request_summary()
+        );
+    }
+    s.finish();
+}
+
 #[test]
 fn an_app_deleted_outside_terraform_is_planned_again() {
     let s = Scenario::new();

@@ -4,6 +4,7 @@
 pub mod footprint;
 pub mod latency;
 pub mod profile;
+pub mod refresh;
 pub mod scaling;
 pub mod variants;
 pub mod verbs;

@@ -170,10 +170,12 @@ fn draw_panel(
         let colour = s.colour;
         let pieces: Vec<Vec<(f64, f64)>> = match s.stroke {
             Stroke::Solid => vec![s.points.clone()],
+            // An odd number of pieces, so each segment's dashes start and
+            // end on its points.
             Stroke::Dashed => s
                 .points
                 .windows(2)
-                .flat_map(|pair| dashed(pair[0], pair[1], 12))
+                .flat_map(|pair| dashed(pair[0], pair[1], 13))
                 .collect(),
         };
         let mut first = true;

@@ -138,10 +138,13 @@ fn run(mut options: Options) -> Result<bool> {
             bin_dir.join("terraform-provider-parallel"),
             "the provider binary",
         )?,
-        floor: existing(
-            bin_dir.join("terraform-provider-parallel-floor"),
-            "the floor provider binary (cargo build --release -p parallel-bench-floor)",
-        )?,
+        floor: match &options.floor_binary {
+            Some(path) => existing(path.clone(), "the provider given as --floor-binary")?,
+            None => existing(
+                bin_dir.join("terraform-provider-parallel-floor"),
+                "the floor provider binary (cargo build --release -p parallel-bench-floor)",
+            )?,
+        },
         emulator: existing(bin_dir.join("parallel-emulator"), "the emulator binary")?,
         this_program,
     };

@@ -8,7 +8,7 @@ use crate::error::{BenchError, Result};
 pub const USAGE: &str = "\
 usage: parallel-bench [--runs N] [--quick] [--only SECTIONS] [--bin-dir DIR] [--out-dir DIR]
                       [--terraform PATH]... [--scaling-ns LIST] [--timeout SECS]
-                      [--max-minutes M] [--font PATH]
+                      [--max-minutes M] [--font PATH] [--floor-binary PATH]
 
   --runs N         runs per figure, each figure is their median (default 5; 1 with --quick)
   --quick          smoke run: small N, one run
@@ -25,10 +25,15 @@ usage: parallel-bench [--runs N] [--quick] [--only SECTIONS] [--bin-dir DIR] [--
   --max-minutes M  limit for the whole benchmark (default 90)
   --font PATH      TrueType font for the plot's text
                    (default /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf)
+  --floor-binary PATH
+                   measure this provider binary in the floor's place, e.g. an
+                   earlier build of terraform-provider-parallel: every
+                   floor figure and provider / floor ratio is then
+                   this build against that one, measured side by side
 
 Environment (flags win): BENCH_RUNS, BENCH_QUICK=1, BENCH_ONLY, BENCH_BIN_DIR,
 BENCH_OUT_DIR, TERRAFORM (one path), BENCH_SCALING_NS, BENCH_TIMEOUT_SECS,
-BENCH_MAX_MINUTES, BENCH_FONT.";
+BENCH_MAX_MINUTES, BENCH_FONT, BENCH_FLOOR_BINARY.";
 
 const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
@@ -81,6 +86,9 @@ pub struct Options {
     pub command_timeout: Duration,
     pub max_duration: Duration,
     pub font: Option<PathBuf>,
+    /// Measured in the floor's place (a before/after run); None: the
+    /// bench-only floor provider.
+    pub floor_binary: Option<PathBuf>,
     pub verbs_n: usize,
     pub latency_n: usize,
     pub scaling_ns: Vec<usize>,
@@ -103,7 +111,7 @@ pub fn parse(args: Vec<String>, env: impl Fn(&str) -> Option<String>) -> Result<
             "-h" | "--help" => return Ok(None),
             "--quick" => flags.push((name, None)),
             "--runs" | "--only" | "--bin-dir" | "--out-dir" | "--terraform" | "--timeout"
-            | "--max-minutes" | "--font" | "--scaling-ns" => {
+            | "--max-minutes" | "--font" | "--scaling-ns" | "--floor-binary" => {
                 let value = inline
                     .or_else(|| args.next())
                     .ok_or_else(|| BenchError::Usage(format!("{name} needs a value")))?;
@@ -192,6 +200,7 @@ pub fn parse(args: Vec<String>, env: impl Fn(&str) -> Option<String>) -> Result<
         command_timeout,
         max_duration,
         font,
+        floor_binary: setting("--floor-binary", "BENCH_FLOOR_BINARY").map(PathBuf::from),
         verbs_n,
         latency_n,
         scaling_ns,
@@ -256,6 +265,19 @@ mod tests {
             .expect("parses")
             .expect("not help");
         assert_eq!(from_env.terraform, vec![PathBuf::from("/c/terraform")]);
+    }
+
+    #[test]
+    fn another_build_can_stand_in_for_the_floor() {
+        let options = parse_with(&["--floor-binary", "/old/terraform-provider-parallel"], &[])
+            .expect("parses")
+            .expect("not help");
+        assert_eq!(
+            options.floor_binary,
+            Some(PathBuf::from("/old/terraform-provider-parallel"))
+        );
+        let default = parse_with(&[], &[]).expect("parses").expect("not help");
+        assert_eq!(default.floor_binary, None);
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub struct VerbRow {
 #[derive(Debug, Serialize)]
 pub struct VerbsReport {
     pub n: usize,
+    /// What the floor column measured: the bench-only floor, or the
+    /// binary given as --floor-binary.
+    pub floor: String,
     pub runs: usize,
     pub rows: Vec<VerbRow>,
     /// Plans that proposed changes right after apply (a provider bug).
@@ -156,8 +159,13 @@ pub fn run(bench: &mut Bench) -> Result<VerbsReport> {
             target_over_floor: FLOOR_TARGET,
         })
         .collect();
+    let floor = match &bench.options.floor_binary {
+        Some(path) => format!("{} (--floor-binary)", path.display()),
+        None => "parallel_api_key's schema with no API, bench/floor".to_owned(),
+    };
     Ok(VerbsReport {
         n,
+        floor,
         runs,
         rows,
         non_empty_plans,
@@ -228,10 +236,11 @@ impl VerbsReport {
             .collect();
         let mut text = format!(
             "1. Verbs, N = {} (zero latency, -parallelism=10, median of {} runs; floor = \
-             parallel_api_key's schema with no API, bench/floor)\n{}\n\n  CPU, ms (median; \
+             {})\n{}\n\n  CPU, ms (median; \
              Terraform's own, the provider processes', the API emulator's)\n{}",
             self.n,
             self.runs,
+            self.floor,
             report::table(
                 &[
                     "verb",

@@ -6,7 +6,7 @@
 //! (`toolkit::AppDirectory`).
 
 use crate::client::{App, CreateAppError, Deletion};
-use crate::toolkit::{self, Api, Deadline, Failure, Operation, Timeouts, deletion_policy};
+use crate::toolkit::{self, Api, Change, Deadline, Failure, Operation, Timeouts, deletion_policy};
 use async_trait::async_trait;
 use tfplugin::model::{Maybe, Model};
 use tfplugin::{
@@ -210,7 +210,7 @@ impl AppResource {
             .into());
         };
         let api = toolkit::api(ctx)?;
-        let apps = list(api, ctx, &format!("Importing app {app_id}"), None).await?;
+        let apps = list(api, ctx, &format!("Importing app {app_id}"), None, None).await?;
         match find(&apps, app_id) {
             Some(app) => Ok(AppModel::listed(app).to_value()),
             None => Err(Diagnostic::error(
@@ -225,15 +225,21 @@ impl AppResource {
     }
 }
 
-/// The organization's apps, through the shared list.
+/// The organization's apps, through the shared list: as they are now, or
+/// as of a list fetched `after` a change of our own.
 async fn list(
     api: &Api,
     ctx: &Context,
     doing: &str,
     limit: Option<(std::time::Duration, &Deadline)>,
+    after: Option<Change>,
 ) -> Result<std::sync::Arc<Vec<App>>, Diagnostics> {
     let cancel = limit.map_or(&ctx.cancel, |(_, deadline)| deadline.token());
-    api.apps.list(&api.client, cancel).await.map_err(|err| {
+    let listed = match after {
+        Some(change) => api.apps.list_after(change, &api.client, cancel).await,
+        None => api.apps.list(&api.client, cancel).await,
+    };
+    listed.map_err(|err| {
         let timed_out_after = limit.and_then(|(limit, d)| d.timed_out().then_some(limit));
         toolkit::api_error(
             &err,
@@ -309,7 +315,7 @@ impl Resource for AppResource {
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(app_name = %name, "creating app");
         let created = api.client.create_app(&name, deadline.token()).await;
-        api.apps.changed();
+        let change = api.apps.changed();
         let app_id = match created {
             Ok(app_id) => app_id,
             Err(err) => {
@@ -323,7 +329,7 @@ impl Resource for AppResource {
         app.id = Maybe::Known(id.clone());
         app.app_id = Maybe::Known(id.clone());
         let doing = format!("Reading back the new app {name:?} (ID {id})");
-        let read_back = list(api, ctx, &doing, Some((limit, &deadline))).await;
+        let read_back = list(api, ctx, &doing, Some((limit, &deadline)), Some(change)).await;
         let found = read_back
             .as_deref()
             .ok()
@@ -366,7 +372,7 @@ impl Resource for AppResource {
         let limit = timeouts().limit(&state.timeouts, Operation::Read);
         let deadline = Deadline::start(&ctx.cancel, limit);
         let doing = format!("Refreshing {}", state.label());
-        let apps = list(api, ctx, &doing, Some((limit, &deadline))).await?;
+        let apps = list(api, ctx, &doing, Some((limit, &deadline)), None).await?;
         match find(&apps, app_id) {
             Some(app) => {
                 state.take_listed(app);

@@ -31,8 +31,13 @@ pub fn api(ctx: &Context) -> Result<&Api, Diagnostics> {
 /// Terraform refreshes every `parallel_app` (and reads every app data
 /// source) in parallel, and the API can only list all apps at once; so
 /// the first reader fetches the list and every reader waiting meanwhile
-/// gets the same answer. A create or delete drops it, and a list fetched
-/// across such a change is not kept.
+/// gets the same answer. A create or delete makes the list stale; a reader
+/// takes only a list whose fetch began after every change it must see.
+///
+/// Creates in parallel share their read-backs too: each one needs a list
+/// fetched after its own create (a [`Change`]), not after every other
+/// create, so a batch of creates that end together is read back by one or
+/// two lists rather than one each.
 #[derive(Default)]
 pub struct AppDirectory {
     /// One fetch at a time: a reader waits here for the one in flight.
@@ -40,11 +45,26 @@ pub struct AppDirectory {
     cached: Mutex<Cached>,
 }
 
+/// A create or delete, as seen by the directory: a list fetched after it
+/// shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Change(u64);
+
 #[derive(Default)]
 struct Cached {
-    /// Bumped by every change, so a list fetched across one is not kept.
+    /// Bumped by every change.
     generation: u64,
-    apps: Option<Arc<Vec<App>>>,
+    /// The newest list, with the generation its fetch began at.
+    apps: Option<(u64, Arc<Vec<App>>)>,
+}
+
+impl Cached {
+    fn fetched_since(&self, since: u64) -> Option<Arc<Vec<App>>> {
+        self.apps
+            .as_ref()
+            .filter(|(generation, _)| *generation >= since)
+            .map(|(_, apps)| apps.clone())
+    }
 }
 
 impl AppDirectory {
@@ -52,36 +72,50 @@ impl AppDirectory {
         self.cached.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The organization's apps, from the shared list when there is one.
+    /// The organization's apps as they are now: a list fetched after every
+    /// change made so far.
     pub async fn list(
         &self,
         client: &AccountClient,
         cancel: &CancellationToken,
     ) -> Result<Arc<Vec<App>>, ApiError> {
-        if let Some(apps) = &self.cached().apps {
-            return Ok(apps.clone());
+        let now = Change(self.cached().generation);
+        self.list_after(now, client, cancel).await
+    }
+
+    /// The organization's apps, from a list fetched after `change` (later
+    /// changes may or may not show).
+    pub async fn list_after(
+        &self,
+        change: Change,
+        client: &AccountClient,
+        cancel: &CancellationToken,
+    ) -> Result<Arc<Vec<App>>, ApiError> {
+        if let Some(apps) = self.cached().fetched_since(change.0) {
+            return Ok(apps);
         }
         let _one_fetch = self.fetch.lock().await;
         let generation = {
             let cached = self.cached();
-            if let Some(apps) = &cached.apps {
-                return Ok(apps.clone());
+            if let Some(apps) = cached.fetched_since(change.0) {
+                return Ok(apps);
             }
             cached.generation
         };
         let apps = Arc::new(client.list_apps(cancel).await?);
         let mut cached = self.cached();
-        if cached.generation == generation {
-            cached.apps = Some(apps.clone());
+        if cached.fetched_since(generation).is_none() {
+            cached.apps = Some((generation, apps.clone()));
         }
         Ok(apps)
     }
 
-    /// Forgets the list: an app was created or deleted (or may have been).
-    pub fn changed(&self) {
+    /// Records that an app was created or deleted (or may have been): later
+    /// reads need a list fetched after this.
+    pub fn changed(&self) -> Change {
         let mut cached = self.cached();
         cached.generation += 1;
-        cached.apps = None;
+        Change(cached.generation)
     }
 }
 
@@ -130,5 +164,52 @@ mod tests {
         directory.changed();
         directory.list(&client, &cancel).await.expect("listed");
         assert_eq!(lists(&emulator), 2, "a change drops the shared list");
+    }
+
+    #[tokio::test]
+    async fn a_read_back_takes_any_list_fetched_after_its_own_change() {
+        let emulator = Emulator::start().expect("emulator");
+        let client = client(&emulator);
+        let directory = AppDirectory::default();
+        let cancel = CancellationToken::new();
+        let first = directory.changed();
+        let second = directory.changed();
+        emulator.create_app("made-before-both-changes-were-recorded");
+        let listed = directory
+            .list_after(second, &client, &cancel)
+            .await
+            .expect("listed");
+        assert_eq!(listed.len(), 1);
+        directory
+            .list_after(first, &client, &cancel)
+            .await
+            .expect("listed");
+        assert_eq!(
+            lists(&emulator),
+            1,
+            "the list after the second change serves the first"
+        );
+
+        let third = directory.changed();
+        directory
+            .list_after(second, &client, &cancel)
+            .await
+            .expect("listed");
+        assert_eq!(
+            lists(&emulator),
+            1,
+            "a read-back need not see later changes"
+        );
+        directory.list(&client, &cancel).await.expect("listed");
+        assert_eq!(lists(&emulator), 2, "a plain read must");
+        directory
+            .list_after(third, &client, &cancel)
+            .await
+            .expect("listed");
+        assert_eq!(
+            lists(&emulator),
+            2,
+            "and its list serves what came after the third change"
+        );
     }
 }

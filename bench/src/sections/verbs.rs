@@ -128,9 +128,15 @@ pub fn run(bench: &mut Bench) -> Result<VerbsReport> {
                     ),
                 );
             }
+            // A build given as --floor-binary makes keys of its own.
+            let series_with_keys = if bench.options.floor_binary.is_some() {
+                2
+            } else {
+                1
+            };
             let expected = match verb {
                 Verb::Destroy => 0,
-                _ => n,
+                _ => n * series_with_keys,
             };
             let live = bench.emulator.live_keys_of(&app_id)?;
             if live != expected {

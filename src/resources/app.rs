@@ -6,7 +6,9 @@
 //! (`toolkit::AppDirectory`).
 
 use crate::client::{App, CreateAppError, Deletion};
-use crate::toolkit::{self, Api, Change, Deadline, Failure, Operation, Timeouts, deletion_policy};
+use crate::toolkit::{
+    self, Api, Change, Deadline, Failure, Operation, Org, Timeouts, deletion_policy,
+};
 use async_trait::async_trait;
 use tfplugin::model::{Maybe, Model};
 use tfplugin::{
@@ -323,19 +325,28 @@ impl Resource for AppResource {
                 return ApplyOutcome::failed(create_failed(&err, &name, timed_out));
             }
         };
-        // The create answers only the ID; the list has the rest. Whatever
-        // happens now, the app exists and goes to state.
+        // The create answers only the ID. Whatever happens now, the app
+        // exists and goes to state. Its name is what we sent; its
+        // organization is the token's, known once any list this provider
+        // fetched showed an app, so only the first creates of a run list.
         let id = app_id.to_string();
         app.id = Maybe::Known(id.clone());
         app.app_id = Maybe::Known(id.clone());
-        let doing = format!("Reading back the new app {name:?} (ID {id})");
-        let read_back = list(api, ctx, &doing, Some((limit, &deadline)), Some(change)).await;
-        let found = read_back
-            .as_deref()
-            .ok()
-            .and_then(|apps| find(apps, app_id));
-        match found {
-            Some(listed) => app.take_listed(listed),
+        let (found, read_back) = match api.apps.org() {
+            Some(org) => (Some(org), Ok(())),
+            None => {
+                let doing = format!("Reading back the new app {name:?} (ID {id})");
+                match list(api, ctx, &doing, Some((limit, &deadline)), Some(change)).await {
+                    Ok(apps) => (find(&apps, app_id).map(Org::of), Ok(())),
+                    Err(diags) => (None, Err(diags)),
+                }
+            }
+        };
+        match &found {
+            Some(org) => {
+                app.org_id = Maybe::Known(org.org_id.clone());
+                app.org_name = org.org_name.clone().into();
+            }
             // Null, not unknown, for what the list did not give.
             None => {
                 app.org_id = Maybe::Null;

@@ -34,10 +34,10 @@ pub fn api(ctx: &Context) -> Result<&Api, Diagnostics> {
 /// gets the same answer. A create or delete makes the list stale; a reader
 /// takes only a list whose fetch began after every change it must see.
 ///
-/// Creates in parallel share their read-backs too: each one needs a list
-/// fetched after its own create (a [`Change`]), not after every other
-/// create, so a batch of creates that end together is read back by one or
-/// two lists rather than one each.
+/// A create needs the list only for the organization's ID and name, which
+/// every app the token sees shares: [`AppDirectory::org`] keeps them from
+/// any list, so only a create in an empty organization lists again, and
+/// then only for a list fetched after its own create (a [`Change`]).
 #[derive(Default)]
 pub struct AppDirectory {
     /// One fetch at a time: a reader waits here for the one in flight.
@@ -56,6 +56,24 @@ struct Cached {
     generation: u64,
     /// The newest list, with the generation its fetch began at.
     apps: Option<(u64, Arc<Vec<App>>)>,
+    /// From the newest list that had an app.
+    org: Option<Org>,
+}
+
+/// The organization every listed app belongs to: the token's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    pub org_id: String,
+    pub org_name: Option<String>,
+}
+
+impl Org {
+    pub fn of(app: &App) -> Org {
+        Org {
+            org_id: app.org_id.clone(),
+            org_name: app.org_name.clone(),
+        }
+    }
 }
 
 impl Cached {
@@ -104,10 +122,19 @@ impl AppDirectory {
         };
         let apps = Arc::new(client.list_apps(cancel).await?);
         let mut cached = self.cached();
+        if let Some(app) = apps.first() {
+            cached.org = Some(Org::of(app));
+        }
         if cached.fetched_since(generation).is_none() {
             cached.apps = Some((generation, apps.clone()));
         }
         Ok(apps)
+    }
+
+    /// The organization, once any list has shown an app (changes do not
+    /// touch it: apps come and go, the token's organization stays).
+    pub fn org(&self) -> Option<Org> {
+        self.cached().org.clone()
     }
 
     /// Records that an app was created or deleted (or may have been): later
@@ -211,5 +238,22 @@ mod tests {
             2,
             "and its list serves what came after the third change"
         );
+    }
+
+    #[tokio::test]
+    async fn the_organization_is_known_from_any_list_with_an_app() {
+        let emulator = Emulator::start().expect("emulator");
+        let client = client(&emulator);
+        let directory = AppDirectory::default();
+        let cancel = CancellationToken::new();
+        directory.list(&client, &cancel).await.expect("listed");
+        assert_eq!(directory.org(), None, "an empty list shows no organization");
+        emulator.create_app("first");
+        directory.changed();
+        let listed = directory.list(&client, &cancel).await.expect("listed");
+        let org = directory.org().expect("known from the list");
+        assert_eq!(org, Org::of(&listed[0]));
+        directory.changed();
+        assert_eq!(directory.org(), Some(org), "a change keeps it");
     }
 }

@@ -9,7 +9,7 @@ pub mod deletion_policy;
 pub mod duration;
 pub mod timeouts;
 
-pub use api::{Api, AppDirectory, Change, api};
+pub use api::{Api, AppDirectory, Change, Org, api};
 pub use api_errors::{Failure, NotFound, api_error};
 pub use deadline::Deadline;
 pub use duration::parse_duration;

@@ -36,8 +36,8 @@ pub fn api(ctx: &Context) -> Result<&Api, Diagnostics> {
 ///
 /// A create needs the list only for the organization's ID and name, which
 /// every app the token sees shares: [`AppDirectory::org`] keeps them from
-/// any list, so only a create in an empty organization lists again, and
-/// then only for a list fetched after its own create (a [`Change`]).
+/// any list, so only the creates before a provider's first list list at
+/// all, and they share one fetched after their own create (a [`Change`]).
 #[derive(Default)]
 pub struct AppDirectory {
     /// One fetch at a time: a reader waits here for the one in flight.
@@ -47,7 +47,7 @@ pub struct AppDirectory {
 
 /// A create or delete, as seen by the directory: a list fetched after it
 /// shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change(u64);
 
 #[derive(Default)]

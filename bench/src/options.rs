@@ -30,6 +30,7 @@ usage: parallel-bench [--runs N] [--quick] [--only SECTIONS] [--bin-dir DIR] [--
                    earlier build of terraform-provider-parallel: every
                    floor figure and provider / floor ratio is then
                    this build against that one, measured side by side
+                   (verbs section only: give it with --only verbs)
 
 Environment (flags win): BENCH_RUNS, BENCH_QUICK=1, BENCH_ONLY, BENCH_BIN_DIR,
 BENCH_OUT_DIR, TERRAFORM (one path), BENCH_SCALING_NS, BENCH_TIMEOUT_SECS,
@@ -189,6 +190,15 @@ pub fn parse(args: Vec<String>, env: impl Fn(&str) -> Option<String>) -> Result<
                 .map(PathBuf::from),
         );
     }
+    let floor_binary = setting("--floor-binary", "BENCH_FLOOR_BINARY").map(PathBuf::from);
+    // Only the verbs section compares like with like when the floor is a
+    // real provider: scaling counts one series' keys, variants and the
+    // profile change the bench floor itself.
+    if floor_binary.is_some() && sections != [Section::Verbs] {
+        return Err(BenchError::Usage(
+            "--floor-binary measures the verbs section only: add --only verbs".into(),
+        ));
+    }
     Ok(Some(Options {
         runs,
         quick,
@@ -200,7 +210,7 @@ pub fn parse(args: Vec<String>, env: impl Fn(&str) -> Option<String>) -> Result<
         command_timeout,
         max_duration,
         font,
-        floor_binary: setting("--floor-binary", "BENCH_FLOOR_BINARY").map(PathBuf::from),
+        floor_binary,
         verbs_n,
         latency_n,
         scaling_ns,
@@ -269,7 +279,8 @@ mod tests {
 
     #[test]
     fn another_build_can_stand_in_for_the_floor() {
-        let options = parse_with(&["--floor-binary", "/old/terraform-provider-parallel"], &[])
+        let old = "/old/terraform-provider-parallel";
+        let options = parse_with(&["--only", "verbs", "--floor-binary", old], &[])
             .expect("parses")
             .expect("not help");
         assert_eq!(
@@ -278,6 +289,10 @@ mod tests {
         );
         let default = parse_with(&[], &[]).expect("parses").expect("not help");
         assert_eq!(default.floor_binary, None);
+        assert!(
+            parse_with(&["--floor-binary", old], &[]).is_err(),
+            "the other sections cannot take a real provider as their floor"
+        );
     }
 
     #[test]

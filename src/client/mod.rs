@@ -317,6 +317,14 @@ fn http_builder(
     if endpoint::is_loopback(base_url) {
         builder = builder.no_proxy();
     }
+    if base_url.scheme() == "http" {
+        // Plain http is only allowed to loopback, which bypasses proxies and
+        // redirects are not followed, so this client never makes a TLS
+        // handshake. An empty trust store spares it loading and parsing
+        // every system root certificate (measured under callgrind: 19M
+        // instructions, 14% of the provider process that applies 200 keys).
+        builder = builder.tls_certs_only(Vec::new());
+    }
     Ok(builder)
 }
 

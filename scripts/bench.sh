@@ -17,7 +17,7 @@
 # Env:   TERRAFORM=/path/to/terraform, BENCH_RUNS, BENCH_QUICK=1, BENCH_ONLY,
 #        BENCH_TIMEOUT_SECS (per terraform command, default 600),
 #        BENCH_MAX_MINUTES (whole run, default 90), BENCH_FONT (plot text),
-#        BENCH_NO_INSTALL=1 to never apt-get the plot font.
+#        BENCH_NO_INSTALL=1 to never apt-get the plot font or valgrind.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -73,6 +73,13 @@ if [[ ! -r "$font" && -z "${BENCH_NO_INSTALL:-}" && "$(id -u)" == 0 ]] && comman
     echo "bench: could not install it; the plot will have no text" >&2
 fi
 export BENCH_FONT="$font"
+
+# The instructions section runs the provider under valgrind's callgrind.
+if ! command -v valgrind >/dev/null && [[ -z "${BENCH_NO_INSTALL:-}" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+  echo "bench: installing valgrind for the instructions section" >&2
+  apt-get install -y -qq --no-install-recommends valgrind >/dev/null 2>&1 ||
+    echo "bench: could not install it; the instructions section will report an error" >&2
+fi
 
 # Scratch space for everything the benchmark creates (Terraform working
 # directories, plugin sockets): removed on every exit, even if parallel-bench

@@ -33,6 +33,7 @@ use crate::options::{Options, Section};
 use crate::report::{Target, Verdict};
 use crate::sections::Bench;
 use crate::sections::footprint::FootprintReport;
+use crate::sections::instructions::InstructionsReport;
 use crate::sections::latency::LatencyReport;
 use crate::sections::profile::ProfileReport;
 use crate::sections::scaling::ScalingReport;
@@ -66,6 +67,7 @@ struct VersionResults {
     process: Option<FootprintReport>,
     profile: Option<ProfileReport>,
     variants: Option<VariantsReport>,
+    instructions: Option<InstructionsReport>,
     errors: Vec<String>,
     targets: Vec<Target>,
 }
@@ -329,6 +331,7 @@ fn run_version(
         process: None,
         profile: None,
         variants: None,
+        instructions: None,
         errors: Vec::new(),
         targets: Vec::new(),
     };
@@ -362,6 +365,9 @@ fn run_version(
             Section::Variants => sections::variants::run(&mut bench).map(|r| {
                 results.variants = Some(r);
             }),
+            Section::Instructions => sections::instructions::run(&mut bench).map(|r| {
+                results.instructions = Some(r);
+            }),
         };
         match outcome {
             Ok(()) => {}
@@ -391,6 +397,7 @@ impl VersionResults {
         texts.extend(self.process.as_ref().map(FootprintReport::render));
         texts.extend(self.profile.as_ref().map(ProfileReport::render));
         texts.extend(self.variants.as_ref().map(VariantsReport::render));
+        texts.extend(self.instructions.as_ref().map(InstructionsReport::render));
         texts
     }
 }
@@ -419,7 +426,7 @@ fn failed_targets(section: Section) -> Vec<Target> {
             Target::errored("provider binary size, stripped", 15.0, "MB"),
         ],
         // Reports figures, sets no target.
-        Section::Profile | Section::Variants => Vec::new(),
+        Section::Profile | Section::Variants | Section::Instructions => Vec::new(),
     }
 }
 

@@ -13,7 +13,7 @@ usage: parallel-bench [--runs N] [--quick] [--only SECTIONS] [--bin-dir DIR] [--
   --runs N         runs per figure, each figure is their median (default 5; 1 with --quick)
   --quick          smoke run: small N, one run
   --only LIST      comma-separated subset of: verbs,latency,scaling,process,profile,
-                   variants
+                   variants,instructions (instructions needs valgrind)
   --bin-dir DIR    where the release binaries are (default: next to this program)
   --out-dir DIR    where results.json, scaling.png and memory.png go
                    (default: <bin-dir>/../bench)
@@ -46,16 +46,18 @@ pub enum Section {
     Process,
     Profile,
     Variants,
+    Instructions,
 }
 
 impl Section {
-    pub const ALL: [Section; 6] = [
+    pub const ALL: [Section; 7] = [
         Section::Verbs,
         Section::Latency,
         Section::Scaling,
         Section::Process,
         Section::Profile,
         Section::Variants,
+        Section::Instructions,
     ];
 
     fn parse(name: &str) -> Option<Section> {
@@ -66,6 +68,7 @@ impl Section {
             "process" => Some(Section::Process),
             "profile" => Some(Section::Profile),
             "variants" => Some(Section::Variants),
+            "instructions" => Some(Section::Instructions),
             _ => None,
         }
     }

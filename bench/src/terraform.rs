@@ -121,6 +121,9 @@ pub enum Launch {
     Direct,
     /// Through the peak-RSS wrapper (see `rss.rs`).
     MeasuringRss,
+    /// Under `valgrind --tool=callgrind`, which counts every instruction
+    /// the process runs into one file per process in `Harness::callgrind_dir`.
+    CountingInstructions,
 }
 
 /// A working directory with one configuration of `n` resources.
@@ -155,6 +158,9 @@ pub struct Harness {
     rss_cli_config: PathBuf,
     floor_cli_config: PathBuf,
     floor_rss_cli_config: PathBuf,
+    /// The provider's and the floor's callgrind configurations; None when
+    /// valgrind is not on PATH.
+    callgrind_cli_configs: Option<(PathBuf, PathBuf)>,
     api_url: String,
     token: Token,
     command_timeout: Duration,
@@ -214,6 +220,27 @@ impl Harness {
         write_file(&cli_config, &cli_config_text(&direct_dir))?;
         let rss_cli_config = scratch.join("rss.tfrc");
         write_file(&rss_cli_config, &cli_config_text(&rss_dir))?;
+        let callgrind_cli_configs = match find_on_path("valgrind") {
+            Some(valgrind) => {
+                let out_dir = make_dir(&scratch.join("callgrind"))?;
+                let mut configs = Vec::new();
+                for (name, binary) in [("provider", &copy), ("floor", &floor_copy)] {
+                    let dir = make_dir(&scratch.join(format!("{name}-callgrind")))?;
+                    write_callgrind_wrapper(
+                        &dir.join(PROVIDER_FILE_NAME),
+                        &valgrind,
+                        &out_dir,
+                        binary,
+                    )?;
+                    let config = scratch.join(format!("{name}-callgrind.tfrc"));
+                    write_file(&config, &cli_config_text(&dir))?;
+                    configs.push(config);
+                }
+                let floor = configs.pop();
+                configs.pop().zip(floor)
+            }
+            None => None,
+        };
         make_dir(&scratch.join("tmp"))?;
         make_dir(&scratch.join("runs"))?;
         Ok(Harness {
@@ -223,6 +250,7 @@ impl Harness {
             rss_cli_config,
             floor_cli_config,
             floor_rss_cli_config,
+            callgrind_cli_configs,
             api_url: setup.api_url.to_owned(),
             token: setup.token.clone(),
             command_timeout: setup.command_timeout,
@@ -240,6 +268,17 @@ impl Harness {
     /// Where the RSS wrapper leaves one `<pid>.kib` file per provider process.
     pub fn rss_dir(&self) -> PathBuf {
         self.scratch.join("rss")
+    }
+
+    /// Where callgrind leaves one `callgrind.<pid>` file per provider
+    /// process run with `Launch::CountingInstructions`.
+    pub fn callgrind_dir(&self) -> PathBuf {
+        self.scratch.join("callgrind")
+    }
+
+    /// Whether `Launch::CountingInstructions` can run: valgrind was on PATH.
+    pub fn can_count_instructions(&self) -> bool {
+        self.callgrind_cli_configs.is_some()
     }
 
     pub fn workdir(
@@ -303,7 +342,7 @@ impl Harness {
             .stdin(Stdio::null())
             .stdout(create(&stdout_path)?)
             .stderr(create(&stderr_path)?);
-        self.set_environment(&mut command, dir.series, launch);
+        self.set_environment(&mut command, dir.series, launch)?;
         if let Some(profile) = profile {
             command.env(PROFILE_ENV, profile);
         }
@@ -332,12 +371,26 @@ impl Harness {
 
     /// A clean, explicit environment: nothing from the caller's shell (a
     /// TF_LOG, a plugin cache, CLI args) may change what is measured.
-    fn set_environment(&self, command: &mut Command, series: Series, launch: Launch) {
+    fn set_environment(&self, command: &mut Command, series: Series, launch: Launch) -> Result<()> {
         let cli_config = match (series, launch) {
             (Series::Floor, Launch::Direct) => &self.floor_cli_config,
             (Series::Floor, Launch::MeasuringRss) => &self.floor_rss_cli_config,
             (_, Launch::Direct) => &self.cli_config,
             (_, Launch::MeasuringRss) => &self.rss_cli_config,
+            (series, Launch::CountingInstructions) => {
+                let (provider, floor) =
+                    self.callgrind_cli_configs
+                        .as_ref()
+                        .ok_or_else(|| BenchError::Missing {
+                            what: "valgrind, which counts instructions (apt-get install valgrind)",
+                            path: PathBuf::from("valgrind (PATH)"),
+                        })?;
+                if series == Series::Floor {
+                    floor
+                } else {
+                    provider
+                }
+            }
         };
         command.env_clear();
         for inherited in ["PATH", "HOME", "LANG", "LC_ALL"] {
@@ -355,6 +408,7 @@ impl Harness {
             .env("TMPDIR", self.scratch.join("tmp"))
             .env("PARALLEL_SERVICE_API_URL", &self.api_url)
             .env("PARALLEL_ACCESS_TOKEN", self.token.expose());
+        Ok(())
     }
 
     pub fn version(&self) -> Result<String> {
@@ -411,16 +465,63 @@ fn sh_quote(text: &str) -> String {
 /// that execs this program's wrapper, which runs the real provider and
 /// records its peak RSS when it exits.
 fn write_rss_wrapper(path: &Path, bench: &Path, out_dir: &Path, provider: &Path) -> Result<()> {
+    write_exec_script(
+        path,
+        &[
+            bench.display().to_string(),
+            "rss-wrap".to_owned(),
+            out_dir.display().to_string(),
+            provider.display().to_string(),
+        ],
+    )
+}
+
+/// The provider as Terraform sees it in the callgrind configuration: a
+/// script that runs the real provider under callgrind. `%p` is the
+/// process id, so each of Terraform's provider processes gets its own file;
+/// the process's threads are counted together.
+fn write_callgrind_wrapper(
+    path: &Path,
+    valgrind: &Path,
+    out_dir: &Path,
+    provider: &Path,
+) -> Result<()> {
+    let out_file = out_dir.join("callgrind.%p");
+    write_exec_script(
+        path,
+        &[
+            valgrind.display().to_string(),
+            "--tool=callgrind".to_owned(),
+            format!("--callgrind-out-file={}", out_file.display()),
+            "-q".to_owned(),
+            provider.display().to_string(),
+        ],
+    )
+}
+
+/// An executable sh script that execs `command`, passing on its arguments
+/// (Terraform gives the provider none, but a wrapper must not drop them).
+fn write_exec_script(path: &Path, command: &[String]) -> Result<()> {
+    let words: Vec<String> = command.iter().map(|word| sh_quote(word)).collect();
+    write_executable(
+        path,
+        &format!("#!/bin/sh\nexec {} \"$@\"\n", words.join(" ")),
+    )
+}
+
+fn write_executable(path: &Path, text: &str) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let script = format!(
-        "#!/bin/sh\nexec {} rss-wrap {} {} \"$@\"\n",
-        sh_quote(&bench.display().to_string()),
-        sh_quote(&out_dir.display().to_string()),
-        sh_quote(&provider.display().to_string()),
-    );
-    write_file(path, &script)?;
+    write_file(path, text)?;
     fs::set_permissions(path, fs::Permissions::from_mode(0o755))
         .context(|| format!("making {} executable", path.display()))
+}
+
+/// The first `name` in PATH's directories.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
 }
 
 fn make_dir(path: &Path) -> Result<PathBuf> {
@@ -471,6 +572,25 @@ mod tests {
     fn hcl_and_shell_quoting() {
         assert_eq!(hcl_string(r#"a"b\c${d}"#), r#"a\"b\\c$${d}"#);
         assert_eq!(sh_quote("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn wrapper_scripts_exec_the_quoted_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wrapper");
+        write_callgrind_wrapper(
+            &path,
+            Path::new("/usr/bin/valgrind"),
+            Path::new("/tmp/it's"),
+            Path::new("/p/provider"),
+        )
+        .unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "#!/bin/sh\nexec '/usr/bin/valgrind' '--tool=callgrind' \
+             '--callgrind-out-file=/tmp/it'\\''s/callgrind.%p' '-q' '/p/provider' \"$@\"\n"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! report that renders a table and lists its targets.
 
 pub mod footprint;
+pub mod instructions;
 pub mod latency;
 pub mod profile;
 pub mod refresh;

@@ -9,11 +9,15 @@
 //! floor declares, so the benchmark can price that part in Terraform:
 //! `all-objects` (also declare every other object of the real provider, so
 //! GetProviderSchema is the real one), `no-descriptions`, `no-timeouts`
-//! (drop the `timeouts` block), `no-identity`.
+//! (drop the `timeouts` block), `no-identity`, and `api-wait`: create and
+//! delete each wait as long as the real provider's round trip to the
+//! emulator adds to ApplyResourceChange, without doing its work, to show
+//! what that wait alone costs an apply or destroy.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use terraform_provider_parallel::PROVIDER_ADDRESS;
@@ -27,6 +31,10 @@ use tfplugin::{
 };
 
 pub const VARIANT_ENV: &str = "PARALLEL_BENCH_FLOOR";
+/// What the real provider's HTTP round trip adds to ApplyResourceChange
+/// against the local emulator (the profile section: 0.66 ms against the
+/// floor's 0.06 ms, wall, on the provider's side of the socket).
+const API_WAIT: Duration = Duration::from_micros(600);
 
 /// Which part of the declarations is changed (see the module comment).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -35,6 +43,7 @@ struct Variant {
     no_descriptions: bool,
     no_timeouts: bool,
     no_identity: bool,
+    api_wait: bool,
 }
 
 impl Variant {
@@ -46,10 +55,20 @@ impl Variant {
                 "no-descriptions" => variant.no_descriptions = true,
                 "no-timeouts" => variant.no_timeouts = true,
                 "no-identity" => variant.no_identity = true,
+                "api-wait" => variant.api_wait = true,
                 _ => {}
             }
         }
         variant
+    }
+
+    /// A sleep on a blocking thread: tokio's timer rounds up to whole
+    /// milliseconds, and a sleep on the runtime's one thread would hold up
+    /// every other request.
+    async fn wait_for_the_api(self) {
+        if self.api_wait {
+            let _ = tokio::task::spawn_blocking(|| std::thread::sleep(API_WAIT)).await;
+        }
     }
 
     fn schema(self, mut schema: Schema) -> Schema {
@@ -164,6 +183,7 @@ impl Resource for FloorKey {
     /// answer (a UUID, an `sk-` secret), derived from the configuration so
     /// that a run is repeatable.
     async fn create(&self, _ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
+        self.variant.wait_for_the_api().await;
         let mut fields = match planned {
             Value::Object(fields) => fields.clone(),
             _ => Default::default(),
@@ -203,6 +223,7 @@ impl Resource for FloorKey {
     }
 
     async fn delete(&self, _ctx: &Context, _prior: &Value) -> Diagnostics {
+        self.variant.wait_for_the_api().await;
         Diagnostics::new()
     }
 }
@@ -229,6 +250,7 @@ mod tests {
         assert_eq!(Variant::parse(""), Variant::default());
         let variant = Variant::parse("no-timeouts, no-descriptions");
         assert!(variant.no_timeouts && variant.no_descriptions && !variant.no_identity);
+        assert!(!variant.api_wait && Variant::parse("api-wait").api_wait);
         let plain = Variant::default().schema(api_key::schema());
         assert_eq!(
             plain.block.attributes.len(),

@@ -12,12 +12,13 @@ use crate::stats::{Samples, Summary};
 use crate::terraform::{FLOOR_VARIANT_ENV, Launch, Series, Verb};
 
 /// `""` is the plain floor, the base of every ratio.
-const VARIANTS: [&str; 5] = [
+const VARIANTS: [&str; 6] = [
     "",
     "all-objects",
     "no-descriptions",
     "no-timeouts",
     "no-identity",
+    "api-wait",
 ];
 const VERBS: [Verb; 3] = [Verb::Plan, Verb::Apply, Verb::Destroy];
 
@@ -126,7 +127,7 @@ impl VariantsReport {
             })
             .collect();
         format!(
-            "6. What parts of the schema cost, N = {} (the floor with one part changed, median \
+            "6. What parts of our answers cost, N = {} (the floor with one part changed, median \
              of {} runs)\n{}",
             self.n,
             self.runs,

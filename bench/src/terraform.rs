@@ -276,9 +276,16 @@ impl Harness {
         self.scratch.join("callgrind")
     }
 
-    /// Whether `Launch::CountingInstructions` can run: valgrind was on PATH.
-    pub fn can_count_instructions(&self) -> bool {
-        self.callgrind_cli_configs.is_some()
+    /// The provider's and the floor's callgrind configurations, or an
+    /// error naming valgrind, which was not on PATH when the harness was
+    /// made.
+    pub fn require_valgrind(&self) -> Result<&(PathBuf, PathBuf)> {
+        self.callgrind_cli_configs
+            .as_ref()
+            .ok_or_else(|| BenchError::Missing {
+                what: "valgrind, which counts instructions (apt-get install valgrind)",
+                path: PathBuf::from("valgrind (PATH)"),
+            })
     }
 
     pub fn workdir(
@@ -378,13 +385,7 @@ impl Harness {
             (_, Launch::Direct) => &self.cli_config,
             (_, Launch::MeasuringRss) => &self.rss_cli_config,
             (series, Launch::CountingInstructions) => {
-                let (provider, floor) =
-                    self.callgrind_cli_configs
-                        .as_ref()
-                        .ok_or_else(|| BenchError::Missing {
-                            what: "valgrind, which counts instructions (apt-get install valgrind)",
-                            path: PathBuf::from("valgrind (PATH)"),
-                        })?;
+                let (provider, floor) = self.require_valgrind()?;
                 if series == Series::Floor {
                     floor
                 } else {

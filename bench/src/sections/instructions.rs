@@ -47,12 +47,7 @@ pub struct InstructionsReport {
 const VERBS: [Verb; 3] = [Verb::Apply, Verb::Plan, Verb::Destroy];
 
 pub fn run(bench: &mut Bench) -> Result<InstructionsReport> {
-    if !bench.harness.can_count_instructions() {
-        return Err(BenchError::Missing {
-            what: "valgrind, which counts instructions (apt-get install valgrind)",
-            path: "valgrind (PATH)".into(),
-        });
-    }
+    bench.harness.require_valgrind()?;
     let n = bench.options.verbs_n;
     let app_id = bench.emulator.create_app("bench-instructions")?;
     // [series][verb], series as below, verbs in VERBS order.
@@ -67,21 +62,28 @@ pub fn run(bench: &mut Bench) -> Result<InstructionsReport> {
             let outcome = bench
                 .harness
                 .run(&dir, verb, Launch::CountingInstructions)?;
+            if outcome.had_changes {
+                return Err(BenchError::Unexpected(format!(
+                    "the plan of {series} x{n} right after apply proposed changes, so it \
+                     counted other work than the floor's"
+                )));
+            }
             let api_requests = bench.emulator.requests()?.len();
-            let count = count_dir(&out_dir)?;
+            let (instructions, processes) = count_dir(&out_dir)?;
             progress(
                 "instructions",
                 format!(
                     "{series} {} x{n}: {:.1}M instructions in {} processes ({:.1} s under callgrind)",
                     verb.name(),
-                    count.instructions as f64 / 1e6,
-                    count.processes,
+                    instructions as f64 / 1e6,
+                    processes,
                     outcome.seconds()
                 ),
             );
             of_series.push(Counted {
+                instructions,
+                processes,
                 api_requests,
-                ..count
             });
         }
         counted.push(of_series);
@@ -123,13 +125,10 @@ fn clear(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Adds up the `callgrind.<pid>` files of one command.
-fn count_dir(dir: &Path) -> Result<Counted> {
-    let mut count = Counted {
-        instructions: 0,
-        processes: 0,
-        api_requests: 0,
-    };
+/// Adds up the `callgrind.<pid>` files of one command: the instructions
+/// and the number of processes.
+fn count_dir(dir: &Path) -> Result<(u64, usize)> {
+    let (mut instructions, mut processes) = (0, 0);
     let entries = std::fs::read_dir(dir).context(|| format!("reading {}", dir.display()))?;
     for entry in entries {
         let path = entry
@@ -137,22 +136,21 @@ fn count_dir(dir: &Path) -> Result<Counted> {
             .path();
         let text =
             std::fs::read_to_string(&path).context(|| format!("reading {}", path.display()))?;
-        let instructions = totals(&text).ok_or_else(|| {
+        instructions += totals(&text).ok_or_else(|| {
             BenchError::Unexpected(format!(
                 "{} has no instruction total: did the provider process end early?",
                 path.display()
             ))
         })?;
-        count.instructions += instructions;
-        count.processes += 1;
+        processes += 1;
     }
-    if count.processes == 0 {
+    if processes == 0 {
         return Err(BenchError::Unexpected(format!(
             "callgrind wrote nothing to {}",
             dir.display()
         )));
     }
-    Ok(count)
+    Ok((instructions, processes))
 }
 
 /// The `totals:` line of a callgrind file (the only event is Ir,

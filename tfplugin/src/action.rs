@@ -4,8 +4,8 @@
 //! `action_trigger`. An action reports progress while it runs and ends
 //! with its diagnostics.
 
+use super::context::Context;
 use super::diag::Diagnostics;
-use super::framework::Context;
 use super::schema::Schema;
 use super::value::Value;
 use async_trait::async_trait;

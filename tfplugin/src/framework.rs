@@ -4,6 +4,7 @@
 //! adding one never touches the protocol code.
 
 pub use super::action::{Action, Progress};
+pub use super::context::{Context, ProviderData};
 use super::diag::{Diagnostic, Diagnostics};
 use super::identity::IdentitySchema;
 pub use super::list::{ListItem, ListRequest, ListResource, ListSink};
@@ -11,56 +12,8 @@ use super::schema::Schema;
 use super::value::Value;
 use async_trait::async_trait;
 use std::any::Any;
-use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
-use tokio_util::sync::CancellationToken;
-
-/// What a provider's configuration produced (typically its API client),
-/// handed by the framework to every object it calls afterwards, as
-/// terraform-plugin-framework's `ProviderData` is.
-pub type ProviderData = Arc<dyn Any + Send + Sync>;
-
-/// What every call can see of its surroundings.
-#[derive(Clone, Default)]
-pub struct Context {
-    /// Fires when Terraform asks the provider to stop (Ctrl-C): long waits
-    /// and requests should give up promptly.
-    pub cancel: CancellationToken,
-    /// The provider's configured data, once `Provider::configure` has
-    /// given it.
-    pub provider_data: Option<ProviderData>,
-}
-
-impl Context {
-    /// The provider's configured data as the type the provider gave. An
-    /// error diagnostic when the provider is not configured, which happens
-    /// when its configuration was not known yet (it depends on a resource
-    /// that is not created).
-    pub fn provider_data<T: Any + Send + Sync>(&self) -> Result<&T, Diagnostics> {
-        self.provider_data
-            .as_deref()
-            .and_then(|data| data.downcast_ref::<T>())
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "Provider not configured",
-                    "The provider's configuration was not known when this object needed it \
-                     (for example, a provider argument depends on a resource that is not \
-                     created yet). Make the provider configuration known before apply.",
-                )
-                .into()
-            })
-    }
-}
-
-impl fmt::Debug for Context {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Context")
-            .field("cancel", &self.cancel)
-            .field("configured", &self.provider_data.is_some())
-            .finish()
-    }
-}
 
 /// What `Provider::configure` is given.
 pub struct ConfigureRequest {

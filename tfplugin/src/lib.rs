@@ -7,6 +7,7 @@
 
 pub mod action;
 mod conn;
+pub mod context;
 pub mod diag;
 mod dispatch;
 pub mod framework;

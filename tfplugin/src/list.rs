@@ -7,8 +7,8 @@
 //! framework reads the identity off the state with the resource's identity
 //! schema, and sends the state itself only when Terraform asked for it.
 
+use super::context::Context;
 use super::diag::Diagnostics;
-use super::framework::Context;
 use super::schema::Schema;
 use super::value::Value;
 use async_trait::async_trait;

@@ -15,40 +15,10 @@ use reqwest::header::HeaderValue;
 use tokio_util::sync::CancellationToken;
 
 use super::error::ConfigError;
+// Defined beside the errors that quote them, so that error.rs need not
+// import this file; re-exported here, where the token sources use them.
+pub use super::error::{CredentialsError, TokenOrigin};
 use crate::secret::Secret;
-
-/// Where the access token came from: what a 401 error tells the user to do
-/// depends on it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenOrigin {
-    /// The provider block's `access_token`.
-    Attribute,
-    /// The `PARALLEL_ACCESS_TOKEN` environment variable.
-    Environment,
-    /// The Parallel CLI's saved login, in this file.
-    SavedLogin { file: String },
-}
-
-/// Why no usable access token could be had. The text is complete (it names
-/// the file and says what to do) and never holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct CredentialsError {
-    pub message: String,
-    /// The platform's token endpoint may answer if asked again later (a
-    /// timeout, a 503), as opposed to a login that only `parallel-cli
-    /// login` can mend.
-    pub transient: bool,
-}
-
-impl CredentialsError {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            transient: false,
-        }
-    }
-}
 
 /// A supply of access tokens.
 #[async_trait]

@@ -7,7 +7,38 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::credentials::{CredentialsError, TokenOrigin};
+/// Where the access token came from: what a 401 error tells the user to do
+/// depends on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenOrigin {
+    /// The provider block's `access_token`.
+    Attribute,
+    /// The `PARALLEL_ACCESS_TOKEN` environment variable.
+    Environment,
+    /// The Parallel CLI's saved login, in this file.
+    SavedLogin { file: String },
+}
+
+/// Why no usable access token could be had. The text is complete (it names
+/// the file and says what to do) and never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CredentialsError {
+    pub message: String,
+    /// The platform's token endpoint may answer if asked again later (a
+    /// timeout, a 503), as opposed to a login that only `parallel-cli
+    /// login` can mend.
+    pub transient: bool,
+}
+
+impl CredentialsError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            transient: false,
+        }
+    }
+}
 
 /// One entry of a FastAPI 422 `detail` list: where the problem is and what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -478,7 +478,13 @@ mod tests {
     async fn a_base_url_error_from_the_block_does_not_blame_the_environment() {
         let configured =
             configure(&[token(), ("base_url", Value::string("http://example.com"))]).await;
+        assert_eq!(attributes(&configured.diagnostics), ["base_url"]);
         let diag = configured.diagnostics.iter().next().expect("an error");
+        assert!(
+            diag.detail.contains("http://example.com"),
+            "the error must quote the block's value: {}",
+            diag.detail
+        );
         assert!(!diag.detail.contains(ENV_BASE_URL), "{}", diag.detail);
     }
 }

@@ -457,7 +457,15 @@ mod tests {
         );
         let raw = block.find_attribute("raw_api_key").expect("raw_api_key");
         assert!(raw.sensitive && !raw.description.contains("kept in state"));
-        assert!(DESCRIPTION.contains("each phase sees a different key"));
+        // What Terraform (and the docs) show must warn that plan and apply
+        // each get their own key.
+        assert!(
+            block
+                .description
+                .contains("each phase sees a different key"),
+            "{}",
+            block.description
+        );
         assert_eq!(block.blocks[0].type_name, "timeouts");
     }
 

@@ -295,14 +295,6 @@ impl EphemeralResource for EphemeralApiKey {
         schema()
     }
 
-    /// The managed resource's checks: the same arguments, the same rules.
-    fn validate(&self, config: &Value) -> Diagnostics {
-        match EphemeralKeyModel::from_value(config) {
-            Ok(key) => managed::check(&key.into()),
-            Err(diags) => diags,
-        }
-    }
-
     async fn open(&self, ctx: &Context, config: &Value) -> Result<EphemeralOpened, Diagnostics> {
         let client = &toolkit::api(ctx)?.client;
         let mut key = ApiKeyModel::from(EphemeralKeyModel::from_value(config)?);

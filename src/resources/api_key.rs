@@ -19,6 +19,7 @@ use model::ApiKeyModel;
 use texts::{api_error, incomplete_create, invalid_app_id_in_state, not_revocable};
 use tfplugin::framework::PlanRequest;
 use tfplugin::model::{Maybe, Model};
+use tfplugin::validators::{self, Checked};
 use tfplugin::{
     ApplyOutcome, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
     IdentitySchema, ImportRequest, Resource, Schema, Type, Value, attr_path,
@@ -53,6 +54,7 @@ pub fn schema() -> Schema {
         Attribute::string("app_id")
             .required()
             .replace_unless_equivalent(same_uuid)
+            .validator(app_id_is_a_uuid)
             .description(
                 "ID (a UUID) of the Parallel app the key belongs to. Changing it creates a new \
                  key; writing the same UUID another way (upper case, in braces, as \
@@ -63,6 +65,7 @@ pub fn schema() -> Schema {
         Attribute::string("api_key_name")
             .required()
             .requires_replace()
+            .validator(validators::not_blank())
             .description(
                 "Name of the key, shown in the Parallel platform. Changing it creates a new key.",
             ),
@@ -167,13 +170,6 @@ impl Resource for ApiKeyResource {
                     .description("ID of the key."),
             ],
         ))
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        match ApiKeyModel::from_value(config) {
-            Ok(key) => check(&key),
-            Err(diags) => diags,
-        }
     }
 
     /// Version 0 had no deletion_policy: such keys were made to be revoked
@@ -360,39 +356,29 @@ impl Resource for ApiKeyResource {
     }
 }
 
-/// The checks of a key's configuration, shared with the ephemeral key;
-/// unknown values wait for apply.
+/// The checks of a key's configuration (its attributes' validators), for
+/// the ephemeral key, which opens with values that may have been unknown
+/// when Terraform validated them.
 pub(crate) fn check(key: &ApiKeyModel) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    if let Maybe::Known(app_id) = &key.app_id
-        && Uuid::parse_str(app_id).is_err()
-    {
-        diags.push(
-            Diagnostic::error(
-                "Invalid app_id",
-                "app_id must be the UUID of a Parallel app, such as \
-                 \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; the configured value is not a UUID. \
-                 To find an app's ID by its name, use data \"parallel_app\" { app_name = \"...\" } \
-                 and set app_id = data.parallel_app.NAME.app_id.",
-            )
-            .at(attr_path!(ApiKeyModel, app_id)),
-        );
+    validators::validate_block(
+        &schema().block,
+        &key.to_value(),
+        &tfplugin::AttrPath::empty(),
+    )
+}
+
+/// `app_id`'s validator: a UUID, and where to find one by name.
+fn app_id_is_a_uuid(checked: &Checked<'_>) -> Result<(), Diagnostic> {
+    match checked.value.as_str().map(Uuid::parse_str) {
+        Some(Ok(_)) => Ok(()),
+        _ => Err(checked.invalid(
+            "app_id must be the UUID of a Parallel app, such as \
+             \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; the configured value is not a UUID. \
+             To find an app's ID by its name, use data \"parallel_app\" { app_name = \"...\" } \
+             and set app_id = data.parallel_app.NAME.app_id."
+                .to_owned(),
+        )),
     }
-    if let Maybe::Known(name) = &key.api_key_name
-        && name.trim().is_empty()
-    {
-        diags.push(
-            Diagnostic::error(
-                "Invalid api_key_name",
-                "api_key_name must not be empty: it is how the key is recognised in \
-                     the Parallel platform.",
-            )
-            .at(attr_path!(ApiKeyModel, api_key_name)),
-        );
-    }
-    diags.extend(deletion_policy::validate(&key.deletion_policy));
-    diags.extend(timeouts().validate(&key.timeouts));
-    diags
 }
 
 fn invalid_app_id() -> Diagnostic {

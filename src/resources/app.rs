@@ -11,6 +11,7 @@ use crate::toolkit::{
 };
 use async_trait::async_trait;
 use tfplugin::model::{Maybe, Model};
+use tfplugin::validators;
 use tfplugin::{
     ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
     IdentitySchema, ImportRequest, Resource, Schema, Type, Value, attr_name, attr_path,
@@ -50,6 +51,7 @@ pub fn schema() -> Schema {
         Attribute::string("app_name")
             .required()
             .requires_replace()
+            .validator(validators::length_between(1, MAX_APP_NAME_CHARS))
             .description(
                 "Name of the app, 1 to 200 characters. Changing it replaces the app (see \
                  above).",
@@ -272,32 +274,6 @@ impl Resource for AppResource {
         ))
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let app = match AppModel::from_value(config) {
-            Ok(app) => app,
-            Err(diags) => return diags,
-        };
-        let mut diags = Diagnostics::new();
-        if let Maybe::Known(name) = &app.app_name {
-            let problem = if name.trim().is_empty() {
-                Some("must not be empty: it is how the app is recognised".to_owned())
-            } else if name.chars().count() > MAX_APP_NAME_CHARS {
-                Some(format!("is at most {MAX_APP_NAME_CHARS} characters long"))
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
-                diags.push(
-                    Diagnostic::error("Invalid app_name", format!("app_name {problem}."))
-                        .at(attr_path!(AppModel, app_name)),
-                );
-            }
-        }
-        diags.extend(deletion_policy::validate(&app.deletion_policy));
-        diags.extend(timeouts().validate(&app.timeouts));
-        diags
-    }
-
     async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
         let api = match toolkit::api(ctx) {
             Ok(api) => api,
@@ -501,12 +477,16 @@ mod tests {
     #[test]
     fn names_are_checked_offline_at_the_attribute() {
         let config = |name: &str| Value::object([("app_name", Value::string(name))]);
+        let block = schema().block;
+        let check =
+            |name: &str| validators::validate_block(&block, &config(name), &AttrPath::empty());
         for bad in ["", "   ", &"x".repeat(201)] {
-            let diags = AppResource.validate(&config(bad));
+            let diags = check(bad);
             let diag = diags.iter().next().expect("an error");
+            assert_eq!(diag.summary, "Invalid app_name");
             assert_eq!(diag.attribute, Some(AttrPath::root("app_name")), "{bad:?}");
         }
-        assert!(AppResource.validate(&config(&"é".repeat(200))).is_empty());
+        assert!(check(&"é".repeat(200)).is_empty());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! object between configurations or states without touching it).
 
 use tfplugin::model::Maybe;
-use tfplugin::{AttrPath, Attribute, Diagnostic, Diagnostics, Value};
+use tfplugin::validators;
+use tfplugin::{Attribute, Value};
 
 pub const ATTRIBUTE: &str = "deletion_policy";
 const DELETE: &str = "DELETE";
@@ -11,28 +12,13 @@ const ABANDON: &str = "ABANDON";
 /// What an object gets when the configuration does not say.
 pub const DEFAULT: &str = DELETE;
 
+/// The attribute, which takes only the two policies (checked by the
+/// framework at validate, with the attribute named).
 pub fn attribute(description: &'static str) -> Attribute {
     Attribute::string(ATTRIBUTE)
         .default_value(Value::string(DEFAULT))
+        .validator(validators::one_of(&[DELETE, ABANDON]))
         .description(description)
-}
-
-/// Only the two policies are accepted; an unknown value waits for apply.
-/// Takes the `deletion_policy` field of an object's model.
-pub fn validate(policy: &Maybe<String>) -> Diagnostics {
-    match policy {
-        Maybe::Known(policy) if policy != DELETE && policy != ABANDON => Diagnostic::error(
-            "Invalid deletion_policy",
-            format!(
-                "deletion_policy must be \"{DELETE}\" (destroy deletes the object in \
-                     Parallel) or \"{ABANDON}\" (destroy only removes it from the Terraform \
-                     state); got {policy:?}."
-            ),
-        )
-        .at(AttrPath::root(ATTRIBUTE))
-        .into(),
-        _ => Diagnostics::new(),
-    }
 }
 
 /// Whether destroying an object whose state holds this policy leaves it
@@ -54,18 +40,24 @@ mod tests {
     }
 
     #[test]
-    fn the_two_policies_and_unknown_pass_anything_else_is_named() {
+    fn the_two_policies_pass_anything_else_is_named() {
+        let block = tfplugin::Block::new("").attribute(attribute(""));
+        let check = |policy: Value| {
+            let config = Value::object([(ATTRIBUTE, policy)]);
+            validators::validate_block(&block, &config, &tfplugin::AttrPath::empty())
+        };
         for ok in [
             Value::string(DELETE),
             Value::string(ABANDON),
             Value::Null,
             Value::Unknown,
         ] {
-            assert!(validate(&with(ok.clone())).is_empty(), "{ok:?}");
+            assert!(check(ok.clone()).is_empty(), "{ok:?}");
         }
-        let diags = validate(&with(Value::string("delete")));
+        let diags = check(Value::string("delete"));
         let diag = diags.iter().next().expect("an error");
-        assert_eq!(diag.attribute, Some(AttrPath::root(ATTRIBUTE)));
+        assert_eq!(diag.summary, "Invalid deletion_policy");
+        assert_eq!(diag.attribute, Some(tfplugin::AttrPath::root(ATTRIBUTE)));
     }
 
     #[test]

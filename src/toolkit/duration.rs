@@ -5,9 +5,9 @@ use tfplugin::{AttrPath, Diagnostic};
 
 /// A positive duration, or an error diagnostic at `attribute`.
 pub fn parse_duration(text: &str, attribute: AttrPath) -> Result<Duration, Diagnostic> {
-    match humantime::parse_duration(text.trim()) {
-        Ok(duration) if !duration.is_zero() => Ok(duration),
-        _ => Err(Diagnostic::error(
+    match tfplugin::validators::parse_duration(text, false) {
+        Some(duration) => Ok(duration),
+        None => Err(Diagnostic::error(
             "Invalid duration",
             format!(
                 "{attribute} must be a positive duration such as \"30s\", \"5m\" or \"1h30m\"; \

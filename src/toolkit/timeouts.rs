@@ -2,9 +2,9 @@
 //! from other providers: an upper bound on each operation, retries
 //! included. Each object says which operations its block covers.
 
-use super::duration::parse_duration;
 use std::time::Duration;
-use tfplugin::{AttrPath, Attribute, Block, Diagnostics, Nesting, Value};
+use tfplugin::validators;
+use tfplugin::{Attribute, Block, Nesting, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {
@@ -82,6 +82,7 @@ impl Timeouts {
                 b.attribute(
                     Attribute::string(operation.attribute())
                         .optional()
+                        .validator(validators::duration())
                         .description(description),
                 )
             },
@@ -94,33 +95,16 @@ impl Timeouts {
     /// validation, so a bad one is the default.
     pub fn limit(&self, block: &Value, operation: Operation) -> Duration {
         match block.get(operation.attribute()) {
-            Some(Value::String(text)) => {
-                parse_duration(text, AttrPath::root(BLOCK_NAME)).unwrap_or(DEFAULT)
-            }
+            Some(Value::String(text)) => validators::parse_duration(text, false).unwrap_or(DEFAULT),
             _ => DEFAULT,
         }
-    }
-
-    /// Checks the durations of the block's value; an absent block or an
-    /// unknown duration passes.
-    pub fn validate(&self, block: &Value) -> Diagnostics {
-        self.operations
-            .iter()
-            .filter_map(|(operation, _)| match block.get(operation.attribute()) {
-                Some(Value::String(text)) => parse_duration(
-                    text,
-                    AttrPath::root(BLOCK_NAME).attribute(operation.attribute()),
-                )
-                .err(),
-                _ => None,
-            })
-            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tfplugin::AttrPath;
 
     fn create_and_delete() -> Timeouts {
         Timeouts::covering(&[Operation::Create, Operation::Delete])
@@ -157,12 +141,16 @@ mod tests {
             timeouts.limit(&resource, Operation::Create),
             Duration::from_secs(90)
         );
-        assert!(timeouts.validate(&resource).is_empty());
+        let block = timeouts.add_to(Block::new(""));
+        let config = Value::object([(BLOCK_NAME, resource)]);
+        assert!(validators::validate_block(&block, &config, &AttrPath::empty()).is_empty());
     }
 
     #[test]
     fn nonsense_is_refused_with_the_attribute_named() {
-        let diags = create_and_delete().validate(&with_timeouts(Value::string("soon")));
+        let block = create_and_delete().add_to(Block::new(""));
+        let config = Value::object([(BLOCK_NAME, with_timeouts(Value::string("soon")))]);
+        let diags = validators::validate_block(&block, &config, &AttrPath::empty());
         let diag = diags.iter().next().expect("one error");
         assert_eq!(
             diag.attribute,

@@ -27,6 +27,7 @@ mod proto;
 pub mod schema;
 pub mod server;
 mod tls;
+pub mod validators;
 pub mod value;
 
 pub use diag::{Diagnostic, Diagnostics};

@@ -3,6 +3,7 @@
 //! reader sees a resource's whole life in one screen.
 
 use super::proto::tfplugin6 as pb;
+use super::validators::{Validator, Validators};
 use super::value::{Type, Value};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -72,6 +73,9 @@ pub struct Attribute {
     /// The value planned when the configuration leaves the attribute
     /// unset (the attribute is then optional and computed).
     pub default: Option<Value>,
+    /// Checks of its known values, run by the framework whenever Terraform
+    /// validates a configuration (see `validators.rs`).
+    pub validators: Validators,
 }
 
 impl Attribute {
@@ -88,6 +92,7 @@ impl Attribute {
             deprecated: false,
             plan_modifiers: Vec::new(),
             default: None,
+            validators: Validators(Vec::new()),
         }
     }
 
@@ -214,6 +219,13 @@ impl Attribute {
     /// See [`PlanModifier::UseStateForUnknown`].
     pub fn use_state_for_unknown(self) -> Self {
         self.plan_modifier(PlanModifier::UseStateForUnknown)
+    }
+
+    /// Adds a check of the attribute's known values, such as
+    /// `validators::one_of(&["DELETE", "ABANDON"])`.
+    pub fn validator(mut self, validator: impl Validator + 'static) -> Self {
+        self.validators.0.push(Arc::new(validator));
+        self
     }
 
     /// Markdown; also sent to Terraform as the plain description.

@@ -2,8 +2,8 @@
 //! events, then one completion event with its diagnostics; hanging up
 //! cancels the action's context.
 
-use super::codec::{as_result, decode, diags, validated};
-use super::guard::{guarded, guarded_sync};
+use super::codec::{as_result, checked, decode, diags, validated};
+use super::guard::guarded;
 use super::{Dispatch, EventStream};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::framework::{Context, Progress};
@@ -34,7 +34,9 @@ impl Dispatch {
         tracing::debug!(type_name = %request.type_name, "ValidateActionConfig");
         let result = self.action(&request.type_name).and_then(|a| {
             let what = "action configuration";
-            validated(request.config.as_ref(), &a.ty, what, |c| a.imp.validate(c))
+            validated(request.config.as_ref(), &a.schema, &a.ty, what, |c| {
+                a.imp.validate(c)
+            })
         });
         pb::validate_action_config::Response {
             diagnostics: diags(result).1,
@@ -54,7 +56,8 @@ impl Dispatch {
             if !config.is_known() {
                 return Ok(false);
             }
-            as_result(guarded_sync("action plan", || a.imp.plan(&config), |d| d)).map(|()| true)
+            let plan = |c: &_| a.imp.plan(c);
+            as_result(checked("action plan", &a.schema.block, &config, plan)).map(|()| true)
         });
         match result {
             Ok(true) => pb::plan_action::Response::default(),

@@ -3,7 +3,9 @@
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::proto::tfplugin6 as pb;
-use crate::value::{Type, Value};
+use crate::schema::{Block, Schema};
+use crate::validators;
+use crate::value::{AttrPath, Type, Value};
 use crate::{json, msgpack};
 use std::time::SystemTime;
 
@@ -67,20 +69,36 @@ pub(super) fn diags<T>(result: Result<T, Diagnostics>) -> (Option<T>, Vec<pb::Di
     }
 }
 
-/// Decodes a configuration and runs an object's offline checks on it,
-/// behind the panic guard: what every Validate*Config RPC does.
+/// Decodes a configuration and runs its checks: the validators declared on
+/// the schema's attributes, then the object's own offline checks, behind
+/// the panic guard. What every Validate*Config RPC does.
 pub(super) fn validated(
     config: Option<&pb::DynamicValue>,
+    schema: &Schema,
     ty: &Type,
     what: &str,
     validate: impl FnOnce(&Value) -> Diagnostics,
 ) -> Result<(), Diagnostics> {
     let config = decode(config, ty, what)?;
-    as_result(super::guard::guarded_sync(
-        "validation",
-        || validate(&config),
+    as_result(checked("validation", &schema.block, &config, validate))
+}
+
+/// The attribute validators' diagnostics, then the object's own checks'.
+pub(super) fn checked(
+    doing: &str,
+    block: &Block,
+    config: &Value,
+    validate: impl FnOnce(&Value) -> Diagnostics,
+) -> Diagnostics {
+    super::guard::guarded_sync(
+        doing,
+        || {
+            let mut diags = validators::validate_block(block, config, &AttrPath::empty());
+            diags.extend(validate(config));
+            diags
+        },
         |d| d,
-    ))
+    )
 }
 
 /// Turns validation diagnostics into a result: `Err` when there are any.

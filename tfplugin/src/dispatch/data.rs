@@ -13,7 +13,9 @@ impl Dispatch {
         tracing::debug!(type_name = %request.type_name, "ValidateDataResourceConfig");
         let result = self.data_source(&request.type_name).and_then(|d| {
             let what = "data source configuration";
-            validated(request.config.as_ref(), &d.ty, what, |c| d.imp.validate(c))
+            validated(request.config.as_ref(), &d.schema, &d.ty, what, |c| {
+                d.imp.validate(c)
+            })
         });
         pb::validate_data_resource_config::Response {
             diagnostics: diags(result).1,

@@ -12,9 +12,13 @@ impl Dispatch {
         request: pb::validate_ephemeral_resource_config::Request,
     ) -> pb::validate_ephemeral_resource_config::Response {
         let result = self.ephemeral(&request.type_name).and_then(|e| {
-            validated(request.config.as_ref(), &e.ty, "configuration", |c| {
-                e.imp.validate(c)
-            })
+            validated(
+                request.config.as_ref(),
+                &e.schema,
+                &e.ty,
+                "configuration",
+                |c| e.imp.validate(c),
+            )
         });
         pb::validate_ephemeral_resource_config::Response {
             diagnostics: diags(result).1,

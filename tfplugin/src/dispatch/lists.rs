@@ -72,7 +72,9 @@ impl Dispatch {
                 .into());
             }
             let what = "list configuration";
-            validated(request.config.as_ref(), &l.ty, what, |c| l.imp.validate(c))
+            validated(request.config.as_ref(), &l.schema, &l.ty, what, |c| {
+                l.imp.validate(c)
+            })
         });
         pb::validate_list_resource_config::Response {
             diagnostics: diags(result).1,

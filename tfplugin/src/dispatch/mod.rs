@@ -23,7 +23,7 @@ use super::framework::{
 use super::identity::IdentitySchema;
 use super::lifecycle::{Lifeline, StopSignal};
 use super::proto::tfplugin6::{self as pb, provider_server};
-use super::schema::Schema;
+use super::schema::{Block, Schema};
 use super::value::Type;
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -52,6 +52,9 @@ struct ManagedResource {
 
 pub struct Dispatch {
     provider: Arc<dyn Provider>,
+    /// The `provider` block's schema (for its attributes' validators) and
+    /// value type.
+    provider_block: Block,
     provider_type: Type,
     resources: HashMap<&'static str, Arc<ManagedResource>>,
     data_sources: HashMap<&'static str, Typed<dyn DataSource>>,
@@ -145,6 +148,7 @@ impl Dispatch {
         );
         Dispatch {
             provider_type: provider_schema.block.value_type(),
+            provider_block: provider_schema.block,
             provider,
             resources,
             data_sources,

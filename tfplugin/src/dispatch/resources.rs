@@ -77,9 +77,13 @@ impl Dispatch {
         tracing::debug!(type_name = %request.type_name, "ValidateResourceConfig");
         let result = self.resource(&request.type_name).and_then(|r| {
             let what = "resource configuration";
-            validated(request.config.as_ref(), &r.typed.ty, what, |c| {
-                r.typed.imp.validate(c)
-            })
+            validated(
+                request.config.as_ref(),
+                &r.typed.schema,
+                &r.typed.ty,
+                what,
+                |c| r.typed.imp.validate(c),
+            )
         });
         pb::validate_resource_config::Response {
             diagnostics: diags(result).1,

@@ -1,8 +1,8 @@
 //! What the provider declares (metadata, schemas, identity schemas) and the
 //! provider-level RPCs: validating and configuring the provider itself.
 
-use super::codec::{as_result, decode, diags};
-use super::guard::{guarded, guarded_sync};
+use super::codec::{as_result, checked, decode, diags};
+use super::guard::guarded;
 use super::{Dispatch, ManagedResource, Typed, capabilities};
 use crate::diag::Diagnostics;
 use crate::framework::{
@@ -106,8 +106,9 @@ impl Dispatch {
             "provider configuration",
         )
         .and_then(|config| {
-            let validate = || self.provider.validate_config(&config);
-            as_result(guarded_sync("provider validation", validate, |d| d))
+            let validate = |c: &_| self.provider.validate_config(c);
+            let block = &self.provider_block;
+            as_result(checked("provider validation", block, &config, validate))
         });
         pb::validate_provider_config::Response {
             diagnostics: diags(result).1,

@@ -59,6 +59,15 @@ impl AttrPath {
         &self.0
     }
 
+    /// The name of the last attribute step, if any: what a path names in
+    /// a summary ("Invalid create" for `timeouts.create`).
+    pub fn last_attribute(&self) -> Option<&str> {
+        self.0.iter().rev().find_map(|step| match step {
+            PathStep::Attribute(name) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
     /// True for the path to the whole value.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

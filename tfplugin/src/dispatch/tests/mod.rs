@@ -42,7 +42,12 @@ impl Resource for Widget {
         Schema::new(
             1,
             Block::new("")
-                .attribute(Attribute::string("name").required().requires_replace())
+                .attribute(
+                    Attribute::string("name")
+                        .required()
+                        .requires_replace()
+                        .validator(crate::validators::length_between(1, 64)),
+                )
                 .attribute(Attribute::string("id").computed().use_state_for_unknown()),
         )
     }

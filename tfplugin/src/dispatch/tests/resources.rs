@@ -137,6 +137,31 @@ async fn a_panicking_resource_becomes_an_error_diagnostic() {
 }
 
 #[tokio::test]
+async fn attribute_validators_run_with_the_path_before_the_resource_checks() {
+    let (d, _) = dispatch();
+    let validate = |name: &str| {
+        d.validate_resource_config(Request::new(pb::validate_resource_config::Request {
+            type_name: "test_widget".into(),
+            config: dv(&widget(name, Value::Null)),
+            ..Default::default()
+        }))
+    };
+    let refused = validate(" ").await.expect("rpc").into_inner();
+    assert_eq!(refused.diagnostics.len(), 1, "{:?}", refused.diagnostics);
+    assert_eq!(refused.diagnostics[0].summary, "Invalid name");
+    let path = refused.diagnostics[0].attribute.as_ref().expect("a path");
+    assert_eq!(
+        path.steps[0].selector,
+        Some(pb::attribute_path::step::Selector::AttributeName(
+            "name".into()
+        )),
+        "{path:?}"
+    );
+    let accepted = validate("fine").await.expect("rpc").into_inner();
+    assert!(accepted.diagnostics.is_empty());
+}
+
+#[tokio::test]
 async fn panics_in_validate_plan_and_upgrade_become_error_diagnostics() {
     let (d, _) = dispatch();
     let validated = d

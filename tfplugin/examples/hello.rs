@@ -10,11 +10,12 @@ use async_trait::async_trait;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tfplugin::framework::{ConfigureRequest, Configured};
-use tfplugin::model::{Maybe, Model};
+use tfplugin::model::Maybe;
 use tfplugin::server::{self, ServeOptions};
+use tfplugin::typed::{Applied, TypedResource};
+use tfplugin::validators;
 use tfplugin::{
-    ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, ImportRequest,
-    Provider, Resource, Schema, Value,
+    Attribute, Block, Context, Diagnostic, Diagnostics, ImportRequest, Provider, Resource, Schema,
 };
 
 tfplugin::model! {
@@ -37,6 +38,9 @@ fn greeting_schema() -> Schema {
             Attribute::string("name")
                 .required()
                 .requires_replace()
+                // Checked by the framework, with the attribute named, once
+                // the value is known.
+                .validator(validators::not_blank())
                 .description("Who to greet. Changing it replaces the greeting."),
         )
         .attribute(
@@ -50,8 +54,12 @@ fn greeting_schema() -> Schema {
 
 struct GreetingResource;
 
+/// Written against its model: the framework decodes the plan or state each
+/// callback reads into a `Greeting`, and encodes the one it returns.
 #[async_trait]
-impl Resource for GreetingResource {
+impl TypedResource for GreetingResource {
+    type Model = Greeting;
+
     fn type_name(&self) -> &'static str {
         "hello_greeting"
     }
@@ -60,44 +68,33 @@ impl Resource for GreetingResource {
         greeting_schema()
     }
 
-    /// Terraform's offline check of the configuration: `name` may still be
-    /// unknown here (it may come from another resource), so read it as a
-    /// plain value instead of through the model, and check it only if known.
-    fn validate(&self, config: &Value) -> Diagnostics {
-        match config.field("name").as_str() {
-            Some(name) if name.trim().is_empty() => Diagnostic::error(
-                "Empty name",
-                "A greeting needs someone to greet: set `name` to a non-blank string.",
-            )
-            .at(AttrPath::root("name"))
-            .into(),
-            _ => Diagnostics::new(),
-        }
-    }
-
-    async fn create(&self, _ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
-        let mut greeting = match Greeting::from_value(planned) {
-            Ok(greeting) => greeting,
-            Err(diagnostics) => return ApplyOutcome::failed(diagnostics),
-        };
+    async fn create(
+        &self,
+        _ctx: &Context,
+        mut greeting: Greeting,
+    ) -> Result<Applied<Greeting>, Diagnostics> {
         greeting.text = Maybe::Known(greet(&greeting.name));
-        ApplyOutcome::state(greeting.to_value())
+        Ok(greeting.into())
     }
 
-    async fn delete(&self, _ctx: &Context, _prior: &Value) -> Diagnostics {
+    async fn delete(&self, _ctx: &Context, _prior: Greeting) -> Diagnostics {
         // Nothing exists outside the state: forgetting it is deleting it.
         Diagnostics::new()
     }
 
     /// `terraform import hello_greeting.x World`: the ID is the name.
-    async fn import(&self, _ctx: &Context, request: ImportRequest) -> Result<Value, Diagnostics> {
+    async fn import(
+        &self,
+        _ctx: &Context,
+        request: ImportRequest,
+    ) -> Result<Greeting, Diagnostics> {
         let ImportRequest::Id(name) = request else {
             // Without an identity schema the framework refuses these first.
             let detail = "Import a greeting by its name.";
             return Err(Diagnostic::error("Import by identity is not supported", detail).into());
         };
         let text = Maybe::Known(greet(&name));
-        Ok(Greeting { name, text }.to_value())
+        Ok(Greeting { name, text })
     }
 }
 
@@ -143,7 +140,9 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tfplugin::model::Model;
     use tfplugin::plan::plan;
+    use tfplugin::{AttrPath, Value};
 
     #[test]
     fn the_model_matches_the_schema() {
@@ -152,17 +151,29 @@ mod tests {
 
     #[test]
     fn a_blank_name_is_refused_and_an_unknown_one_waits() {
+        let block = greeting_schema().block;
         let config = |name| Value::object([("name", name), ("text", Value::Null)]);
-        assert!(
-            GreetingResource
-                .validate(&config(Value::string(" ")))
-                .has_errors()
+        let check = |name| validators::validate_block(&block, &config(name), &AttrPath::empty());
+        let refused = check(Value::string(" "));
+        assert_eq!(
+            refused.iter().next().map(|d| d.attribute.clone()),
+            Some(Some(AttrPath::root("name")))
         );
-        assert!(
-            GreetingResource
-                .validate(&config(Value::Unknown))
-                .is_empty()
-        );
+        assert!(check(Value::Unknown).is_empty());
+    }
+
+    #[tokio::test]
+    async fn create_works_out_the_text_through_the_model() {
+        let planned = Value::object([("name", Value::string("Ada")), ("text", Value::Unknown)]);
+        let outcome = Resource::create(
+            &GreetingResource,
+            &Context::default(),
+            &planned,
+            &Value::Null,
+        )
+        .await;
+        let state = outcome.new_state.expect("a state");
+        assert_eq!(state.field("text"), &Value::string("Hello, Ada!"));
     }
 
     #[test]

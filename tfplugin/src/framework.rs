@@ -258,11 +258,7 @@ pub trait Resource: Send + Sync + 'static {
     /// The state of an existing object that an import names; a refresh
     /// follows it. The default refuses every import.
     async fn import(&self, _ctx: &Context, _request: ImportRequest) -> Result<Value, Diagnostics> {
-        Err(Diagnostic::error(
-            "Import is not supported",
-            format!("The {} resource cannot be imported.", self.type_name()),
-        )
-        .into())
+        Err(import_refused(self.type_name()))
     }
 
     /// Rewrites a state stored under an older schema version (as JSON) into
@@ -272,20 +268,7 @@ pub trait Resource: Send + Sync + 'static {
         version: i64,
         state: serde_json::Value,
     ) -> Result<serde_json::Value, Diagnostics> {
-        let current = self.schema().version;
-        if version == current {
-            Ok(state)
-        } else {
-            Err(Diagnostic::error(
-                "Unsupported state version",
-                format!(
-                    "The stored state of this {} is schema version {version}; this provider \
-                     understands version {current}. Use the provider version that wrote it.",
-                    self.type_name()
-                ),
-            )
-            .into())
-        }
+        only_current_state_version(self.type_name(), &self.schema(), version).map(|()| state)
     }
 
     /// Rewrites an identity stored under an older identity version (as
@@ -310,6 +293,37 @@ pub trait Resource: Send + Sync + 'static {
             )
             .into())
         }
+    }
+}
+
+/// The default import: none.
+pub(crate) fn import_refused(type_name: &str) -> Diagnostics {
+    Diagnostic::error(
+        "Import is not supported",
+        format!("The {type_name} resource cannot be imported."),
+    )
+    .into()
+}
+
+/// The default state upgrade: none. A state of another version than the
+/// schema's is an error that says which provider version wrote it.
+pub(crate) fn only_current_state_version(
+    type_name: &str,
+    schema: &Schema,
+    version: i64,
+) -> Result<(), Diagnostics> {
+    let current = schema.version;
+    if version == current {
+        Ok(())
+    } else {
+        Err(Diagnostic::error(
+            "Unsupported state version",
+            format!(
+                "The stored state of this {type_name} is schema version {version}; this \
+                 provider understands version {current}. Use the provider version that wrote it."
+            ),
+        )
+        .into())
     }
 }
 

@@ -27,6 +27,7 @@ mod proto;
 pub mod schema;
 pub mod server;
 mod tls;
+pub mod typed;
 pub mod validators;
 pub mod value;
 

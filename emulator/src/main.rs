@@ -14,7 +14,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use parallel_emulator::{Emulator, LoginSpec, Options};
-use tokio::signal::unix::{Signal, SignalKind, signal};
 
 const USAGE: &str = "usage: parallel-emulator [--port N] [--token T] [--latency-ms N] \
      [--seed-app NAME] [--token-lifetime-s N] [--cli-login-home DIR]";
@@ -133,14 +132,19 @@ fn shell_word(value: &str) -> String {
 }
 
 /// The handlers are installed before anything is printed: a supervisor may
-/// signal as soon as it has read the three lines.
+/// signal as soon as it has read the three lines. SIGINT or SIGTERM on
+/// Unix; Ctrl-C or Ctrl-Break on Windows, which has no SIGTERM (the release
+/// ships a Windows build too).
+#[cfg(unix)]
 struct TerminationSignals {
-    interrupt: Signal,
-    terminate: Signal,
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
 }
 
+#[cfg(unix)]
 impl TerminationSignals {
     fn install(runtime: &tokio::runtime::Runtime) -> std::io::Result<TerminationSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
         let _context = runtime.enter();
         Ok(TerminationSignals {
             interrupt: signal(SignalKind::interrupt())?,
@@ -152,6 +156,30 @@ impl TerminationSignals {
         tokio::select! {
             _ = self.interrupt.recv() => {}
             _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+#[cfg(windows)]
+struct TerminationSignals {
+    ctrl_c: tokio::signal::windows::CtrlC,
+    ctrl_break: tokio::signal::windows::CtrlBreak,
+}
+
+#[cfg(windows)]
+impl TerminationSignals {
+    fn install(runtime: &tokio::runtime::Runtime) -> std::io::Result<TerminationSignals> {
+        let _context = runtime.enter();
+        Ok(TerminationSignals {
+            ctrl_c: tokio::signal::windows::ctrl_c()?,
+            ctrl_break: tokio::signal::windows::ctrl_break()?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.ctrl_c.recv() => {}
+            _ = self.ctrl_break.recv() => {}
         }
     }
 }

@@ -11,6 +11,7 @@ mod debug_mode;
 mod deletion_policy;
 mod diagnostics;
 mod docs;
+mod emulator_download;
 mod ephemeral_api_key;
 mod faults;
 mod harness;

@@ -14,6 +14,7 @@ mod docs;
 mod emulator_download;
 mod ephemeral_api_key;
 mod faults;
+mod guide_hcl;
 mod harness;
 mod identity;
 mod install;

@@ -2,13 +2,14 @@
 //! (docs/guides/testing-modules-offline.md): the zip and its SHA256SUMS that
 //! `scripts/release.sh` writes, checked, unzipped into an empty folder,
 //! started with `--seed-app`, and `terraform test` run on the example
-//! module against it. And a release whose emulator cannot be built stops
-//! before writing any zip.
+//! module against it; the guide's shell recipe itself, as written, against
+//! a local copy of the release. And a release whose emulator cannot be
+//! built stops before writing any zip.
 
-use crate::harness::{Scenario, report_skip};
+use crate::harness::{PROVIDER_VERSION, Scenario, report_skip, terraform_binary};
 use crate::module_tests::{EXAMPLE_MODULE_RUNS, contains_raw_key, copy_example_module};
 use crate::readme::write_executable;
-use crate::release::{EMULATOR, artifacts, scratch_dir, sha256sum_check};
+use crate::release::{EMULATOR, artifacts, packed_mirror, scratch_dir, sha256sum_check};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -207,4 +208,138 @@ fn a_release_whose_emulator_cannot_be_built_names_the_target_and_writes_no_zip()
         .unwrap_or_default();
     assert!(left.is_empty(), "the failed release left {left:?}");
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The first ```` ```sh ```` block of the offline-testing guide: download,
+/// check, unzip, start, `terraform init`, `terraform test`.
+fn guide_recipe() -> String {
+    let guide = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/guides/testing-modules-offline.md"),
+    )
+    .expect("read the guide");
+    let mut lines = guide.lines().skip_while(|line| *line != "```sh");
+    lines.next();
+    lines
+        .take_while(|line| !line.starts_with("```"))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+#[test]
+fn the_guides_download_recipe_works_as_written() {
+    if Command::new("unzip").arg("-v").output().is_err() {
+        report_skip("SKIPPED the_guides_download_recipe_works_as_written: unzip is not installed");
+        return;
+    }
+    let built = artifacts();
+    let recipe = guide_recipe();
+    // Two lines change: the release is this build's, served from a folder
+    // instead of GitHub (curl reads file:// URLs the same way).
+    let mut replaced = 0;
+    let recipe: String = recipe
+        .lines()
+        .map(|line| {
+            if line.starts_with("version=") {
+                replaced += 1;
+                format!("version={PROVIDER_VERSION}\n")
+            } else if line.starts_with("base=https://github.com/") {
+                replaced += 1;
+                format!("base=file://{}\n", built.dir.display())
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    assert_eq!(
+        replaced, 2,
+        "the recipe lost its version= or base= line:\n{recipe}"
+    );
+    for step in [
+        "curl",
+        "shasum -a 256 -c",
+        "unzip",
+        "--seed-app",
+        "terraform test",
+    ] {
+        assert!(recipe.contains(step), "the recipe lost `{step}`:\n{recipe}");
+    }
+
+    // terraform init installs the provider from the release zip, as from
+    // the registry; the module is the example.
+    let s = Scenario::with_mirror(&packed_mirror("recipe-mirror"));
+    copy_example_module(s.work_dir());
+    let bin = scratch_dir("recipe-bin");
+    write_executable(
+        &bin.join("terraform"),
+        &format!(
+            "#!/bin/sh\nexec '{}' \"$@\"\n",
+            terraform_binary().display()
+        ),
+    );
+    let terraform = s.command_in(s.work_dir(), &[]);
+    let mut bash = Command::new("bash");
+    bash.env_clear();
+    for (name, value) in terraform.get_envs() {
+        if let Some(value) = value {
+            bash.env(name, value);
+        }
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Stop the emulator even when a step fails.
+    let script =
+        format!("set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{recipe}");
+    let output = bash
+        .args(["-c", &script])
+        .current_dir(s.work_dir())
+        .env("PATH", path)
+        .output()
+        .expect("run bash");
+    // The recipe runs terraform as a person would, in colour.
+    let stdout = without_colours(&String::from_utf8_lossy(&output.stdout));
+    let stderr = without_colours(&String::from_utf8_lossy(&output.stderr));
+    let report =
+        format!("--- script ---\n{script}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}");
+    assert!(output.status.success(), "the recipe failed\n{report}");
+    for expected in [
+        ": OK",
+        "Installed parallel-web/parallel",
+        &format!("Success! {EXAMPLE_MODULE_RUNS} passed, 0 failed."),
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?}\n{report}");
+    }
+    assert!(
+        !contains_raw_key(&format!("{stdout}\n{stderr}")),
+        "the recipe printed a raw key"
+    );
+    let _ = std::fs::remove_dir_all(&bin);
+}
+
+/// `text` without its ANSI colour sequences (`ESC [ … m`).
+fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn colours_are_removed() {
+    assert_eq!(
+        without_colours("\u{1b}[32mSuccess!\u{1b}[0m\u{1b}[0m 7 passed"),
+        "Success! 7 passed"
+    );
 }

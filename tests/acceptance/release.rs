@@ -410,17 +410,27 @@ fn a_target_without_its_toolchain_fails_clearly() {
     );
 }
 
-#[test]
-fn terraform_init_installs_the_release_zip_from_a_packed_mirror() {
+/// A packed filesystem mirror, `HOST/NAMESPACE/TYPE/<the release zip>`,
+/// holding the provider zip of [`artifacts`], in a fresh scratch directory.
+pub fn packed_mirror(name: &str) -> PathBuf {
     let built = artifacts();
-    let root = scratch_dir(&format!("release-mirror-{}", std::process::id()));
-    // The packed layout: HOST/NAMESPACE/TYPE/<the release zip>.
+    let root = scratch_dir(&format!("{name}-{}", std::process::id()));
     let package_dir = root.join("registry.terraform.io/parallel-web/parallel");
     std::fs::create_dir_all(&package_dir).expect("create the mirror");
     let zip_in_mirror = package_dir.join(&built.zip_name);
     std::fs::hard_link(built.zip(), &zip_in_mirror)
         .or_else(|_| std::fs::copy(built.zip(), &zip_in_mirror).map(|_| ()))
         .expect("put the zip in the mirror");
+    root
+}
+
+#[test]
+fn terraform_init_installs_the_release_zip_from_a_packed_mirror() {
+    let built = artifacts();
+    let root = packed_mirror("release-mirror");
+    let zip_in_mirror = root
+        .join("registry.terraform.io/parallel-web/parallel")
+        .join(&built.zip_name);
 
     let s = Scenario::with_mirror(&root);
     s.write(

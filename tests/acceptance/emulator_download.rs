@@ -266,7 +266,8 @@ fn the_guides_download_recipe_works_as_written() {
 
     // terraform init installs the provider from the release zip, as from
     // the registry; the module is the example.
-    let s = Scenario::with_mirror(&packed_mirror("recipe-mirror"));
+    let mirror = packed_mirror("recipe-mirror");
+    let s = Scenario::with_mirror(&mirror);
     copy_example_module(s.work_dir());
     let bin = scratch_dir("recipe-bin");
     write_executable(
@@ -316,6 +317,7 @@ fn the_guides_download_recipe_works_as_written() {
         "the recipe printed a raw key"
     );
     let _ = std::fs::remove_dir_all(&bin);
+    let _ = std::fs::remove_dir_all(&mirror);
 }
 
 /// `text` without its ANSI colour sequences (`ESC [ … m`).

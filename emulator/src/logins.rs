@@ -123,23 +123,24 @@ pub fn auth_file_in(home: &Path) -> PathBuf {
 }
 
 /// Writes `content` as the CLI does: directories created, a temporary
-/// file beside the target renamed over it, mode 0600.
+/// file beside the target renamed over it, mode 0600 (on Unix; Windows
+/// files have no mode bits).
 pub fn write_auth_file(path: &Path, content: &Value) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     if let Some(dir) = path.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)?;
     }
     let temporary = path.with_extension(format!("tmp-{}", secrets::short_id()));
     let text = serde_json::to_string_pretty(content).map_err(std::io::Error::other)?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temporary)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&temporary)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()?;
     std::fs::rename(&temporary, path)

@@ -14,7 +14,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use parallel_emulator::{Emulator, LoginSpec, Options};
-use tokio::signal::unix::{Signal, SignalKind, signal};
 
 const USAGE: &str = "usage: parallel-emulator [--port N] [--token T] [--latency-ms N] \
      [--seed-app NAME] [--token-lifetime-s N] [--cli-login-home DIR]";
@@ -35,6 +34,10 @@ enum ArgsError {
     MissingValue(String),
     #[error("invalid value for {flag}: {value:?}")]
     InvalidValue { flag: String, value: String },
+    #[error(
+        "invalid value for --port: {0:?} is not a port number (0 to 65535; 0 picks a free port)"
+    )]
+    InvalidPort(String),
     #[error("unknown argument {0:?}")]
     Unknown(String),
     #[error("help requested")]
@@ -78,7 +81,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ArgsError>
             value: value.clone(),
         };
         match name.as_str() {
-            "--port" => parsed.port = value.parse().map_err(|_| invalid())?,
+            "--port" => parsed.port = value.parse().map_err(|_| ArgsError::InvalidPort(value))?,
             "--latency-ms" => parsed.latency_ms = value.parse().map_err(|_| invalid())?,
             // The token is deliberately left out of the error text.
             "--token" if value.is_empty() => {
@@ -129,14 +132,19 @@ fn shell_word(value: &str) -> String {
 }
 
 /// The handlers are installed before anything is printed: a supervisor may
-/// signal as soon as it has read the three lines.
+/// signal as soon as it has read the three lines. SIGINT or SIGTERM on
+/// Unix; Ctrl-C or Ctrl-Break on Windows, which has no SIGTERM (the release
+/// ships a Windows build too).
+#[cfg(unix)]
 struct TerminationSignals {
-    interrupt: Signal,
-    terminate: Signal,
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
 }
 
+#[cfg(unix)]
 impl TerminationSignals {
     fn install(runtime: &tokio::runtime::Runtime) -> std::io::Result<TerminationSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
         let _context = runtime.enter();
         Ok(TerminationSignals {
             interrupt: signal(SignalKind::interrupt())?,
@@ -152,6 +160,47 @@ impl TerminationSignals {
     }
 }
 
+#[cfg(windows)]
+struct TerminationSignals {
+    ctrl_c: tokio::signal::windows::CtrlC,
+    ctrl_break: tokio::signal::windows::CtrlBreak,
+}
+
+#[cfg(windows)]
+impl TerminationSignals {
+    fn install(runtime: &tokio::runtime::Runtime) -> std::io::Result<TerminationSignals> {
+        let _context = runtime.enter();
+        Ok(TerminationSignals {
+            ctrl_c: tokio::signal::windows::ctrl_c()?,
+            ctrl_break: tokio::signal::windows::ctrl_break()?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.ctrl_c.recv() => {}
+            _ = self.ctrl_break.recv() => {}
+        }
+    }
+}
+
+/// What went wrong when listening on `port`, and what to do about it.
+fn cannot_listen(port: u16, error: std::io::Error) -> std::io::Error {
+    let advice = match error.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "another process is listening on it; choose another --port, or leave --port out to get a free one"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "this user may not listen on it (ports below 1024 usually need privileges); choose a port above 1023, or leave --port out"
+        }
+        _ => "choose another --port, or leave --port out to get a free one",
+    };
+    std::io::Error::new(
+        error.kind(),
+        format!("cannot listen on 127.0.0.1:{port}: {error}; {advice}"),
+    )
+}
+
 fn run(args: Args) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -164,7 +213,8 @@ fn run(args: Args) -> std::io::Result<()> {
         access_token_lifetime: Duration::from_secs(args.token_lifetime_s),
         ..Options::default()
     };
-    let emulator = Emulator::start_with(options)?;
+    let emulator =
+        Emulator::start_with(options).map_err(|error| cannot_listen(args.port, error))?;
     if let Some(home) = &args.cli_login_home {
         // The saved access token lives as long as the ones refreshing issues.
         let spec = LoginSpec {
@@ -265,8 +315,16 @@ mod tests {
             parse(&["--port"]),
             Err(ArgsError::MissingValue("--port".into()))
         );
-        assert!(matches!(
+        assert_eq!(
             parse(&["--port", "x"]),
+            Err(ArgsError::InvalidPort("x".into()))
+        );
+        assert_eq!(
+            parse(&["--port=65536"]),
+            Err(ArgsError::InvalidPort("65536".into()))
+        );
+        assert!(matches!(
+            parse(&["--latency-ms", "-1"]),
             Err(ArgsError::InvalidValue { .. })
         ));
         assert_eq!(parse(&["--nope"]), Err(ArgsError::Unknown("--nope".into())));

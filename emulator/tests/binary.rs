@@ -96,14 +96,61 @@ async fn prints_environment_serves_and_stops_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
+/// Runs the binary with `args`, expecting it to exit at once; returns its
+/// exit code and stderr.
+fn run_to_exit(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parallel-emulator"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let status = wait_for_exit(&mut child, Duration::from_secs(10));
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("parallel-emulator {args:?} kept running; stderr: {stderr}");
+    };
+    (status.code(), stderr)
+}
+
 #[test]
 fn bad_arguments_exit_with_usage() {
-    let output = Command::new(env!("CARGO_BIN_EXE_parallel-emulator"))
-        .args(["--port", "not-a-port"])
-        .output()
-        .expect("binary runs");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("usage:"));
+    for (args, says) in [
+        (
+            &["--port", "not-a-port"][..],
+            "\"not-a-port\" is not a port number",
+        ),
+        (
+            &["--port=70000"][..],
+            "\"70000\" is not a port number (0 to 65535",
+        ),
+        (&["--prot", "8080"][..], "unknown argument \"--prot\""),
+        (&["--seed-app"][..], "--seed-app needs a value"),
+    ] {
+        let (code, stderr) = run_to_exit(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(stderr.contains("usage:"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_port_in_use_is_named_and_fails() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("take a port");
+    let port = taken.local_addr().expect("its address").port().to_string();
+    let (code, stderr) = run_to_exit(&["--port", &port]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}"))
+            && stderr.contains("choose another --port"),
+        "{stderr}"
+    );
+    drop(taken);
 }
 
 #[test]

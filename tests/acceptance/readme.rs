@@ -57,7 +57,7 @@ fn walkthrough_script(readme: &str) -> String {
     script
 }
 
-fn write_executable(path: &Path, content: &str) {
+pub fn write_executable(path: &Path, content: &str) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(path, content).expect("write a wrapper");
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");

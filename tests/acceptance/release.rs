@@ -2,9 +2,9 @@
 //! user of a registry release takes: the zip in a packed filesystem mirror,
 //! `terraform init` pinning it in the lock file, apply, destroy.
 //!
-//! The script packages the debug binary cargo built for these tests
-//! (`--binary`); the release workflow runs the same packaging on release
-//! builds.
+//! The script packages the debug binaries cargo built for these tests
+//! (`--binary`, and the `parallel-emulator` beside it); the release
+//! workflow runs the same packaging on release builds.
 
 use crate::harness::{
     PROVIDER_BINARY, PROVIDER_VERSION, Scenario, report_skip, terraform_platform,
@@ -14,6 +14,20 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 const NAME: &str = "terraform-provider-parallel";
+pub const EMULATOR: &str = "parallel-emulator";
+
+/// The `parallel-emulator` cargo built beside the provider (`cargo test
+/// --workspace` builds it).
+#[track_caller]
+pub fn emulator_binary() -> PathBuf {
+    let emulator = Path::new(PROVIDER_BINARY).with_file_name(EMULATOR);
+    assert!(
+        emulator.is_file(),
+        "{} is missing: `cargo test --workspace` builds it (or `cargo build -p parallel-emulator`)",
+        emulator.display()
+    );
+    emulator
+}
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -56,6 +70,7 @@ fn release(args: &[&str], env: &[(&str, &Path)]) -> String {
 pub struct Artifacts {
     pub dir: PathBuf,
     pub zip_name: String,
+    pub emulator_zip_name: String,
     pub stdout: String,
 }
 
@@ -64,11 +79,19 @@ impl Artifacts {
         self.dir.join(&self.zip_name)
     }
 
+    pub fn emulator_zip(&self) -> PathBuf {
+        self.dir.join(&self.emulator_zip_name)
+    }
+
     pub fn sums_name(&self) -> String {
         format!("{NAME}_{PROVIDER_VERSION}_SHA256SUMS")
     }
 
-    /// The SHA-256 that SHA256SUMS gives for `file`.
+    pub fn emulator_sums_name(&self) -> String {
+        format!("{EMULATOR}_{PROVIDER_VERSION}_SHA256SUMS")
+    }
+
+    /// The SHA-256 that the provider's SHA256SUMS gives for `file`.
     #[track_caller]
     pub fn listed_sha256(&self, file: &str) -> String {
         let sums = std::fs::read_to_string(self.dir.join(self.sums_name())).expect("SHA256SUMS");
@@ -91,6 +114,8 @@ fn package_into(dir: &Path) -> Artifacts {
         &[
             "--binary",
             PROVIDER_BINARY,
+            "--emulator-binary",
+            &emulator_binary().display().to_string(),
             "--out",
             &dir.display().to_string(),
         ],
@@ -99,13 +124,14 @@ fn package_into(dir: &Path) -> Artifacts {
     Artifacts {
         dir: dir.to_owned(),
         zip_name: format!("{NAME}_{PROVIDER_VERSION}_{}.zip", terraform_platform()),
+        emulator_zip_name: format!("{EMULATOR}_{PROVIDER_VERSION}_{}.zip", terraform_platform()),
         stdout,
     }
 }
 
 /// The entries of a zip as `name mode`, read by python3's zipfile (which
 /// release.sh needs anyway).
-fn zip_entries(zip: &Path) -> Vec<String> {
+pub fn zip_entries(zip: &Path) -> Vec<String> {
     let output = Command::new("python3")
         .args([
             "-c",
@@ -119,6 +145,22 @@ fn zip_entries(zip: &Path) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
+}
+
+/// `sha256sum -c SUMS` in `dir`, as users verify a download; must pass.
+#[track_caller]
+pub fn sha256sum_check(dir: &Path, sums: &str) {
+    let check = Command::new("sha256sum")
+        .args(["-c", sums])
+        .current_dir(dir)
+        .output()
+        .expect("run sha256sum");
+    assert!(
+        check.status.success(),
+        "sha256sum -c {sums} failed:\n{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
 }
 
 /// `sha256sum`'s hex digest of a file, by python3's hashlib.
@@ -171,13 +213,19 @@ fn release_files_are_checksummed_and_the_zips_reproducible() {
         })
         .collect();
     let manifest = format!("{NAME}_{PROVIDER_VERSION}_manifest.json");
-    for expected in [&first.zip_name, &manifest, &first.sums_name()] {
+    for expected in [
+        &first.zip_name,
+        &manifest,
+        &first.sums_name(),
+        &first.emulator_zip_name,
+        &first.emulator_sums_name(),
+    ] {
         assert!(
             files.contains(expected),
             "{expected} missing from {files:?}"
         );
     }
-    assert_eq!(files.len(), 3, "unexpected files: {files:?}");
+    assert_eq!(files.len(), 5, "unexpected files: {files:?}");
     assert!(
         first.stdout.contains("unsigned"),
         "without a key the script must say the sums are unsigned:\n{}",
@@ -196,18 +244,30 @@ fn release_files_are_checksummed_and_the_zips_reproducible() {
         "{entries:?}"
     );
 
-    // sha256sum -c, as users verify a download.
-    let check = Command::new("sha256sum")
-        .args(["-c", &first.sums_name()])
-        .current_dir(&first.dir)
-        .output()
-        .expect("run sha256sum");
+    // The emulator's zip: the binary alone, executable, as `parallel-emulator`.
+    let entries = zip_entries(&first.emulator_zip());
+    assert_eq!(entries.len(), 1, "{entries:?}");
     assert!(
-        check.status.success(),
-        "sha256sum -c failed:\n{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
+        entries[0].starts_with(&format!("{EMULATOR} 0o100755 ")),
+        "{entries:?}"
     );
+
+    // Each zip is listed in its own sums only: the registry reads the
+    // provider's, which must name provider packages alone.
+    let provider_sums =
+        std::fs::read_to_string(first.dir.join(first.sums_name())).expect("provider sums");
+    assert!(!provider_sums.contains(EMULATOR), "{provider_sums}");
+    let emulator_sums =
+        std::fs::read_to_string(first.dir.join(first.emulator_sums_name())).expect("emulator sums");
+    assert_eq!(
+        emulator_sums.lines().count(),
+        1,
+        "only the emulator zip: {emulator_sums}"
+    );
+    assert!(emulator_sums.ends_with(&format!("  {}\n", first.emulator_zip_name)));
+
+    sha256sum_check(&first.dir, &first.sums_name());
+    sha256sum_check(&first.dir, &first.emulator_sums_name());
 
     // A second run of the same commit gives the same bytes.
     let second = package_into(&scratch_dir("release-second"));
@@ -216,10 +276,18 @@ fn release_files_are_checksummed_and_the_zips_reproducible() {
             == std::fs::read(second.zip()).expect("second zip"),
         "two packagings of the same binary differ"
     );
-    assert_eq!(
-        std::fs::read(first.dir.join(first.sums_name())).expect("first sums"),
-        std::fs::read(second.dir.join(second.sums_name())).expect("second sums")
+    assert!(
+        std::fs::read(first.emulator_zip()).expect("first emulator zip")
+            == std::fs::read(second.emulator_zip()).expect("second emulator zip"),
+        "two packagings of the same emulator binary differ"
     );
+    for sums in [first.sums_name(), first.emulator_sums_name()] {
+        assert_eq!(
+            std::fs::read(first.dir.join(&sums)).expect("first sums"),
+            std::fs::read(second.dir.join(&sums)).expect("second sums"),
+            "{sums} differs between two runs"
+        );
+    }
     let _ = std::fs::remove_dir_all(&second.dir);
 }
 
@@ -260,6 +328,11 @@ fn sums_are_signed_when_a_gpg_key_is_configured() {
 
     let dir = scratch_dir("release-signed");
     std::fs::copy(artifacts().zip(), dir.join(&artifacts().zip_name)).expect("copy the zip");
+    std::fs::copy(
+        artifacts().emulator_zip(),
+        dir.join(&artifacts().emulator_zip_name),
+    )
+    .expect("copy the emulator zip");
     // --sums-only: what the release workflow runs over the merged zips.
     let stdout = release(
         &["--sums-only", "--out", &dir.display().to_string()],
@@ -272,18 +345,20 @@ fn sums_are_signed_when_a_gpg_key_is_configured() {
         ],
     );
     assert!(stdout.contains("signed"), "{stdout}");
-    let sums = dir.join(artifacts().sums_name());
-    let signature = PathBuf::from(format!("{}.sig", sums.display()));
-    gpg(&[
-        "--verify",
-        &signature.display().to_string(),
-        &sums.display().to_string(),
-    ]);
-    assert_eq!(
-        std::fs::read(&sums).expect("sums"),
-        std::fs::read(artifacts().dir.join(artifacts().sums_name())).expect("sums"),
-        "--sums-only over the same files must give the same SHA256SUMS"
-    );
+    for sums_name in [artifacts().sums_name(), artifacts().emulator_sums_name()] {
+        let sums = dir.join(&sums_name);
+        let signature = PathBuf::from(format!("{}.sig", sums.display()));
+        gpg(&[
+            "--verify",
+            &signature.display().to_string(),
+            &sums.display().to_string(),
+        ]);
+        assert_eq!(
+            std::fs::read(&sums).expect("sums"),
+            std::fs::read(artifacts().dir.join(&sums_name)).expect("sums"),
+            "--sums-only over the same files must give the same {sums_name}"
+        );
+    }
     // gpg left an agent running for that home.
     let _ = Command::new("gpgconf")
         .args(["--kill", "all"])
@@ -335,17 +410,27 @@ fn a_target_without_its_toolchain_fails_clearly() {
     );
 }
 
-#[test]
-fn terraform_init_installs_the_release_zip_from_a_packed_mirror() {
+/// A packed filesystem mirror, `HOST/NAMESPACE/TYPE/<the release zip>`,
+/// holding the provider zip of [`artifacts`], in a fresh scratch directory.
+pub fn packed_mirror(name: &str) -> PathBuf {
     let built = artifacts();
-    let root = scratch_dir(&format!("release-mirror-{}", std::process::id()));
-    // The packed layout: HOST/NAMESPACE/TYPE/<the release zip>.
+    let root = scratch_dir(&format!("{name}-{}", std::process::id()));
     let package_dir = root.join("registry.terraform.io/parallel-web/parallel");
     std::fs::create_dir_all(&package_dir).expect("create the mirror");
     let zip_in_mirror = package_dir.join(&built.zip_name);
     std::fs::hard_link(built.zip(), &zip_in_mirror)
         .or_else(|_| std::fs::copy(built.zip(), &zip_in_mirror).map(|_| ()))
         .expect("put the zip in the mirror");
+    root
+}
+
+#[test]
+fn terraform_init_installs_the_release_zip_from_a_packed_mirror() {
+    let built = artifacts();
+    let root = packed_mirror("release-mirror");
+    let zip_in_mirror = root
+        .join("registry.terraform.io/parallel-web/parallel")
+        .join(&built.zip_name);
 
     let s = Scenario::with_mirror(&root);
     s.write(

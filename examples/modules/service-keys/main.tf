@@ -1,6 +1,7 @@
 # One API key per service, rotated together by changing `generation`.
-# tests/ holds `terraform test` files that run it against parallel-emulator;
-# see docs/guides/testing-modules-offline.md.
+# tests/ holds `terraform test` files: service_keys.tftest.hcl applies it
+# against parallel-emulator, mocked.tftest.hcl plans it with a mocked
+# provider (Terraform >= 1.7); see docs/guides/testing-modules-offline.md.
 
 terraform {
   # terraform test arrived in Terraform 1.6.
@@ -22,6 +23,11 @@ variable "app_id" {
 variable "services" {
   description = "Services that each get their own key, named \"<name_prefix><service>\"."
   type        = set(string)
+
+  validation {
+    condition     = alltrue([for service in var.services : can(regex("^[a-z0-9][a-z0-9-]*$", service))])
+    error_message = "Service names are lowercase letters, digits and dashes, starting with a letter or digit."
+  }
 }
 
 variable "name_prefix" {

@@ -6,10 +6,11 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::models::parse_apps;
 use super::redact::success_excerpt;
 use super::retry::Idempotency;
-use super::transport::Call;
-use super::{AccountClient, ApiError, Deletion};
+use super::transport::{self, Call};
+use super::{AccountClient, ApiError, App, Deletion};
 
 /// Why an app could not be created, and whether it may exist anyway.
 #[derive(Debug)]
@@ -26,6 +27,15 @@ struct CreatedApp {
 }
 
 impl AccountClient {
+    /// Lists the apps of the token's organization.
+    pub async fn list_apps(&self, cancel: &CancellationToken) -> Result<Vec<App>, ApiError> {
+        let answer = self.get(&["service", "v1", "apps"], cancel).await?;
+        parse_apps(
+            &answer,
+            &transport::as_strs(&self.inner.transport.secrets()),
+        )
+    }
+
     /// Creates an app named `app_name` and returns its ID.
     ///
     /// Not idempotent (two calls make two apps): retried only when the API

@@ -159,6 +159,14 @@ pub struct App {
     pub org_name: Option<String>,
 }
 
+impl App {
+    /// Whether this is the app `id`. IDs are compared as UUIDs, so any
+    /// spelling of one (case, braces, `urn:uuid:`) matches.
+    pub fn has_id(&self, id: uuid::Uuid) -> bool {
+        uuid::Uuid::parse_str(&self.app_id).is_ok_and(|own| own == id)
+    }
+}
+
 #[derive(Deserialize)]
 struct AppsAnswer {
     // The API declares the list nullable; null means "no apps".

@@ -79,7 +79,7 @@ impl From<&App> for AppLookup {
 /// What the configuration asks for.
 enum Wanted<'a> {
     Name(&'a str),
-    Id(&'a str),
+    Id(uuid::Uuid),
 }
 
 fn wanted(config: &AppLookup) -> Result<Wanted<'_>, Diagnostic> {
@@ -87,14 +87,17 @@ fn wanted(config: &AppLookup) -> Result<Wanted<'_>, Diagnostic> {
         (Maybe::Known(name), Maybe::Null) => Ok(Wanted::Name(name)),
         // Checked here, so a value that cannot be an app ID fails at
         // validate instead of costing a list call at read.
-        (Maybe::Null, Maybe::Known(id)) if uuid::Uuid::parse_str(id).is_ok() => Ok(Wanted::Id(id)),
-        (Maybe::Null, Maybe::Known(_)) => Err(Diagnostic::error(
-            "Invalid app_id",
-            "app_id must be the UUID of a Parallel app, such as \
+        (Maybe::Null, Maybe::Known(id)) => {
+            uuid::Uuid::parse_str(id).map(Wanted::Id).map_err(|_| {
+                Diagnostic::error(
+                    "Invalid app_id",
+                    "app_id must be the UUID of a Parallel app, such as \
              \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; the configured value is not a UUID. To \
              find an app by its name, set app_name instead.",
-        )
-        .at(attr_path!(AppLookup, app_id))),
+                )
+                .at(attr_path!(AppLookup, app_id))
+            })
+        }
         _ => Err(Diagnostic::error(
             "Set exactly one of app_name and app_id",
             "The parallel_app data source finds one app, either by its name or by its ID.",
@@ -111,9 +114,7 @@ fn choose<'a>(apps: &'a [App], wanted: &Wanted<'_>) -> Result<&'a App, Diagnosti
             format!("named {name:?}"),
         ),
         Wanted::Id(id) => (
-            apps.iter()
-                .filter(|a| a.app_id.eq_ignore_ascii_case(id))
-                .collect(),
+            apps.iter().filter(|a| a.has_id(*id)).collect(),
             format!("with ID {id}"),
         ),
     };
@@ -197,13 +198,16 @@ mod tests {
 
     #[test]
     fn finds_by_name_or_id() {
-        let apps = [app("ci", "A-1"), app("prod", "b-2")];
+        let upper = "3FA85F64-5717-4562-B3FC-2C963F66AFA6";
+        let apps = [app("ci", upper), app("prod", "b-2")];
         assert_eq!(
             choose(&apps, &Wanted::Name("prod")).map(|a| &a.app_id),
             Ok(&"b-2".to_owned())
         );
+        // IDs compare as UUIDs, as everywhere in the provider.
+        let id = uuid::Uuid::parse_str("{3fa85f64-5717-4562-b3fc-2c963f66afa6}").expect("a UUID");
         assert_eq!(
-            choose(&apps, &Wanted::Id("a-1")).map(|a| &a.app_name),
+            choose(&apps, &Wanted::Id(id)).map(|a| &a.app_name),
             Ok(&"ci".to_owned())
         );
     }
@@ -253,6 +257,6 @@ mod tests {
         let uuid = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
         let config = Value::object([("app_name", Value::Null), ("app_id", Value::string(uuid))]);
         let config = lookup(&config);
-        assert!(matches!(wanted(&config), Ok(Wanted::Id(id)) if id == uuid));
+        assert!(matches!(wanted(&config), Ok(Wanted::Id(id)) if id.to_string() == uuid));
     }
 }

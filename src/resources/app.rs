@@ -155,9 +155,7 @@ impl AppModel {
 }
 
 fn find(apps: &[App], app_id: Uuid) -> Option<&App> {
-    // The API writes UUIDs in one form, but compare them as UUIDs anyway.
-    apps.iter()
-        .find(|app| Uuid::parse_str(&app.app_id).is_ok_and(|id| id == app_id))
+    apps.iter().find(|app| app.has_id(app_id))
 }
 
 /// The failure of a create, with what the user can do about an app that

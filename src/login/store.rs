@@ -100,14 +100,21 @@ pub enum LockError {
 /// tokio's worker threads.
 pub async fn lock(path: &Path, cancel: &CancellationToken) -> Result<Lock, LockError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
+    let lock_path = lock_path(path);
+    let file = match std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
-        .open(lock_path(path))
-        .map_err(LockError::Io)?;
+        .open(&lock_path)
+    {
+        Ok(file) => file,
+        // A read-only directory may still hold the lock file of an earlier
+        // run, and `flock` works on a file open for reading: processes
+        // still take turns (the save then fails, visibly).
+        Err(error) => std::fs::File::open(&lock_path).map_err(|_| LockError::Io(error))?,
+    };
     let mut waited = Duration::ZERO;
     loop {
         match flock(&file, FlockOperation::NonBlockingLockExclusive) {

@@ -6,7 +6,9 @@
 pub use super::action::{Action, Progress};
 use super::diag::{Diagnostic, Diagnostics};
 use super::identity::IdentitySchema;
+use super::lifecycle::KeepAlive;
 pub use super::list::{ListItem, ListRequest, ListResource, ListSink};
+use super::notices::Notices;
 use super::schema::Schema;
 use super::value::Value;
 use async_trait::async_trait;
@@ -30,6 +32,11 @@ pub struct Context {
     /// The provider's configured data, once `Provider::configure` has
     /// given it.
     pub provider_data: Option<ProviderData>,
+    /// Where work that must outlive this call runs (a refresh already
+    /// sent, whose rotated tokens must be saved).
+    pub keep_alive: KeepAlive,
+    /// Warnings no single call owns, shown with the next answer.
+    pub notices: Notices,
 }
 
 impl Context {

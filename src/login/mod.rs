@@ -312,10 +312,11 @@ impl Shared {
             "the refreshed Parallel CLI login could not be saved"
         );
         let what_now = if rotated {
-            "This run goes on with the new tokens, but the refresh token left in the file is \
-             spent: the next run will fail with invalid_grant. Make the file and its directory \
-             writable, then run `parallel-cli login` before the next run (or give the provider \
-             an access token in access_token or PARALLEL_ACCESS_TOKEN)."
+            "The new tokens serve this provider process, but the refresh token left in the \
+             file is spent: the next time Terraform starts the provider (the apply after this \
+             plan included) it fails with invalid_grant. Make the file and its directory \
+             writable, then run `parallel-cli login` (or give the provider an access token in \
+             access_token or PARALLEL_ACCESS_TOKEN)."
         } else {
             "The platform kept the refresh token, so the login saved there still works: the next \
              run refreshes again. Make the file and its directory writable to spare it that."

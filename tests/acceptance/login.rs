@@ -410,3 +410,60 @@ fn a_refresh_answer_lost_after_rotation_says_the_login_may_be_spent() {
         .expect("log in again");
     s.finish();
 }
+
+/// `terraform <args>` with `dir` read-only: a private mount namespace
+/// (`unshare --mount`) in which `dir` is bind-mounted read-only, so that
+/// terraform and the provider it starts see a read-only file system there.
+/// The tests run as root, for whom permission bits do not stop a write; a
+/// read-only mount does (EROFS), for root too, and only inside the
+/// namespace: nothing outside it changes.
+fn terraform_with_read_only(s: &Scenario, dir: &Path, args: &[&str]) -> crate::harness::Output {
+    let inner = s.command_in(s.work_dir(), args);
+    let mut outer = std::process::Command::new("unshare");
+    outer
+        .args(["--mount", "--", "sh", "-c"])
+        .arg(r#"mount --bind -o ro "$1" "$1" && shift && exec "$@""#)
+        .arg("sh")
+        .arg(dir)
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .env_clear()
+        .current_dir(s.work_dir());
+    for (name, value) in inner.get_envs() {
+        if let Some(value) = value {
+            outer.env(name, value);
+        }
+    }
+    let output = s.output_of(args, outer.output());
+    s.check_output(args, &output);
+    output
+}
+
+#[test]
+fn a_refreshed_login_that_cannot_be_saved_is_a_visible_warning() {
+    let (s, login, path) = logged_in(&LoginSpec::access_token_expired());
+    let dir = path.parent().expect("the login's directory").to_owned();
+    // Left by an earlier run; a lock file cannot be created in a read-only
+    // directory (the refresh is then refused before anything is spent).
+    std::fs::write(dir.join("auth.json.lock"), b"").expect("the lock file");
+    s.config(APPS_DATA_SOURCE);
+    let plan = terraform_with_read_only(&s, &dir, &["plan", "-input=false", "-no-color"]);
+    assert!(plan.success(), "{}", plan.report());
+    assert_eq!(s.emulator.refresh_count(), 1, "{:?}", s.request_summary());
+    plan.assert_contains("Warning: The refreshed Parallel CLI login could not be saved");
+    plan.assert_contains("written back to it: Read-only file system");
+    plan.assert_contains(&path.display().to_string());
+    plan.assert_contains("fails with invalid_grant");
+    plan.assert_contains("run `parallel-cli login`");
+    assert_eq!(
+        saved_refresh_token(&path, &login.org_id),
+        login.refresh_token.as_str(),
+        "the file is as it was"
+    );
+    // What the warning said: the login left in the file is spent.
+    s.plan_fails().assert_contains("invalid_grant");
+    s.emulator
+        .write_cli_login(&s.home(), &LoginSpec::default())
+        .expect("log in again");
+    s.finish();
+}

@@ -13,6 +13,7 @@
 //! rejected together share it.
 
 pub mod file;
+mod patch;
 pub mod sources;
 pub mod store;
 #[cfg(test)]

@@ -43,6 +43,7 @@ pub use credentials::{Credentials, CredentialsError, TokenOrigin, TokenSource};
 pub use error::{ApiError, ConfigError, FieldProblem};
 pub use models::{App, CreateKeyError, CreatedKey, PartialKey};
 pub use platform::{DEFAULT_PLATFORM_URL, Grant, PlatformClient, PlatformConfig, RefreshError};
+pub(crate) use redact::shorten;
 
 use lazy_http::LazyHttp;
 use models::{parse_apps, parse_created_key};

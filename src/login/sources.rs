@@ -330,4 +330,27 @@ mod tests {
         assert!(text.contains("org-x"), "{text}");
         assert!(text.contains("Acme (org-a)"), "{text}");
     }
+    #[test]
+    fn a_dangling_link_as_the_login_names_the_file_and_where_it_points() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("auth.json");
+        std::os::unix::fs::symlink(dir.path().join("gone.json"), &link).unwrap();
+        let text = detail(resolve(
+            Inputs {
+                default_file: Some(link.clone()),
+                ..Inputs::default()
+            },
+            platform,
+            Surroundings::default(),
+        ));
+        assert!(
+            text.contains(&format!(
+                "{}: it is a symbolic link to {}",
+                link.display(),
+                dir.path().join("gone.json").display()
+            )),
+            "{text}"
+        );
+        assert!(!text.contains("Missing Parallel access token"), "{text}");
+    }
 }

@@ -201,8 +201,9 @@ impl AppResource {
                 "Invalid app ID to import",
                 format!(
                     "An app is imported by its ID, a UUID such as \
-                     \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; got {given:?}. data \
-                     \"parallel_apps\" lists every app with its ID."
+                     \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; got {}. data \
+                     \"parallel_apps\" lists every app with its ID.",
+                    toolkit::quoted(given)
                 ),
             );
             return Err(match at {
@@ -526,5 +527,21 @@ mod tests {
             diag.detail
         );
         assert!(diag.detail.contains("app \"a\""), "{}", diag.detail);
+    }
+    #[tokio::test]
+    async fn importing_a_huge_id_does_not_echo_it_in_full() {
+        let huge = "x".repeat(100_000);
+        let diags = AppResource
+            .import(&Context::default(), ImportRequest::Id(huge))
+            .await
+            .unwrap_err();
+        let diag = diags.iter().next().unwrap();
+        assert_eq!(diag.summary, "Invalid app ID to import");
+        assert!(diag.detail.len() < 1_000, "{}", diag.detail.len());
+        assert!(
+            diag.detail.contains("(100000 characters in all)"),
+            "{}",
+            diag.detail
+        );
     }
 }

@@ -78,13 +78,13 @@ pub fn invalid_app_id_in_state(key: &KeyFacts) -> Diagnostic {
     Diagnostic::error(
         "Invalid app_id in state",
         format!(
-            "Terraform cannot revoke {}: the app_id recorded in state, {:?}, is not a UUID. \
+            "Terraform cannot revoke {}: the app_id recorded in state, {}, is not a UUID. \
              The value came from the state, not from the configuration (was the state edited \
              by hand?), so changing the configuration does not help. Put the app's UUID back \
              into the state (terraform state pull / push), or revoke the key in the Parallel \
              platform ({}) and then drop it with `terraform state rm`.",
             key.label(),
-            key.app_id.as_deref().unwrap_or_default(),
+            crate::toolkit::quoted(key.app_id.as_deref().unwrap_or_default()),
             key.finding_aid()
         ),
     )

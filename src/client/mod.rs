@@ -58,6 +58,22 @@ pub fn is_usable_key_id(api_key_id: &str) -> bool {
     endpoint::is_usable_segment(api_key_id)
 }
 
+/// Longer than any ID an API hands out.
+const MAX_KEY_ID_BYTES: usize = 256;
+
+/// Whether `api_key_id` could be an ID Parallel gave: usable in a request,
+/// not too long, and free of what no ID holds (spaces, control characters,
+/// slashes, quotes, `?#%`, non-ASCII). A value that fails this came from
+/// somewhere else (a state edited by hand); a delete by it would be
+/// answered 404, which reads as "already revoked" while the real key lives.
+pub fn is_plausible_key_id(api_key_id: &str) -> bool {
+    is_usable_key_id(api_key_id)
+        && api_key_id.len() <= MAX_KEY_ID_BYTES
+        && api_key_id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"/\\?#%\"'<>`".contains(&b))
+}
+
 /// Checks `base_url` as the client will, without building one (for
 /// `terraform validate`).
 pub fn check_base_url(base_url: &str) -> Result<(), ConfigError> {

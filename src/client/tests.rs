@@ -988,3 +988,23 @@ async fn a_given_token_answered_401_is_not_retried_and_says_it_is_never_refreshe
     assert!(text.contains("given in PARALLEL_ACCESS_TOKEN"), "{text}");
     assert!(text.contains("never refreshed"), "{text}");
 }
+
+#[test]
+fn key_ids_that_no_api_gives_are_told_apart() {
+    for id in ["key_123", "3c90c3cc-0d44-4b50-8888-8dd25736052a", "k.1:a~b"] {
+        assert!(super::is_plausible_key_id(id), "{id}");
+    }
+    let long = "k".repeat(300);
+    for id in [
+        "",
+        "..",
+        "not an id",
+        "a/b",
+        "caf\u{e9}",
+        "x?y",
+        "\"k\"",
+        long.as_str(),
+    ] {
+        assert!(!super::is_plausible_key_id(id), "{id}");
+    }
+}

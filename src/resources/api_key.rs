@@ -11,12 +11,15 @@ pub mod model;
 pub mod recovery;
 mod texts;
 
-use crate::client::{CreateKeyError, Deletion, is_usable_key_id};
+use crate::client::{CreateKeyError, Deletion, is_plausible_key_id, is_usable_key_id};
 use crate::toolkit;
 use crate::toolkit::{Deadline, Operation, Timeouts, deletion_policy};
 use async_trait::async_trait;
 use model::ApiKeyModel;
-use texts::{api_error, incomplete_create, invalid_app_id_in_state, not_revocable};
+use texts::{
+    api_error, implausible_key_id_in_state, incomplete_create, invalid_app_id_in_state,
+    not_revocable,
+};
 use tfplugin::framework::PlanRequest;
 use tfplugin::model::{Maybe, Model};
 use tfplugin::{
@@ -209,17 +212,25 @@ impl Resource for ApiKeyResource {
     /// The API cannot read a key back, so a plan is where a secret missing
     /// from state (deleted by hand) is noticed: said every plan, until the
     /// key is replaced.
+    ///
+    /// It is also where an api_key_id that is no ID (state edited by hand)
+    /// is refused, for every plan, destroys and replacements included:
+    /// a revoke by it would be answered 404 and pass for done.
     fn modify_plan(&self, request: &PlanRequest<'_>, _planned: &mut Value) -> Diagnostics {
-        if request.prior_state.is_null() || request.replacing {
+        if request.prior_state.is_null() {
             return Diagnostics::new();
         }
-        match ApiKeyModel::from_value(request.prior_state) {
-            Ok(prior) if prior.secret_missing() => {
-                texts::secret_missing_from_state(&prior.facts()).into()
-            }
-            Ok(_) => Diagnostics::new(),
-            Err(diags) => diags,
+        let prior = match ApiKeyModel::from_value(request.prior_state) {
+            Ok(prior) => prior,
+            Err(diags) => return diags,
+        };
+        if implausible_id(&prior) {
+            return implausible_key_id_in_state(&prior.facts()).into();
         }
+        if !request.replacing && prior.secret_missing() {
+            return texts::secret_missing_from_state(&prior.facts()).into();
+        }
+        Diagnostics::new()
     }
 
     async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
@@ -302,6 +313,11 @@ impl Resource for ApiKeyResource {
         let Some(key_id) = key.id.as_deref().filter(|id| is_usable_key_id(id)) else {
             return not_revocable(&key).into();
         };
+        // Refused at plan already; kept here for a destroy planned without
+        // this provider's plan check.
+        if implausible_id(&state) {
+            return implausible_key_id_in_state(&key).into();
+        }
         let Some(app_id) = key.app_id.as_deref().and_then(|a| Uuid::parse_str(a).ok()) else {
             return invalid_app_id_in_state(&key).into();
         };
@@ -358,6 +374,17 @@ impl Resource for ApiKeyResource {
         )
         .into())
     }
+}
+
+/// An api_key_id in state that would address a request but cannot be an ID
+/// Parallel gave; irrelevant when the key is abandoned (no request).
+/// Unusable ones ("", "..") are left to `not_revocable` at destroy.
+fn implausible_id(state: &ApiKeyModel) -> bool {
+    !deletion_policy::abandons(&state.deletion_policy)
+        && state
+            .api_key_id
+            .known()
+            .is_some_and(|id| is_usable_key_id(id) && !is_plausible_key_id(id))
 }
 
 /// The checks of a key's configuration, shared with the ephemeral key;

@@ -120,7 +120,11 @@ pub fn schema() -> Schema {
         "`DELETE` (default): destroying the resource revokes the key. `ABANDON`: destroying \
          only removes the key, and its secret, from the Terraform state and leaves it live in \
          Parallel (for moving it between configurations; revoke it yourself when done). \
-         Changing only this updates in place, with no API call.",
+         Changing only this updates in place, with no API call. When the key is replaced, \
+         the old key follows the deletion_policy in state (the one in effect before the \
+         apply), not the configuration's, even when the same apply changes it: to switch from \
+         `ABANDON` to `DELETE` and have the old key revoked, apply the policy change alone \
+         first.",
     ));
     // Version 1 added deletion_policy (see `upgrade_state`).
     Schema::new(1, timeouts().add_to(block))
@@ -227,6 +231,9 @@ impl Resource for ApiKeyResource {
         if implausible_id(&prior) {
             return implausible_key_id_in_state(&prior.facts()).into();
         }
+        if request.replacing && deletion_policy::abandons(&prior.deletion_policy) {
+            return deletion_policy::replacement_abandons(&prior.facts().label()).into();
+        }
         if !request.replacing && prior.secret_missing() {
             return texts::secret_missing_from_state(&prior.facts()).into();
         }
@@ -306,7 +313,16 @@ impl Resource for ApiKeyResource {
         let key = state.facts();
         if deletion_policy::abandons(&state.deletion_policy) {
             tracing::info!(key = %key.label(), "deletion_policy is ABANDON: leaving the key live");
-            return Diagnostics::new();
+            return deletion_policy::abandoned(
+                "API key left live (deletion_policy = \"ABANDON\")",
+                &key.label(),
+                &format!(
+                    "It still works for whoever holds it: revoke it in the Parallel platform \
+                     when nothing uses it any more ({}).",
+                    key.finding_aid()
+                ),
+            )
+            .into();
         }
         // Nothing can ever revoke a key without a usable ID from here, so
         // it leaves the state with a warning that says how to find it.

@@ -10,6 +10,7 @@ use crate::toolkit::{
     self, Api, Change, Deadline, Failure, Operation, Org, Timeouts, deletion_policy,
 };
 use async_trait::async_trait;
+use tfplugin::framework::PlanRequest;
 use tfplugin::model::{Maybe, Model};
 use tfplugin::{
     ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
@@ -67,7 +68,11 @@ pub fn schema() -> Schema {
         "`DELETE` (default): destroying the resource deletes the app, and with it every key \
          it holds. `ABANDON`: destroying only removes the app from the Terraform state and \
          leaves it, and its keys, alive in Parallel (to move it to another configuration, \
-         then import it there). Changing only this updates in place, with no API call.",
+         then import it there). Changing only this updates in place, with no API call. When \
+         the app is replaced, the old app follows the deletion_policy in state (the one in \
+         effect before the apply), not the configuration's, even when the same apply changes \
+         it: to switch from `ABANDON` to `DELETE` and have the old app deleted, apply the \
+         policy change alone first.",
     ));
     Schema::new(0, timeouts().add_to(block))
 }
@@ -399,6 +404,21 @@ impl Resource for AppResource {
         }
     }
 
+    /// A replacement of an app whose policy in state is ABANDON leaves the
+    /// old app alive: said at plan, before anyone reads "1 destroyed".
+    fn modify_plan(&self, request: &PlanRequest<'_>, _planned: &mut Value) -> Diagnostics {
+        if !request.replacing {
+            return Diagnostics::new();
+        }
+        match AppModel::from_value(request.prior_state) {
+            Ok(prior) if deletion_policy::abandons(&prior.deletion_policy) => {
+                deletion_policy::replacement_abandons(&prior.label()).into()
+            }
+            Ok(_) => Diagnostics::new(),
+            Err(diags) => diags,
+        }
+    }
+
     async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics {
         let prior = match AppModel::from_value(prior) {
             Ok(prior) => prior,
@@ -406,7 +426,13 @@ impl Resource for AppResource {
         };
         if deletion_policy::abandons(&prior.deletion_policy) {
             tracing::info!(app = %prior.label(), "deletion_policy is ABANDON: leaving the app alive");
-            return Diagnostics::new();
+            return deletion_policy::abandoned(
+                "App left in Parallel (deletion_policy = \"ABANDON\")",
+                &prior.label(),
+                "Every key it holds stays live too. Import it where it belongs (`terraform \
+                 import <address> <app_id>`), or delete it in the Parallel platform.",
+            )
+            .into();
         }
         let api = match toolkit::api(ctx) {
             Ok(api) => api,

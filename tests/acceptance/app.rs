@@ -209,8 +209,12 @@ fn abandon_leaves_the_app_and_changing_only_the_policy_makes_no_api_call() {
         s.request_summary()
     );
     s.plan_empty();
-    s.destroy();
-    assert!(app_named(&s, "svc-kept").is_some(), "ABANDON keeps the app");
+    let destroyed = s.destroy();
+    let app = app_named(&s, "svc-kept").expect("ABANDON keeps the app");
+    destroyed.assert_contains("Warning: App left in Parallel (deletion_policy = \"ABANDON\")");
+    destroyed.assert_contains(&format!(
+        "Terraform removed app \"svc-kept\" (ID {app}) from the state and left it alive"
+    ));
     s.finish();
 }
 

@@ -149,7 +149,11 @@ fn an_api_key_id_that_is_no_id_is_refused_at_plan_and_the_key_stays() {
     // neither revoked by a wrong ID nor dropped from state.
     let destroyed = s.terraform_fails(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
     destroyed.assert_contains("Invalid api_key_id in state");
-    assert!(s.emulator.requests().is_empty(), "{:?}", s.request_summary());
+    assert!(
+        s.emulator.requests().is_empty(),
+        "{:?}",
+        s.request_summary()
+    );
     assert_eq!(s.only_live_key().api_key_id, key.api_key_id);
     // What the error says to do.
     let id = key.api_key_id.clone();

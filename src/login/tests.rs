@@ -152,8 +152,10 @@ fn hold_the_refresh_answer(emulator: &Emulator, kind: parallel_emulator::FaultKi
     );
 }
 
-async fn until_refreshed(emulator: &Emulator) {
-    while emulator.refresh_count() == 0 {
+/// Waits until the platform has taken `grants` refresh grants (their
+/// answers may still be held).
+async fn until_refreshed(emulator: &Emulator, grants: usize) {
+    while emulator.refresh_count() < grants {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -176,7 +178,7 @@ async fn a_refresh_sent_runs_to_its_answer_and_is_saved_whatever_becomes_of_its_
         let (source, cancel) = (source.clone(), cancel.clone());
         tokio::spawn(async move { source.token(&cancel).await })
     };
-    until_refreshed(&emulator).await;
+    until_refreshed(&emulator, 1).await;
     cancel.cancel();
     let token = caller
         .await
@@ -196,9 +198,7 @@ async fn a_refresh_sent_runs_to_its_answer_and_is_saved_whatever_becomes_of_its_
     let source = saved_login(&emulator, &path);
     let keep_alive = source.keep_alive.clone();
     let caller = tokio::spawn(async move { source.token(&CancellationToken::new()).await });
-    while emulator.refresh_count() < 2 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_refreshed(&emulator, 2).await;
     caller.abort();
     assert!(caller.await.unwrap_err().is_cancelled());
     // Nothing else awaits the refresh task; the file changing shows it ran.

@@ -219,6 +219,38 @@ fn abandon_leaves_the_app_and_changing_only_the_policy_makes_no_api_call() {
 }
 
 #[test]
+fn an_abandoned_app_replaced_is_said_to_stay_alive_at_plan_and_apply() {
+    let s = Scenario::new();
+    s.config(&app_block(
+        "main",
+        "svc-old",
+        "  deletion_policy = \"ABANDON\"\n",
+    ));
+    s.apply();
+    let old = app_named(&s, "svc-old").expect("the app");
+    // Renaming replaces the app; the old one follows the policy in state,
+    // though this same apply switches to DELETE.
+    s.config(&app_block(
+        "main",
+        "svc-new",
+        "  deletion_policy = \"DELETE\"\n",
+    ));
+    let planned = s.terraform_ok(&["plan", "-input=false", "-no-color"]);
+    planned.assert_contains("Warning: The object being replaced will be left alive");
+    planned.assert_contains(&format!("This plan replaces app \"svc-old\" (ID {old})"));
+    let applied = s.apply();
+    applied.assert_contains("1 added, 0 changed, 1 destroyed");
+    applied.assert_contains("Warning: App left in Parallel");
+    assert_eq!(
+        app_named(&s, "svc-old"),
+        Some(old.clone()),
+        "left alive, as said"
+    );
+    assert!(s.emulator.delete_app_out_of_band(&old));
+    s.finish();
+}
+
+#[test]
 fn bad_app_arguments_fail_validate_naming_the_attribute() {
     let s = Scenario::new();
     for (extra, name, needle) in [

@@ -5,6 +5,7 @@ use crate::client::{
     AccountClient, ClientConfig, ConfigError, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES,
     DEFAULT_PLATFORM_URL, DEFAULT_REQUEST_TIMEOUT, PlatformClient, PlatformConfig, check_base_url,
 };
+use crate::login::Surroundings;
 use crate::login::sources::{self, ENV_CLI_AUTH_FILE, ENV_PLATFORM_URL};
 use crate::secret::Secret;
 use crate::toolkit::{Api, parse_duration};
@@ -189,11 +190,11 @@ impl Provider for ParallelProvider {
         diags
     }
 
-    async fn configure(&self, _ctx: &Context, request: ConfigureRequest) -> Configured {
+    async fn configure(&self, ctx: &Context, request: ConfigureRequest) -> Configured {
         // Keys an earlier, killed run created: said once, whatever becomes
         // of this configuration.
         let lost_keys = resources::api_key::recovery::report();
-        let mut configured = configure_client(request);
+        let mut configured = configure_client(request, Surroundings::of(ctx));
         configured.diagnostics.extend(lost_keys);
         configured
     }
@@ -228,7 +229,7 @@ impl Provider for ParallelProvider {
 
 /// The client from the provider's configuration (the environment and the
 /// Parallel CLI's saved login filling in what the block leaves out).
-fn configure_client(request: ConfigureRequest) -> Configured {
+fn configure_client(request: ConfigureRequest, surroundings: Surroundings) -> Configured {
     let config = match ProviderModel::from_value(&request.config) {
         Ok(config) => config,
         Err(diags) => return Configured::failed(diags),
@@ -312,7 +313,7 @@ fn configure_client(request: ConfigureRequest) -> Configured {
             user_agent: user_agent.clone(),
         })
     };
-    let resolved = match sources::resolve(inputs, platform) {
+    let resolved = match sources::resolve(inputs, platform, surroundings) {
         Ok(resolved) => resolved,
         Err(diagnostic) => return Configured::failed(diagnostic),
     };

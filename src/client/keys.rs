@@ -16,6 +16,22 @@ pub fn is_usable_key_id(api_key_id: &str) -> bool {
     endpoint::is_usable_segment(api_key_id)
 }
 
+/// Longer than any ID an API hands out.
+const MAX_KEY_ID_BYTES: usize = 256;
+
+/// Whether `api_key_id` could be an ID Parallel gave: usable in a request,
+/// not too long, and free of what no ID holds (spaces, control characters,
+/// slashes, quotes, `?#%`, non-ASCII). A value that fails this came from
+/// somewhere else (a state edited by hand); a delete by it would be
+/// answered 404, which reads as "already revoked" while the real key lives.
+pub fn is_plausible_key_id(api_key_id: &str) -> bool {
+    is_usable_key_id(api_key_id)
+        && api_key_id.len() <= MAX_KEY_ID_BYTES
+        && api_key_id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"/\\?#%\"'<>`".contains(&b))
+}
+
 impl AccountClient {
     /// Creates an API key named `api_key_name` in app `app_id`.
     ///
@@ -105,5 +121,30 @@ impl AccountClient {
         let app_id = app_id.to_string();
         let segments = ["service", "v1", "apps", &app_id, "keys", api_key_id];
         self.url(&segments).ok().map(String::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_ids_that_no_api_gives_are_told_apart() {
+        for id in ["key_123", "3c90c3cc-0d44-4b50-8888-8dd25736052a", "k.1:a~b"] {
+            assert!(is_plausible_key_id(id), "{id}");
+        }
+        let long = "k".repeat(300);
+        for id in [
+            "",
+            "..",
+            "not an id",
+            "a/b",
+            "caf\u{e9}",
+            "x?y",
+            "\"k\"",
+            long.as_str(),
+        ] {
+            assert!(!is_plausible_key_id(id), "{id}");
+        }
     }
 }

@@ -23,7 +23,9 @@ use super::error::{ApiError, ConfigError};
 use super::lazy_http::LazyHttp;
 use super::problem::error_for_status;
 use super::redact::{scrub, shorten};
-use super::retry::{Idempotency, delay_before_retry, is_retryable, parse_retry_after};
+use super::retry::{
+    Idempotency, delay_before_retry, is_retryable, parse_retry_after, server_may_have_acted,
+};
 use super::{endpoint, http_builder};
 use crate::secret::Secret;
 
@@ -84,6 +86,17 @@ impl RefreshError {
             RefreshError::Failed(error) => !matches!(error, ApiError::Undecodable { .. }),
         }
     }
+
+    /// Whether the platform may have taken the grant, and so spent the
+    /// refresh token sent, before the answer was lost. A refusal took
+    /// nothing; a cancellation comes before a request is sent (see
+    /// [`PlatformClient::refresh`]).
+    pub fn may_have_rotated(&self) -> bool {
+        match self {
+            RefreshError::Refused { .. } | RefreshError::Failed(ApiError::Cancelled) => false,
+            RefreshError::Failed(error) => server_may_have_acted(error),
+        }
+    }
 }
 
 fn refused_text(error: &str, description: &Option<String>) -> String {
@@ -137,7 +150,8 @@ impl PlatformClient {
     }
 
     /// Exchanges `refresh_token` for a new access token (and, usually, a
-    /// new refresh token: the one sent is then spent).
+    /// new refresh token: the one sent is then spent). `cancel` stops it
+    /// before a request is sent, never during one.
     pub async fn refresh(
         &self,
         refresh_token: &Secret,
@@ -152,16 +166,19 @@ impl PlatformClient {
         let secrets = [refresh_token.expose()];
         let mut retry = 0;
         loop {
+            // Before a request only: one sent runs to its answer (bounded
+            // by request_timeout), since the platform may spend the
+            // refresh token whether or not anyone waits for the new one.
+            if cancel.is_cancelled() {
+                return Err(RefreshError::Failed(ApiError::Cancelled));
+            }
             let started = Instant::now();
-            let outcome = tokio::select! {
-                biased;
-                () = cancel.cancelled() => Err(RefreshError::Failed(ApiError::Cancelled)),
-                outcome = tokio::time::timeout(self.request_timeout, self.exchange(&body, &secrets)) => {
-                    outcome.unwrap_or(Err(RefreshError::Failed(ApiError::Timeout {
+            let outcome =
+                tokio::time::timeout(self.request_timeout, self.exchange(&body, &secrets))
+                    .await
+                    .unwrap_or(Err(RefreshError::Failed(ApiError::Timeout {
                         after: self.request_timeout,
-                    })))
-                }
-            };
+                    })));
             debug!(
                 path = self.token_url.path(),
                 outcome = %outcome_label(&outcome),

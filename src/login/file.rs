@@ -1,10 +1,10 @@
 //! The Parallel CLI's `auth.json`, read and merged without loss.
 //!
-//! The file belongs to the CLI, which may add fields at any time, so it is
-//! kept as a `serde_json::Value` and only the token fields of one org's
-//! `control_api` are ever changed: every other field, known or not, other
-//! orgs and the data-API `api_key`s go back as they came. The `api_key`s
-//! are never read at all.
+//! The file belongs to the CLI, which may add fields at any time, so only
+//! the token fields of one org's `control_api` are ever changed, patched
+//! into the file's text (see `patch`): every other field, known or not,
+//! other orgs and the data-API `api_key`s go back byte for byte, in their
+//! order, numbers and layout. The `api_key`s are never read at all.
 //!
 //! ```json
 //! {"version": 1, "selected_org_id": "…", "client_id": "…",
@@ -34,6 +34,9 @@ pub const FALLBACK_CLIENT_ID: &str = "parallel-cli";
 #[derive(Clone)]
 pub struct AuthFile {
     document: Map<String, Value>,
+    /// The file's text, which a grant patches (see [`super::patch`]) so that
+    /// everything else stays byte for byte; `None` when it is not UTF-8.
+    text: Option<String>,
 }
 
 impl fmt::Debug for AuthFile {
@@ -262,13 +265,21 @@ impl AuthFile {
             column: e.column(),
         })?;
         match value {
-            Value::Object(document) => Ok(AuthFile { document }),
+            Value::Object(document) => Ok(AuthFile {
+                document,
+                text: String::from_utf8(bytes.to_vec()).ok(),
+            }),
             _ => Err(Problem::NotAnObject),
         }
     }
 
-    /// The file's text, indented as the CLI writes it.
+    /// The file's text: as read, with a grant's fields patched in.
     pub fn to_bytes(&self) -> Vec<u8> {
+        if let Some(text) = &self.text {
+            return text.clone().into_bytes();
+        }
+        // Only for a text that could not be patched: indented as the CLI
+        // writes it.
         let mut text = serde_json::to_vec_pretty(&self.document).unwrap_or_default();
         text.push(b'\n');
         text
@@ -365,30 +376,38 @@ impl AuthFile {
                 org_id: org_id.to_owned(),
             })?;
         let at = |lifetime: i64| Value::from(now.saturating_add(lifetime));
-        control.insert(
-            "access_token".into(),
-            Value::String(grant.access_token.expose().to_owned()),
-        );
-        control.insert(
-            "access_token_expires_at".into(),
-            grant.expires_in.map_or(Value::Null, at),
-        );
+        let mut changes: Vec<(&str, Value)> = vec![
+            (
+                "access_token",
+                Value::String(grant.access_token.expose().to_owned()),
+            ),
+            (
+                "access_token_expires_at",
+                grant.expires_in.map_or(Value::Null, at),
+            ),
+        ];
         if let Some(refresh_token) = &grant.refresh_token {
-            control.insert(
-                "refresh_token".into(),
+            changes.push((
+                "refresh_token",
                 Value::String(refresh_token.expose().to_owned()),
-            );
+            ));
         }
         if let Some(lifetime) = grant.refresh_token_expires_in {
-            control.insert("refresh_token_expires_at".into(), at(lifetime));
+            changes.push(("refresh_token_expires_at", at(lifetime)));
         }
         if let Some(lifetime) = grant.authorization_expires_in {
-            control.insert("authorization_expires_at".into(), at(lifetime));
+            changes.push(("authorization_expires_at", at(lifetime)));
         }
         if let Some(scope) = &grant.scope {
             let scopes = scope.split_whitespace().map(Value::from).collect();
-            control.insert("access_token_scopes".into(), Value::Array(scopes));
+            changes.push(("access_token_scopes", Value::Array(scopes)));
         }
+        for (name, value) in &changes {
+            control.insert((*name).to_owned(), value.clone());
+        }
+        merged.text = merged.text.as_deref().and_then(|text| {
+            super::patch::set_members(text, &["orgs", org_id, "control_api"], &changes)
+        });
         Ok(merged)
     }
 }

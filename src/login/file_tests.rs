@@ -221,3 +221,39 @@ fn debug_shows_no_token() {
         assert!(!text.contains(secret), "{text}");
     }
 }
+
+#[test]
+fn a_grant_keeps_the_rest_of_the_file_byte_for_byte() {
+    // Numbers a float would change, keys out of order, an escape, odd
+    // spacing: none of it is the provider's to rewrite.
+    let before = r#"{"zeta": 123456789012345678901234567890, "version": 1,
+    "ratio": 1e5,   "name": "caf\u00e9",
+    "selected_org_id": "org-a", "client_id": "client-1",
+    "orgs": {"org-a": {"api_key": "data-api-key-a", "control_api": {
+        "refresh_token": "rt-a", "unknown_token_field": 1E-7,
+        "access_token": "at-a", "access_token_expires_at": 1799999999
+    }}}}"#;
+    let merged = AuthFile::parse(before.as_bytes())
+        .unwrap()
+        .with_grant("org-a", &grant(), NOW)
+        .unwrap();
+    let after = String::from_utf8(merged.to_bytes()).unwrap();
+    let expected = before
+        .replace(r#""refresh_token": "rt-a""#, r#""refresh_token": "rt-new""#)
+        .replace(r#""access_token": "at-a""#, r#""access_token": "at-new""#)
+        .replace(
+            r#""access_token_expires_at": 1799999999"#,
+            &format!(
+                "\"access_token_expires_at\": {},\n        \"refresh_token_expires_at\": {},\n        \
+                 \"access_token_scopes\": [\"apps:read\",\"keys:create\"]",
+                NOW + 600,
+                NOW + 1000
+            ),
+        );
+    assert_eq!(after, expected);
+    let login = AuthFile::parse(after.as_bytes())
+        .unwrap()
+        .select(None)
+        .unwrap();
+    assert_eq!(login.refresh_token_expires_at, Some(NOW + 1000));
+}

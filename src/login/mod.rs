@@ -13,19 +13,26 @@
 //! rejected together share it.
 
 pub mod file;
+mod patch;
 pub mod sources;
 pub mod store;
 #[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use tfplugin::Diagnostic;
+use tfplugin::lifecycle::KeepAlive;
+use tfplugin::notices::Notices;
+use tokio::sync::OwnedMutexGuard;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{CredentialsError, PlatformClient, RefreshError, TokenOrigin, TokenSource};
+use crate::client::{
+    ApiError, CredentialsError, PlatformClient, RefreshError, TokenOrigin, TokenSource,
+};
 use crate::secret::Secret;
 use file::{AuthFile, EXPIRY_MARGIN_SECS, Expired, OrgLogin, Verdict};
 
@@ -70,20 +77,47 @@ struct Current {
     margin: i64,
 }
 
+/// What a saved login needs from the plugin server: somewhere a refresh
+/// runs to its end whatever becomes of the call that needed it, and
+/// somewhere to put a warning that no single call owns (a failed save).
+#[derive(Clone, Default)]
+pub struct Surroundings {
+    pub keep_alive: KeepAlive,
+    pub notices: Notices,
+}
+
+impl Surroundings {
+    /// The server's, as a call sees them.
+    pub fn of(ctx: &tfplugin::Context) -> Self {
+        Surroundings {
+            keep_alive: ctx.keep_alive.clone(),
+            notices: ctx.notices.clone(),
+        }
+    }
+}
+
 /// A saved Parallel CLI login, for one organization.
 pub struct SavedLogin {
+    shared: Arc<Shared>,
+    /// Held across a refresh, so that one process refreshes once. Owned by
+    /// the refresh's own task while it runs (see [`SavedLogin::refresh`]).
+    current: Arc<tokio::sync::Mutex<Current>>,
+    keep_alive: KeepAlive,
+}
+
+/// What a refresh needs, shared with the task it runs on.
+struct Shared {
     path: PathBuf,
     shown: String,
     platform: PlatformClient,
-    /// Held across a refresh, so that one process refreshes once.
-    current: tokio::sync::Mutex<Current>,
     known: Mutex<Vec<Secret>>,
+    notices: Notices,
 }
 
 impl std::fmt::Debug for SavedLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SavedLogin")
-            .field("path", &self.path)
+            .field("path", &self.shared.path)
             .finish_non_exhaustive()
     }
 }
@@ -94,24 +128,69 @@ fn margin_for(remaining: i64) -> i64 {
 
 impl SavedLogin {
     /// `login` was read from `path` at configuration.
-    pub fn new(path: PathBuf, login: OrgLogin, platform: PlatformClient) -> Self {
+    pub fn new(
+        path: PathBuf,
+        login: OrgLogin,
+        platform: PlatformClient,
+        surroundings: Surroundings,
+    ) -> Self {
         let known = [&login.access_token, &login.refresh_token]
             .into_iter()
             .flatten()
             .cloned()
             .collect();
         Self {
-            shown: path.display().to_string(),
-            path,
-            platform,
-            current: tokio::sync::Mutex::new(Current {
+            shared: Arc::new(Shared {
+                shown: path.display().to_string(),
+                path,
+                platform,
+                known: Mutex::new(known),
+                notices: surroundings.notices,
+            }),
+            current: Arc::new(tokio::sync::Mutex::new(Current {
                 login,
                 margin: EXPIRY_MARGIN_SECS,
-            }),
-            known: Mutex::new(known),
+            })),
+            keep_alive: surroundings.keep_alive,
         }
     }
 
+    /// Refreshes on a task of its own, which the caller awaits. A refresh
+    /// token, once sent, is spent whatever happens to the caller (Ctrl-C,
+    /// a deadline, Terraform killed and the call dropped with its
+    /// connection): so the refresh runs on to its answer and saves the
+    /// rotated tokens, and the server does not exit before it has.
+    /// `cancel` still stops it before anything is sent.
+    async fn refresh(
+        &self,
+        mut current: OwnedMutexGuard<Current>,
+        rejected: Option<Secret>,
+        cancel: &CancellationToken,
+    ) -> Result<Secret, CredentialsError> {
+        let shared = self.shared.clone();
+        let cancel = cancel.clone();
+        let refreshing = self.keep_alive.spawn(async move {
+            shared
+                .refresh(&mut current, rejected.as_ref(), &cancel)
+                .await
+        });
+        refreshing.await.unwrap_or_else(|_| {
+            Err(self.shared.error(format!(
+                "Refreshing the saved Parallel CLI login in {} ended without an answer (an \
+                 internal error; please report it). {MAYBE_SPENT}",
+                self.shared.shown
+            )))
+        })
+    }
+}
+
+/// The end of every text about a refresh whose answer may have been lost.
+const MAYBE_SPENT: &str = "The platform may have rotated the login's refresh token before the \
+     answer was lost, and new tokens that never arrived cannot be saved. Run Terraform again: if \
+     it then fails with invalid_grant, the saved refresh token was spent, and only a new \
+     `parallel-cli login` helps.";
+
+impl Shared {
     fn remember(&self, login: &OrgLogin) {
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         for secret in [&login.access_token, &login.refresh_token]
@@ -157,7 +236,10 @@ impl SavedLogin {
     ) -> Result<Secret, CredentialsError> {
         let _lock = store::lock(&self.path, cancel).await.map_err(|e| {
             let why = match e {
-                store::LockError::Io(e) => format!("cannot open its lock file: {e}"),
+                store::LockError::Io(e) => format!(
+                    "cannot open its lock file {}: {e}",
+                    store::lock_path(&self.path).display()
+                ),
                 store::LockError::Busy => format!(
                     "another process has held its lock file for {} s",
                     store::LOCK_WAIT.as_secs()
@@ -165,7 +247,8 @@ impl SavedLogin {
                 store::LockError::Cancelled => "Terraform was interrupted".to_owned(),
             };
             let mut error = self.error(format!(
-                "Cannot refresh the saved Parallel CLI login in {}: {why}.",
+                "Cannot refresh the saved Parallel CLI login in {}: {why}. Nothing was sent: \
+                 the login saved there is unchanged.",
                 self.shown
             ));
             error.transient = true;
@@ -213,15 +296,41 @@ impl SavedLogin {
         // The old refresh token is spent now: the new one must be saved, or
         // the next run would fail. This run goes on with the new token.
         if let Err(e) = store::replace(&self.path, &merged.to_bytes()) {
-            tracing::warn!(
-                file = %self.shown,
-                error = %e,
-                "the refreshed Parallel CLI login could not be saved; the next run will need `parallel-cli login`"
-            );
+            self.not_saved(&e, grant.refresh_token.is_some());
         }
         current.margin = margin_for(grant.expires_in.unwrap_or(i64::MAX));
         current.login = login;
         Ok(grant.access_token)
+    }
+
+    /// The rotated tokens could not be written back: a warning the user
+    /// sees, since the next run depends on it.
+    fn not_saved(&self, error: &std::io::Error, rotated: bool) {
+        tracing::warn!(
+            file = %self.shown,
+            error = %error,
+            rotated,
+            "the refreshed Parallel CLI login could not be saved"
+        );
+        let what_now = if rotated {
+            "The new tokens serve this provider process, but the refresh token left in the \
+             file is spent: the next time Terraform starts the provider (the apply after this \
+             plan included) it fails with invalid_grant. Make the file and its directory \
+             writable, then run `parallel-cli login` (or give the provider an access token in \
+             access_token or PARALLEL_ACCESS_TOKEN)."
+        } else {
+            "The platform kept the refresh token, so the login saved there still works: the next \
+             run refreshes again. Make the file and its directory writable to spare it that."
+        };
+        self.notices.push(Diagnostic::warning(
+            "The refreshed Parallel CLI login could not be saved",
+            format!(
+                "The provider refreshed the saved Parallel CLI login in {} (its access token \
+                 had expired or was rejected), and the new tokens could not be written back to \
+                 it: {error}. {what_now}",
+                self.shown
+            ),
+        ));
     }
 
     fn refresh_failed(&self, error: RefreshError) -> CredentialsError {
@@ -230,12 +339,26 @@ impl SavedLogin {
                 "The saved Parallel CLI login in {} has expired: {error}. {LOG_IN_AGAIN}.",
                 self.shown
             )),
+            RefreshError::Failed(ApiError::Cancelled) => {
+                let mut stopped = self.error(format!(
+                    "Terraform was interrupted before the saved Parallel CLI login in {} was \
+                     refreshed. Nothing was sent: the login saved there is unchanged.",
+                    self.shown
+                ));
+                stopped.transient = true;
+                stopped
+            }
             RefreshError::Failed(_) => {
                 let transient = error.is_transient();
+                let what_now = if error.may_have_rotated() {
+                    MAYBE_SPENT
+                } else {
+                    "The platform did not take the refresh: the login saved there is unchanged \
+                     and still good. Run Terraform again, or check PARALLEL_PLATFORM_URL and \
+                     connectivity to the platform."
+                };
                 let mut failure = self.error(format!(
-                    "Refreshing the saved Parallel CLI login in {} failed: {error}. The login \
-                     itself may still be good: run Terraform again, or check \
-                     PARALLEL_PLATFORM_URL and connectivity to the platform.",
+                    "Refreshing the saved Parallel CLI login in {} failed: {error}. {what_now}",
                     self.shown
                 ));
                 failure.transient = transient;
@@ -249,16 +372,16 @@ impl SavedLogin {
 impl TokenSource for SavedLogin {
     fn origin(&self) -> TokenOrigin {
         TokenOrigin::SavedLogin {
-            file: self.shown.clone(),
+            file: self.shared.shown.clone(),
         }
     }
 
     async fn token(&self, cancel: &CancellationToken) -> Result<Secret, CredentialsError> {
-        let mut current = self.current.lock().await;
+        let current = self.current.clone().lock_owned().await;
         match current.login.verdict(unix_now(), current.margin) {
             Verdict::Use(token) => Ok(token),
-            Verdict::Refresh { .. } => self.refresh(&mut current, None, cancel).await,
-            Verdict::Expired(why) => Err(self.error(expired_text(&self.shown, &why))),
+            Verdict::Refresh { .. } => self.refresh(current, None, cancel).await,
+            Verdict::Expired(why) => Err(self.shared.error(expired_text(&self.shared.shown, &why))),
         }
     }
 
@@ -267,20 +390,21 @@ impl TokenSource for SavedLogin {
         rejected: &Secret,
         cancel: &CancellationToken,
     ) -> Result<Option<Secret>, CredentialsError> {
-        let mut current = self.current.lock().await;
+        let current = self.current.clone().lock_owned().await;
         // Rejected together with others: the first of them refreshed.
         if !current.login.holds(rejected)
             && let Verdict::Use(token) = current.login.verdict(unix_now(), current.margin)
         {
             return Ok(Some(token));
         }
-        self.refresh(&mut current, Some(rejected), cancel)
+        self.refresh(current, Some(rejected.clone()), cancel)
             .await
             .map(Some)
     }
 
     fn known_secrets(&self) -> Vec<Secret> {
-        self.known
+        self.shared
+            .known
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()

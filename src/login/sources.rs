@@ -17,7 +17,7 @@ use std::sync::Arc;
 use tfplugin::{AttrPath, Diagnostic};
 
 use super::file::{AuthFile, EXPIRY_MARGIN_SECS, Verdict};
-use super::{SavedLogin, expired_text, store, unix_now};
+use super::{SavedLogin, Surroundings, expired_text, store, unix_now};
 use crate::client::{ConfigError, Credentials, PlatformClient, TokenOrigin};
 use crate::provider::ENV_ACCESS_TOKEN;
 use crate::secret::Secret;
@@ -62,6 +62,7 @@ fn at(diagnostic: Diagnostic, attribute: &str) -> Diagnostic {
 pub fn resolve(
     inputs: Inputs,
     platform: impl FnOnce() -> Result<PlatformClient, ConfigError>,
+    surroundings: Surroundings,
 ) -> Result<Resolved, Diagnostic> {
     let given = [
         (inputs.attribute_token, TokenOrigin::Attribute),
@@ -170,7 +171,7 @@ pub fn resolve(
     }
     let platform = platform()
         .map_err(|e| Diagnostic::error("Invalid provider configuration", e.to_string()))?;
-    let source = SavedLogin::new(path, login, platform);
+    let source = SavedLogin::new(path, login, platform, surroundings);
     Ok(Resolved {
         credentials: Credentials::source(Arc::new(source)),
         warnings,
@@ -225,9 +226,10 @@ mod tests {
             default_file: Some(file.clone()),
             ..Inputs::default()
         };
-        let resolved = resolve(inputs(Some("from-attr")), platform).unwrap();
+        let resolved =
+            resolve(inputs(Some("from-attr")), platform, Surroundings::default()).unwrap();
         assert_eq!(resolved.credentials.origin(), TokenOrigin::Attribute);
-        let resolved = resolve(inputs(None), platform).unwrap();
+        let resolved = resolve(inputs(None), platform, Surroundings::default()).unwrap();
         assert_eq!(resolved.credentials.origin(), TokenOrigin::Environment);
         let resolved = resolve(
             Inputs {
@@ -235,6 +237,7 @@ mod tests {
                 ..Inputs::default()
             },
             platform,
+            Surroundings::default(),
         )
         .unwrap();
         assert!(matches!(
@@ -254,6 +257,7 @@ mod tests {
                 ..Inputs::default()
             },
             platform,
+            Surroundings::default(),
         ));
         assert!(text.contains("Missing Parallel access token"), "{text}");
         assert!(text.contains("parallel-cli login"), "{text}");
@@ -263,6 +267,7 @@ mod tests {
                 ..Inputs::default()
             },
             platform,
+            Surroundings::default(),
         ));
         assert!(
             text.contains(&format!("{}: there is no such file", absent.display())),
@@ -282,6 +287,7 @@ mod tests {
                 ..Inputs::default()
             },
             platform,
+            Surroundings::default(),
         ));
         assert!(text.contains("has expired"), "{text}");
         assert!(text.contains(&file.display().to_string()), "{text}");
@@ -297,11 +303,11 @@ mod tests {
             default_file: Some(file.clone()),
             ..Inputs::default()
         };
-        let resolved = resolve(inputs(), platform).unwrap();
+        let resolved = resolve(inputs(), platform, Surroundings::default()).unwrap();
         let warning = format!("{:?}", resolved.warnings);
         assert!(warning.contains("mode 0644"), "{warning}");
         std::fs::write(&file, b"{\"orgs\": ").unwrap();
-        let text = detail(resolve(inputs(), platform));
+        let text = detail(resolve(inputs(), platform, Surroundings::default()));
         assert!(
             text.contains(&format!("{}: it is not valid JSON", file.display())),
             "{text}"
@@ -319,8 +325,32 @@ mod tests {
                 ..Inputs::default()
             },
             platform,
+            Surroundings::default(),
         ));
         assert!(text.contains("org-x"), "{text}");
         assert!(text.contains("Acme (org-a)"), "{text}");
+    }
+    #[test]
+    fn a_dangling_link_as_the_login_names_the_file_and_where_it_points() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("auth.json");
+        std::os::unix::fs::symlink(dir.path().join("gone.json"), &link).unwrap();
+        let text = detail(resolve(
+            Inputs {
+                default_file: Some(link.clone()),
+                ..Inputs::default()
+            },
+            platform,
+            Surroundings::default(),
+        ));
+        assert!(
+            text.contains(&format!(
+                "{}: it is a symbolic link to {}",
+                link.display(),
+                dir.path().join("gone.json").display()
+            )),
+            "{text}"
+        );
+        assert!(!text.contains("Missing Parallel access token"), "{text}");
     }
 }

@@ -49,7 +49,17 @@ pub fn read(path: &Path) -> std::io::Result<Option<Read>> {
     // Look before opening: opening a FIFO blocks until someone writes to it.
     let metadata = match std::fs::metadata(path) {
         Ok(metadata) => metadata,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A link whose file is gone is not "no login": someone put it
+            // there, and where it points is what they need to see.
+            return match std::fs::read_link(path) {
+                Ok(target) => Err(std::io::Error::other(format!(
+                    "it is a symbolic link to {}, which does not exist",
+                    target.display()
+                ))),
+                Err(_) => Ok(None),
+            };
+        }
         Err(e) => return Err(e),
     };
     if !metadata.is_file() {
@@ -100,14 +110,21 @@ pub enum LockError {
 /// tokio's worker threads.
 pub async fn lock(path: &Path, cancel: &CancellationToken) -> Result<Lock, LockError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
+    let lock_path = lock_path(path);
+    let file = match std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
-        .open(lock_path(path))
-        .map_err(LockError::Io)?;
+        .open(&lock_path)
+    {
+        Ok(file) => file,
+        // A read-only directory may still hold the lock file of an earlier
+        // run, and `flock` works on a file open for reading: processes
+        // still take turns (the save then fails, visibly).
+        Err(error) => std::fs::File::open(&lock_path).map_err(|_| LockError::Io(error))?,
+    };
     let mut waited = Duration::ZERO;
     loop {
         match flock(&file, FlockOperation::NonBlockingLockExclusive) {
@@ -205,6 +222,19 @@ mod tests {
         assert_eq!(read(&path).unwrap().unwrap().too_open, None);
         let err = read(dir.path()).err().unwrap().to_string();
         assert!(err.contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn a_dangling_link_names_where_it_points() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("auth.json");
+        let gone = dir.path().join("moved-away.json");
+        std::os::unix::fs::symlink(&gone, &link).unwrap();
+        let err = read(&link).err().unwrap().to_string();
+        assert!(
+            err.contains(&format!("symbolic link to {}", gone.display())),
+            "{err}"
+        );
     }
 
     #[tokio::test]

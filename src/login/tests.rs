@@ -31,7 +31,7 @@ fn saved_login(emulator: &Emulator, path: &std::path::Path) -> SavedLogin {
         user_agent: "test".into(),
     })
     .unwrap();
-    SavedLogin::new(path.to_path_buf(), login, platform)
+    SavedLogin::new(path.to_path_buf(), login, platform, Surroundings::default())
 }
 
 fn saved(path: &std::path::Path) -> Value {
@@ -144,4 +144,131 @@ async fn a_spent_refresh_token_is_an_expired_login() {
     assert!(text.contains("parallel-cli login"), "{text}");
     assert!(!text.contains(&login.refresh_token), "{text}");
     assert!(!err.transient);
+}
+
+fn hold_the_refresh_answer(emulator: &Emulator, kind: parallel_emulator::FaultKind) {
+    emulator.push_fault(
+        parallel_emulator::Fault::new(kind).on(parallel_emulator::Method::POST, "/token"),
+    );
+}
+
+/// Waits until the platform has taken `grants` refresh grants (their
+/// answers may still be held).
+async fn until_refreshed(emulator: &Emulator, grants: usize) {
+    while emulator.refresh_count() < grants {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_sent_runs_to_its_answer_and_is_saved_whatever_becomes_of_its_caller() {
+    let emulator = emulator();
+    let home = tempfile::tempdir().unwrap();
+    let (login, path) = emulator
+        .write_cli_login(home.path(), &LoginSpec::access_token_expired())
+        .unwrap();
+    let held = parallel_emulator::FaultKind::HoldAfterActing(Duration::from_millis(300));
+
+    // Stopped (Ctrl-C) once the platform has rotated the token: the caller
+    // still gets the new token, and the file holds the new refresh token.
+    hold_the_refresh_answer(&emulator, held.clone());
+    let source = Arc::new(saved_login(&emulator, &path));
+    let cancel = CancellationToken::new();
+    let caller = {
+        let (source, cancel) = (source.clone(), cancel.clone());
+        tokio::spawn(async move { source.token(&cancel).await })
+    };
+    until_refreshed(&emulator, 1).await;
+    cancel.cancel();
+    let token = caller
+        .await
+        .unwrap()
+        .expect("the refresh ran to its answer");
+    let control = saved(&path)["orgs"][&login.org_id]["control_api"].clone();
+    assert_eq!(control["access_token"], token.expose());
+    assert_ne!(control["refresh_token"], login.refresh_token.as_str());
+
+    // The caller dropped altogether (its connection closed): the refresh
+    // runs on its own task and saves all the same.
+    let spent = saved(&path);
+    let mut expired = spent.clone();
+    expired["orgs"][&login.org_id]["control_api"]["access_token_expires_at"] = Value::from(0);
+    std::fs::write(&path, expired.to_string()).unwrap();
+    hold_the_refresh_answer(&emulator, held);
+    let source = saved_login(&emulator, &path);
+    let keep_alive = source.keep_alive.clone();
+    let caller = tokio::spawn(async move { source.token(&CancellationToken::new()).await });
+    until_refreshed(&emulator, 2).await;
+    caller.abort();
+    assert!(caller.await.unwrap_err().is_cancelled());
+    // Nothing else awaits the refresh task; the file changing shows it ran.
+    drop(keep_alive);
+    while saved(&path)["orgs"][&login.org_id]["control_api"]["refresh_token"]
+        == spent["orgs"][&login.org_id]["control_api"]["refresh_token"]
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_failed_refresh_says_whether_the_login_may_be_spent() {
+    let emulator = emulator();
+    let home = tempfile::tempdir().unwrap();
+    let (login, path) = emulator
+        .write_cli_login(home.path(), &LoginSpec::access_token_expired())
+        .unwrap();
+    let source = saved_login(&emulator, &path);
+
+    // Refused before acting: nothing spent.
+    hold_the_refresh_answer(&emulator, parallel_emulator::FaultKind::status(503));
+    let text = source
+        .token(&CancellationToken::new())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("unchanged and still good"), "{text}");
+    assert!(!text.contains("may have"), "{text}");
+
+    // The platform rotated the token and the connection dropped: the text
+    // says so, and what the next run will show.
+    hold_the_refresh_answer(&emulator, parallel_emulator::FaultKind::DropAfterActing);
+    let text = source
+        .token(&CancellationToken::new())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(emulator.refresh_count(), 1);
+    assert!(text.contains("may have rotated"), "{text}");
+    assert!(text.contains("invalid_grant"), "{text}");
+    assert!(text.contains("`parallel-cli login`"), "{text}");
+    assert!(!text.contains("may still be good"), "{text}");
+    assert!(!text.contains(&login.refresh_token), "{text}");
+
+    // Stopped before anything was sent: nothing spent either.
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let text = source.token(&cancel).await.unwrap_err().to_string();
+    assert!(text.contains("Nothing was sent"), "{text}");
+}
+
+#[test]
+fn a_failed_save_is_a_warning_that_says_what_the_next_run_needs() {
+    let emulator = emulator();
+    let home = tempfile::tempdir().unwrap();
+    let (_, path) = emulator
+        .write_cli_login(home.path(), &LoginSpec::default())
+        .unwrap();
+    let source = saved_login(&emulator, &path);
+    let error = std::io::Error::from(std::io::ErrorKind::ReadOnlyFilesystem);
+    source.shared.not_saved(&error, true);
+    source.shared.not_saved(&error, false);
+    let warnings = source.shared.notices.take();
+    assert_eq!(warnings.len(), 2);
+    let rotated = format!("{:?}", warnings[0]);
+    assert!(rotated.contains("could not be saved"), "{rotated}");
+    assert!(rotated.contains(&path.display().to_string()), "{rotated}");
+    assert!(rotated.contains("invalid_grant"), "{rotated}");
+    assert!(rotated.contains("parallel-cli login"), "{rotated}");
+    let kept = format!("{:?}", warnings[1]);
+    assert!(kept.contains("still works"), "{kept}");
 }

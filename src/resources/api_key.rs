@@ -11,12 +11,15 @@ pub mod model;
 pub mod recovery;
 mod texts;
 
-use crate::client::{CreateKeyError, Deletion, is_usable_key_id};
+use crate::client::{CreateKeyError, Deletion, is_plausible_key_id, is_usable_key_id};
 use crate::toolkit;
 use crate::toolkit::{Deadline, Operation, Timeouts, deletion_policy};
 use async_trait::async_trait;
 use model::ApiKeyModel;
-use texts::{api_error, incomplete_create, invalid_app_id_in_state, not_revocable};
+use texts::{
+    api_error, implausible_key_id_in_state, incomplete_create, invalid_app_id_in_state,
+    not_revocable,
+};
 use tfplugin::framework::PlanRequest;
 use tfplugin::model::{Maybe, Model};
 use tfplugin::validators::{self, Checked};
@@ -120,7 +123,11 @@ pub fn schema() -> Schema {
         "`DELETE` (default): destroying the resource revokes the key. `ABANDON`: destroying \
          only removes the key, and its secret, from the Terraform state and leaves it live in \
          Parallel (for moving it between configurations; revoke it yourself when done). \
-         Changing only this updates in place, with no API call.",
+         Changing only this updates in place, with no API call. When the key is replaced, \
+         the old key follows the deletion_policy in state (the one in effect before the \
+         apply), not the configuration's, even when the same apply changes it: to switch from \
+         `ABANDON` to `DELETE` and have the old key revoked, apply the policy change alone \
+         first.",
     ));
     // Version 1 added deletion_policy (see `upgrade_state`).
     Schema::new(1, timeouts().add_to(block))
@@ -205,17 +212,28 @@ impl Resource for ApiKeyResource {
     /// The API cannot read a key back, so a plan is where a secret missing
     /// from state (deleted by hand) is noticed: said every plan, until the
     /// key is replaced.
+    ///
+    /// It is also where an api_key_id that is no ID (state edited by hand)
+    /// is refused, for every plan, destroys and replacements included:
+    /// a revoke by it would be answered 404 and pass for done.
     fn modify_plan(&self, request: &PlanRequest<'_>, _planned: &mut Value) -> Diagnostics {
-        if request.prior_state.is_null() || request.replacing {
+        if request.prior_state.is_null() {
             return Diagnostics::new();
         }
-        match ApiKeyModel::from_value(request.prior_state) {
-            Ok(prior) if prior.secret_missing() => {
-                texts::secret_missing_from_state(&prior.facts()).into()
-            }
-            Ok(_) => Diagnostics::new(),
-            Err(diags) => diags,
+        let prior = match ApiKeyModel::from_value(request.prior_state) {
+            Ok(prior) => prior,
+            Err(diags) => return diags,
+        };
+        if implausible_id(&prior) {
+            return implausible_key_id_in_state(&prior.facts()).into();
         }
+        if request.replacing && deletion_policy::abandons(&prior.deletion_policy) {
+            return deletion_policy::replacement_abandons(&prior.facts().label()).into();
+        }
+        if !request.replacing && prior.secret_missing() {
+            return texts::secret_missing_from_state(&prior.facts()).into();
+        }
+        Diagnostics::new()
     }
 
     async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
@@ -291,13 +309,27 @@ impl Resource for ApiKeyResource {
         let key = state.facts();
         if deletion_policy::abandons(&state.deletion_policy) {
             tracing::info!(key = %key.label(), "deletion_policy is ABANDON: leaving the key live");
-            return Diagnostics::new();
+            return deletion_policy::abandoned(
+                "API key left live (deletion_policy = \"ABANDON\")",
+                &key.label(),
+                &format!(
+                    "It still works for whoever holds it: revoke it in the Parallel platform \
+                     when nothing uses it any more ({}).",
+                    key.finding_aid()
+                ),
+            )
+            .into();
         }
         // Nothing can ever revoke a key without a usable ID from here, so
         // it leaves the state with a warning that says how to find it.
         let Some(key_id) = key.id.as_deref().filter(|id| is_usable_key_id(id)) else {
             return not_revocable(&key).into();
         };
+        // Refused at plan already; kept here for a destroy planned without
+        // this provider's plan check.
+        if implausible_id(&state) {
+            return implausible_key_id_in_state(&key).into();
+        }
         let Some(app_id) = key.app_id.as_deref().and_then(|a| Uuid::parse_str(a).ok()) else {
             return invalid_app_id_in_state(&key).into();
         };
@@ -354,6 +386,17 @@ impl Resource for ApiKeyResource {
         )
         .into())
     }
+}
+
+/// An api_key_id in state that would address a request but cannot be an ID
+/// Parallel gave; irrelevant when the key is abandoned (no request).
+/// Unusable ones ("", "..") are left to `not_revocable` at destroy.
+fn implausible_id(state: &ApiKeyModel) -> bool {
+    !deletion_policy::abandons(&state.deletion_policy)
+        && state
+            .api_key_id
+            .known()
+            .is_some_and(|id| is_usable_key_id(id) && !is_plausible_key_id(id))
 }
 
 /// The checks of a key's configuration (its attributes' validators), for

@@ -10,6 +10,7 @@ use crate::toolkit::{
     self, Api, Change, Deadline, Failure, Operation, Org, Timeouts, deletion_policy,
 };
 use async_trait::async_trait;
+use tfplugin::framework::PlanRequest;
 use tfplugin::model::{Maybe, Model};
 use tfplugin::validators;
 use tfplugin::{
@@ -69,7 +70,11 @@ pub fn schema() -> Schema {
         "`DELETE` (default): destroying the resource deletes the app, and with it every key \
          it holds. `ABANDON`: destroying only removes the app from the Terraform state and \
          leaves it, and its keys, alive in Parallel (to move it to another configuration, \
-         then import it there). Changing only this updates in place, with no API call.",
+         then import it there). Changing only this updates in place, with no API call. When \
+         the app is replaced, the old app follows the deletion_policy in state (the one in \
+         effect before the apply), not the configuration's, even when the same apply changes \
+         it: to switch from `ABANDON` to `DELETE` and have the old app deleted, apply the \
+         policy change alone first.",
     ));
     Schema::new(0, timeouts().add_to(block))
 }
@@ -201,8 +206,9 @@ impl AppResource {
                 "Invalid app ID to import",
                 format!(
                     "An app is imported by its ID, a UUID such as \
-                     \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; got {given:?}. data \
-                     \"parallel_apps\" lists every app with its ID."
+                     \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; got {}. data \
+                     \"parallel_apps\" lists every app with its ID.",
+                    toolkit::quoted(given)
                 ),
             );
             return Err(match at {
@@ -372,6 +378,21 @@ impl Resource for AppResource {
         }
     }
 
+    /// A replacement of an app whose policy in state is ABANDON leaves the
+    /// old app alive: said at plan, before anyone reads "1 destroyed".
+    fn modify_plan(&self, request: &PlanRequest<'_>, _planned: &mut Value) -> Diagnostics {
+        if !request.replacing {
+            return Diagnostics::new();
+        }
+        match AppModel::from_value(request.prior_state) {
+            Ok(prior) if deletion_policy::abandons(&prior.deletion_policy) => {
+                deletion_policy::replacement_abandons(&prior.label()).into()
+            }
+            Ok(_) => Diagnostics::new(),
+            Err(diags) => diags,
+        }
+    }
+
     async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics {
         let prior = match AppModel::from_value(prior) {
             Ok(prior) => prior,
@@ -379,7 +400,13 @@ impl Resource for AppResource {
         };
         if deletion_policy::abandons(&prior.deletion_policy) {
             tracing::info!(app = %prior.label(), "deletion_policy is ABANDON: leaving the app alive");
-            return Diagnostics::new();
+            return deletion_policy::abandoned(
+                "App left in Parallel (deletion_policy = \"ABANDON\")",
+                &prior.label(),
+                "Every key it holds stays live too. Import it where it belongs (`terraform \
+                 import <address> <app_id>`), or delete it in the Parallel platform.",
+            )
+            .into();
         }
         let api = match toolkit::api(ctx) {
             Ok(api) => api,
@@ -504,5 +531,21 @@ mod tests {
             diag.detail
         );
         assert!(diag.detail.contains("app \"a\""), "{}", diag.detail);
+    }
+    #[tokio::test]
+    async fn importing_a_huge_id_does_not_echo_it_in_full() {
+        let huge = "x".repeat(100_000);
+        let diags = AppResource
+            .import(&Context::default(), ImportRequest::Id(huge))
+            .await
+            .unwrap_err();
+        let diag = diags.iter().next().unwrap();
+        assert_eq!(diag.summary, "Invalid app ID to import");
+        assert!(diag.detail.len() < 1_000, "{}", diag.detail.len());
+        assert!(
+            diag.detail.contains("(100000 characters in all)"),
+            "{}",
+            diag.detail
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use tfplugin::model::Maybe;
 use tfplugin::validators;
-use tfplugin::{Attribute, Value};
+use tfplugin::{AttrPath, Attribute, Diagnostic, Value};
 
 pub const ATTRIBUTE: &str = "deletion_policy";
 const DELETE: &str = "DELETE";
@@ -13,7 +13,9 @@ const ABANDON: &str = "ABANDON";
 pub const DEFAULT: &str = DELETE;
 
 /// The attribute, which takes only the two policies (checked by the
-/// framework at validate, with the attribute named).
+/// framework at validate, with the attribute named); each resource's
+/// `description` ends by saying which policy a replacement follows: the one
+/// in state (see [`replacement_abandons`]).
 pub fn attribute(description: &'static str) -> Attribute {
     Attribute::string(ATTRIBUTE)
         .default_value(Value::string(DEFAULT))
@@ -25,6 +27,36 @@ pub fn attribute(description: &'static str) -> Attribute {
 /// alive.
 pub fn abandons(policy: &Maybe<String>) -> bool {
     policy.known().is_some_and(|policy| policy == ABANDON)
+}
+
+/// The warning of a destroy that left `object` (a label such as `API key
+/// "ci" (ID k) of app A`) alive because its policy is ABANDON; `then` says
+/// what to do about it.
+pub fn abandoned(summary: &str, object: &str, then: &str) -> Diagnostic {
+    Diagnostic::warning(
+        summary,
+        format!(
+            "Terraform removed {object} from the state and left it alive in Parallel, as its \
+             deletion_policy \"{ABANDON}\" asks (the run counts it as destroyed). {then}"
+        ),
+    )
+}
+
+/// The plan-time warning of a replacement whose old object, `object`, will
+/// be left alive: its policy in state is ABANDON, whatever the configuration
+/// now says.
+pub fn replacement_abandons(object: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "The object being replaced will be left alive",
+        format!(
+            "This plan replaces {object}, whose deletion_policy in state is \"{ABANDON}\": the \
+             old one is removed from the state and left alive in Parallel, and Terraform counts \
+             it as destroyed. A replacement follows the deletion_policy recorded in state, not \
+             the configuration's, even when this apply changes it. To have the old one deleted, \
+             apply deletion_policy = \"{DELETE}\" alone first, then the replacement."
+        ),
+    )
+    .at(AttrPath::root(ATTRIBUTE))
 }
 
 #[cfg(test)]
@@ -58,6 +90,25 @@ mod tests {
         let diag = diags.iter().next().expect("an error");
         assert_eq!(diag.summary, "Invalid deletion_policy");
         assert_eq!(diag.attribute, Some(tfplugin::AttrPath::root(ATTRIBUTE)));
+    }
+
+    #[test]
+    fn abandoning_is_said_naming_the_object() {
+        let left = abandoned("Key left live", "API key \"ci\" (ID k)", "Revoke it.");
+        assert!(
+            left.detail
+                .starts_with("Terraform removed API key \"ci\" (ID k)")
+        );
+        assert!(left.detail.ends_with("Revoke it."), "{}", left.detail);
+        let planned = replacement_abandons("app \"svc\" (ID a)");
+        assert_eq!(planned.attribute, Some(AttrPath::root(ATTRIBUTE)));
+        assert!(
+            planned
+                .detail
+                .contains("follows the deletion_policy recorded in state"),
+            "{}",
+            planned.detail
+        );
     }
 
     #[test]

@@ -7,10 +7,12 @@ pub mod api_errors;
 pub mod deadline;
 pub mod deletion_policy;
 pub mod duration;
+pub mod quote;
 pub mod timeouts;
 
 pub use api::{Api, AppDirectory, Change, Org, api};
 pub use api_errors::{Failure, NotFound, api_error};
 pub use deadline::Deadline;
 pub use duration::parse_duration;
+pub use quote::quoted;
 pub use timeouts::{Operation, Timeouts};

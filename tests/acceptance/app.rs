@@ -209,8 +209,44 @@ fn abandon_leaves_the_app_and_changing_only_the_policy_makes_no_api_call() {
         s.request_summary()
     );
     s.plan_empty();
-    s.destroy();
-    assert!(app_named(&s, "svc-kept").is_some(), "ABANDON keeps the app");
+    let destroyed = s.destroy();
+    let app = app_named(&s, "svc-kept").expect("ABANDON keeps the app");
+    destroyed.assert_contains("Warning: App left in Parallel (deletion_policy = \"ABANDON\")");
+    destroyed.assert_contains(&format!(
+        "Terraform removed app \"svc-kept\" (ID {app}) from the state and left it alive"
+    ));
+    s.finish();
+}
+
+#[test]
+fn an_abandoned_app_replaced_is_said_to_stay_alive_at_plan_and_apply() {
+    let s = Scenario::new();
+    s.config(&app_block(
+        "main",
+        "svc-old",
+        "  deletion_policy = \"ABANDON\"\n",
+    ));
+    s.apply();
+    let old = app_named(&s, "svc-old").expect("the app");
+    // Renaming replaces the app; the old one follows the policy in state,
+    // though this same apply switches to DELETE.
+    s.config(&app_block(
+        "main",
+        "svc-new",
+        "  deletion_policy = \"DELETE\"\n",
+    ));
+    let planned = s.terraform_ok(&["plan", "-input=false", "-no-color"]);
+    planned.assert_contains("Warning: The object being replaced will be left alive");
+    planned.assert_contains(&format!("This plan replaces app \"svc-old\" (ID {old})"));
+    let applied = s.apply();
+    applied.assert_contains("1 added, 0 changed, 1 destroyed");
+    applied.assert_contains("Warning: App left in Parallel");
+    assert_eq!(
+        app_named(&s, "svc-old"),
+        Some(old.clone()),
+        "left alive, as said"
+    );
+    assert!(s.emulator.delete_app_out_of_band(&old));
     s.finish();
 }
 

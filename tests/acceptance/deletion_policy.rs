@@ -27,12 +27,19 @@ fn abandon_leaves_the_key_live_and_a_policy_change_makes_no_api_call() {
         s.request_summary()
     );
     s.plan_empty();
-    s.destroy();
+    let destroyed = s.destroy();
     assert_eq!(
         s.emulator.live_keys().first().map(|k| k.api_key_id.clone()),
         Some(key.api_key_id.clone()),
         "ABANDON must leave the key live"
     );
+    destroyed.assert_contains("Warning: API key left live (deletion_policy = \"ABANDON\")");
+    destroyed.assert_contains(&format!(
+        "Terraform removed API key \"migrating\" (ID {}) of app {}",
+        key.api_key_id,
+        s.app_id()
+    ));
+    destroyed.assert_contains("revoke it in the Parallel platform");
     assert!(
         !s.emulator
             .requests()
@@ -92,5 +99,43 @@ fn a_key_stored_before_deletion_policy_existed_shows_no_change() {
         s.resource("parallel_api_key.main")["values"]["deletion_policy"],
         "DELETE"
     );
+    s.finish();
+}
+
+#[test]
+fn a_replacement_follows_the_policy_in_state_and_says_the_old_key_stays_live() {
+    let s = Scenario::new();
+    s.config(&key_block(&s.app_id(), "  deletion_policy = \"ABANDON\"\n"));
+    s.apply();
+    let old = s.only_live_key();
+    // One apply that both switches to DELETE and replaces the key (keepers):
+    // the old key's destroy sees only the state, whose policy is ABANDON.
+    s.config(&key_block(
+        &s.app_id(),
+        "  deletion_policy = \"DELETE\"\n  keepers = { rotation = \"2\" }\n",
+    ));
+    let planned = s.terraform_ok(&["plan", "-input=false", "-no-color"]);
+    planned.assert_contains("Warning: The object being replaced will be left alive");
+    planned.assert_contains(&format!(
+        "This plan replaces API key \"migrating\" (ID {})",
+        old.api_key_id
+    ));
+    planned.assert_contains("apply deletion_policy = \"DELETE\" alone first");
+    let applied = s.apply();
+    applied.assert_contains("1 added, 0 changed, 1 destroyed");
+    applied.assert_contains("Warning: API key left live");
+    applied.assert_contains(&format!("(ID {})", old.api_key_id));
+    assert!(
+        s.requests_matching("DELETE", "/keys/").is_empty(),
+        "{:?}",
+        s.request_summary()
+    );
+    assert_eq!(
+        s.emulator.live_keys().len(),
+        2,
+        "the old key is live, as said"
+    );
+    // The new key follows DELETE: finish revokes it; the old one by hand.
+    assert!(s.emulator.revoke_out_of_band(&old.api_key_id));
     s.finish();
 }

@@ -614,6 +614,12 @@ impl Scenario {
     pub fn kill(&self, mut running: Running) -> Output {
         // Child::kill is SIGKILL: Terraform gets no chance to stop anything.
         running.child.kill().expect("SIGKILL terraform");
+        self.reap(running)
+    }
+
+    /// Waits for a spawned terraform to exit and returns what it printed,
+    /// checked for secrets.
+    fn reap(&self, mut running: Running) -> Output {
         let status = running.child.wait().expect("reap terraform");
         let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
         let args: Vec<&str> = running.args.iter().map(String::as_str).collect();
@@ -624,6 +630,19 @@ impl Scenario {
             stderr: read(&running.stderr),
         };
         self.checked(&args, output)
+    }
+
+    /// Interrupts a terraform started by [`Scenario::spawn_terraform`] as
+    /// one Ctrl-C would (SIGINT: Terraform stops its providers and waits
+    /// for their calls), waits for it to exit and returns what it printed
+    /// (checked for secrets).
+    pub fn interrupt(&self, running: Running) -> Output {
+        let sent = Command::new("kill")
+            .args(["-INT", &running.pid().to_string()])
+            .status()
+            .expect("run kill -INT");
+        assert!(sent.success(), "kill -INT {} failed", running.pid());
+        self.reap(running)
     }
 
     /// Runs a command that must succeed.

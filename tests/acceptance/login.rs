@@ -3,7 +3,7 @@
 //! saves the rotated tokens back, also with several terraforms at once.
 
 use crate::harness::{Scenario, describe_request};
-use parallel_emulator::{Login, LoginSpec};
+use parallel_emulator::{Fault, FaultKind, Login, LoginSpec, Method};
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -288,5 +288,182 @@ fn four_applies_at_once_on_one_home_refresh_once() {
         s.check_output(&destroy, &output);
         assert!(output.success(), "{}", output.report());
     }
+    s.finish();
+}
+
+/// The platform rotates the refresh token, then holds its answer this
+/// long: the window in which Terraform is interrupted. Not a bound on the
+/// test, which waits for the rotation itself.
+const HELD_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn hold_the_refresh(s: &Scenario, kind: FaultKind) {
+    s.emulator
+        .push_fault(Fault::new(kind).on(Method::POST, TOKEN_PATH));
+}
+
+/// Waits until the platform has taken the refresh grant (its answer may
+/// still be held).
+fn until_rotated(s: &Scenario, grants: usize) {
+    while s.emulator.refresh_count() < grants {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+fn saved_refresh_token(path: &Path, org_id: &str) -> Value {
+    read_json(path)["orgs"][org_id]["control_api"]["refresh_token"].clone()
+}
+
+/// After the interruption: the saved login is the rotated one, and it
+/// works, also for a refresh (the old refresh token would be invalid_grant)
+/// when the plan's read of the apps is answered 401.
+fn the_login_works_next_run(s: &Scenario, login: &Login, path: &Path) {
+    assert_ne!(
+        saved_refresh_token(path, &login.org_id),
+        login.refresh_token.as_str(),
+        "the rotated refresh token is saved"
+    );
+    s.apply();
+    assert_eq!(s.emulator.live_keys().len(), 1);
+    s.emulator.revoke_access_tokens();
+    let grants = s.emulator.refresh_count();
+    s.plan_empty();
+    assert_eq!(s.emulator.refresh_count(), grants + 1);
+}
+
+#[test]
+fn a_refresh_interrupted_by_ctrl_c_is_saved_and_the_login_works_next_run() {
+    let (s, login, path) = logged_in(&LoginSpec::default());
+    s.config(&format!(
+        "{APPS_DATA_SOURCE}{}",
+        keys(&s.app_id(), &["one"])
+    ));
+    // Terraform stops its providers (StopProvider) only while applying: the
+    // refresh must happen then. The plan uses the saved token; the platform
+    // then revokes it, so the create is answered 401 and refreshes.
+    s.terraform_ok(&["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    s.emulator.revoke_access_tokens();
+    hold_the_refresh(&s, FaultKind::HoldAfterActing(HELD_REFRESH));
+    let running = s.spawn_terraform(&["apply", "-input=false", "-no-color", "tfplan"]);
+    until_rotated(&s, 1);
+    let interrupted = s.interrupt(running);
+    assert!(!interrupted.success(), "{}", interrupted.report());
+    interrupted.assert_contains("Interrupt received");
+    // Stopped before the create was sent, and the login was not lost.
+    assert!(
+        s.emulator.live_keys().is_empty(),
+        "{:?}",
+        s.request_summary()
+    );
+    the_login_works_next_run(&s, &login, &path);
+    s.finish();
+}
+
+#[test]
+fn a_refresh_cut_off_by_killing_terraform_is_saved_before_the_provider_exits() {
+    let (s, login, path) = logged_in(&LoginSpec::access_token_expired());
+    s.config(&format!(
+        "{APPS_DATA_SOURCE}{}",
+        keys(&s.app_id(), &["one"])
+    ));
+    hold_the_refresh(&s, FaultKind::HoldAfterActing(HELD_REFRESH));
+    let running = s.spawn_terraform(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    until_rotated(&s, 1);
+    // SIGKILL: the provider's calls are cut off with their connection, and
+    // nobody tells it to exit; it must still save what the platform sends.
+    s.kill(running);
+    let spent = Value::from(login.refresh_token.as_str());
+    let started = std::time::Instant::now();
+    // A functional bound, not a performance target: the held answer comes
+    // after HELD_REFRESH; a provider that exits without saving never
+    // changes the file.
+    while saved_refresh_token(&path, &login.org_id) == spent {
+        assert!(
+            started.elapsed() < HELD_REFRESH * 12,
+            "the rotated login was never saved: {:?}",
+            s.request_summary()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    the_login_works_next_run(&s, &login, &path);
+    s.finish();
+}
+
+#[test]
+fn a_refresh_answer_lost_after_rotation_says_the_login_may_be_spent() {
+    let (s, _login, path) = logged_in(&LoginSpec::access_token_expired());
+    s.config(APPS_DATA_SOURCE);
+    hold_the_refresh(&s, FaultKind::DropAfterActing);
+    let failed = s.plan_fails();
+    assert_eq!(s.emulator.refresh_count(), 1, "the platform rotated it");
+    failed.assert_contains("may have rotated the login's refresh token");
+    failed.assert_contains("if it then fails with invalid_grant");
+    failed.assert_contains("`parallel-cli login`");
+    failed.assert_not_contains("may still be good");
+    // What it said: the next run meets the spent refresh token.
+    let next = s.plan_fails();
+    next.assert_contains("invalid_grant");
+    next.assert_contains(&path.display().to_string());
+    next.assert_contains("parallel-cli login");
+    // As the user would: log in again.
+    s.emulator
+        .write_cli_login(&s.home(), &LoginSpec::default())
+        .expect("log in again");
+    s.finish();
+}
+
+/// `terraform <args>` with `dir` read-only: a private mount namespace
+/// (`unshare --mount`) in which `dir` is bind-mounted read-only, so that
+/// terraform and the provider it starts see a read-only file system there.
+/// The tests run as root, for whom permission bits do not stop a write; a
+/// read-only mount does (EROFS), for root too, and only inside the
+/// namespace: nothing outside it changes.
+fn terraform_with_read_only(s: &Scenario, dir: &Path, args: &[&str]) -> crate::harness::Output {
+    let inner = s.command_in(s.work_dir(), args);
+    let mut outer = std::process::Command::new("unshare");
+    outer
+        .args(["--mount", "--", "sh", "-c"])
+        .arg(r#"mount --bind -o ro "$1" "$1" && shift && exec "$@""#)
+        .arg("sh")
+        .arg(dir)
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .env_clear()
+        .current_dir(s.work_dir());
+    for (name, value) in inner.get_envs() {
+        if let Some(value) = value {
+            outer.env(name, value);
+        }
+    }
+    let output = s.output_of(args, outer.output());
+    s.check_output(args, &output);
+    output
+}
+
+#[test]
+fn a_refreshed_login_that_cannot_be_saved_is_a_visible_warning() {
+    let (s, login, path) = logged_in(&LoginSpec::access_token_expired());
+    let dir = path.parent().expect("the login's directory").to_owned();
+    // Left by an earlier run; a lock file cannot be created in a read-only
+    // directory (the refresh is then refused before anything is spent).
+    std::fs::write(dir.join("auth.json.lock"), b"").expect("the lock file");
+    s.config(APPS_DATA_SOURCE);
+    let plan = terraform_with_read_only(&s, &dir, &["plan", "-input=false", "-no-color"]);
+    assert!(plan.success(), "{}", plan.report());
+    assert_eq!(s.emulator.refresh_count(), 1, "{:?}", s.request_summary());
+    plan.assert_contains("Warning: The refreshed Parallel CLI login could not be saved");
+    plan.assert_contains("written back to it: Read-only file system");
+    plan.assert_contains(&path.display().to_string());
+    plan.assert_contains("fails with invalid_grant");
+    plan.assert_contains("run `parallel-cli login`");
+    assert_eq!(
+        saved_refresh_token(&path, &login.org_id),
+        login.refresh_token.as_str(),
+        "the file is as it was"
+    );
+    // What the warning said: the login left in the file is spent.
+    s.plan_fails().assert_contains("invalid_grant");
+    s.emulator
+        .write_cli_login(&s.home(), &LoginSpec::default())
+        .expect("log in again");
     s.finish();
 }

@@ -128,3 +128,38 @@ fn the_same_uuid_spelled_another_way_does_not_replace_the_key() {
     }
     s.finish();
 }
+
+#[test]
+fn an_api_key_id_that_is_no_id_is_refused_at_plan_and_the_key_stays() {
+    let s = Scenario::new();
+    key_config(&s, &s.app_id());
+    s.apply();
+    let key = s.only_live_key();
+    let edited = format!("{} (the old one)", key.api_key_id);
+    edit_state(&s, |attributes| {
+        attributes.insert("api_key_id".into(), Value::from(edited.as_str()));
+    });
+    s.emulator.clear_requests();
+    let planned = s.plan_fails();
+    planned.assert_contains("Invalid api_key_id in state");
+    planned.assert_contains("with parallel_api_key.main");
+    planned.assert_contains(&format!("{edited:?}"));
+    planned.assert_contains("came from the state, not from the configuration");
+    // A destroy is refused the same way, before any request: the key is
+    // neither revoked by a wrong ID nor dropped from state.
+    let destroyed = s.terraform_fails(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    destroyed.assert_contains("Invalid api_key_id in state");
+    assert!(
+        s.emulator.requests().is_empty(),
+        "{:?}",
+        s.request_summary()
+    );
+    assert_eq!(s.only_live_key().api_key_id, key.api_key_id);
+    // What the error says to do.
+    let id = key.api_key_id.clone();
+    edit_state(&s, |attributes| {
+        attributes.insert("api_key_id".into(), Value::from(id));
+    });
+    s.plan_empty();
+    s.finish();
+}

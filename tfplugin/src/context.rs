@@ -3,6 +3,8 @@
 //! every kind of object (framework.rs, list.rs, action.rs) takes it.
 
 use super::diag::{Diagnostic, Diagnostics};
+use super::lifecycle::KeepAlive;
+use super::notices::Notices;
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
@@ -22,6 +24,11 @@ pub struct Context {
     /// The provider's configured data, once `Provider::configure` has
     /// given it.
     pub provider_data: Option<ProviderData>,
+    /// Where work that must outlive this call runs (a refresh already
+    /// sent, whose rotated tokens must be saved).
+    pub keep_alive: KeepAlive,
+    /// Warnings no single call owns, shown with the next answer.
+    pub notices: Notices,
 }
 
 impl Context {

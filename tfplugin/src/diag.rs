@@ -52,7 +52,7 @@ impl Diagnostic {
         self
     }
 
-    fn to_proto(&self) -> pb::Diagnostic {
+    pub(crate) fn to_proto(&self) -> pb::Diagnostic {
         let severity = match self.severity {
             Severity::Error => pb::diagnostic::Severity::Error,
             Severity::Warning => pb::diagnostic::Severity::Warning,

@@ -21,6 +21,7 @@ pub mod list;
 mod logging;
 pub mod model;
 pub mod msgpack;
+pub mod notices;
 pub mod plan;
 mod profile;
 mod proto;

@@ -91,6 +91,31 @@ impl Lifeline {
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
     }
+
+    /// Where work that must outlive its call runs (see [`KeepAlive`]).
+    pub fn keep_alive(&self) -> KeepAlive {
+        KeepAlive(self.in_flight.clone())
+    }
+}
+
+/// Work that must reach its end even when the call that started it is
+/// dropped (its connection closed, Terraform killed, a deadline passed):
+/// it runs on its own task, which the server waits for before the process
+/// exits, as for a detached apply. The caller awaits the handle, and gets
+/// the result when it is still there to take it. A default one (outside a
+/// server, in tests) runs the work the same way, but nothing waits for it.
+#[derive(Clone, Default)]
+pub struct KeepAlive(TaskTracker);
+
+impl KeepAlive {
+    /// Runs `work` on its own task and hands back its handle.
+    pub fn spawn<F>(&self, work: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.0.spawn(work)
+    }
 }
 
 /// Marks Terraform gone when the process that started us has exited, which
@@ -175,6 +200,24 @@ mod tests {
         let _ = finish.send(());
         assert!(lifeline.drain(Duration::from_secs(5)).await);
         assert_eq!(done.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn kept_alive_work_outlives_its_caller_and_is_drained() {
+        let lifeline = Lifeline::default();
+        let (finish, finished) = tokio::sync::oneshot::channel::<()>();
+        let handle = lifeline.keep_alive().spawn(async move {
+            let _ = finished.await;
+            7
+        });
+        // The caller gives up (its future dropped): the work runs on.
+        drop(handle);
+        assert_eq!(lifeline.in_flight(), 1);
+        assert!(!lifeline.drain(Duration::from_millis(20)).await);
+        let _ = finish.send(());
+        assert!(lifeline.drain(Duration::from_secs(5)).await);
+        let answered = lifeline.keep_alive().spawn(async { 7 }).await;
+        assert_eq!(answered.ok(), Some(7));
     }
 
     #[test]

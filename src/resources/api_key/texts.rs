@@ -53,8 +53,9 @@ pub fn incomplete_create(saved: &KeyFacts, has_secret: bool, problem: &str) -> D
 /// how to find it.
 pub fn not_revocable(key: &KeyFacts) -> Diagnostic {
     let why = match key.id.as_deref() {
-        None => "the state records no api_key_id for it (Parallel's answer to its creation \
-                 lacked one)"
+        None => "the state records no api_key_id for it (removed from the state by hand, \
+                 or never there: an incomplete answer to its creation, which that apply \
+                 reported)"
             .to_owned(),
         Some(id) => format!(
             "the api_key_id recorded in state, {id:?}, cannot address a key in a request \
@@ -78,16 +79,47 @@ pub fn invalid_app_id_in_state(key: &KeyFacts) -> Diagnostic {
     Diagnostic::error(
         "Invalid app_id in state",
         format!(
-            "Terraform cannot revoke {}: the app_id recorded in state, {:?}, is not a UUID. \
+            "Terraform cannot revoke {}: the app_id recorded in state, {}, is not a UUID. \
              The value came from the state, not from the configuration (was the state edited \
              by hand?), so changing the configuration does not help. Put the app's UUID back \
              into the state (terraform state pull / push), or revoke the key in the Parallel \
              platform ({}) and then drop it with `terraform state rm`.",
             key.label(),
-            key.app_id.as_deref().unwrap_or_default(),
+            crate::toolkit::quoted(key.app_id.as_deref().unwrap_or_default()),
             key.finding_aid()
         ),
     )
+}
+
+/// A key whose api_key_id in state cannot be an ID Parallel gave (see
+/// `is_plausible_key_id`): refused at plan, before a revoke by it is
+/// answered 404 and reads as "already revoked" while the real key lives.
+pub fn implausible_key_id_in_state(key: &KeyFacts) -> Diagnostic {
+    Diagnostic::error(
+        "Invalid api_key_id in state",
+        format!(
+            "The api_key_id recorded in state for API key {}{}, {}, is not a key ID that \
+             Parallel gives (it holds spaces, slashes, quotes or other characters no ID has, or \
+             is too long). The value came from the state, not from the configuration (was the \
+             state edited by hand?). Terraform does not plan with it: revoking a key by a wrong \
+             ID is answered \"not found\", which would look like success while the real key \
+             stays live. Put the key's ID back into the state (terraform state pull / push), or \
+             revoke the key in the Parallel platform ({}) and then drop it with `terraform state \
+             rm`.",
+            key.name
+                .as_deref()
+                .map_or_else(|| "(name unknown)".to_owned(), |n| format!("{n:?}")),
+            key.app_id
+                .as_deref()
+                .map_or_else(String::new, |app| format!(
+                    " of app {}",
+                    toolkit::quoted(app)
+                )),
+            toolkit::quoted(key.id.as_deref().unwrap_or_default()),
+            key.finding_aid()
+        ),
+    )
+    .at(attr_path!(ApiKeyModel, api_key_id))
 }
 
 /// The state holds no secret for a key that exists.
@@ -177,6 +209,36 @@ mod tests {
         assert!(d.detail.contains("key named \"ci\""), "{}", d.detail);
         let d = not_revocable(&facts(None));
         assert!(d.detail.contains("records no api_key_id"), "{}", d.detail);
+    }
+
+    #[test]
+    fn an_implausible_id_is_named_at_its_attribute_and_quoted_short() {
+        let huge = format!("key {}", "x".repeat(10_000));
+        let d = implausible_key_id_in_state(&facts(Some(&huge)));
+        assert_eq!(
+            d.attribute.as_ref().map(ToString::to_string).as_deref(),
+            Some("api_key_id")
+        );
+        assert!(d.detail.contains("API key \"ci\" of app"), "{}", d.detail);
+        assert!(d.detail.contains("characters in all"), "{}", d.detail);
+        assert!(d.detail.len() < 2_000, "{}", d.detail.len());
+        assert!(d.detail.contains("came from the state"), "{}", d.detail);
+        assert!(!d.detail.contains("records no api_key_id"), "{}", d.detail);
+    }
+
+    #[test]
+    fn a_missing_id_does_not_blame_parallel_s_answer_alone() {
+        let d = not_revocable(&facts(None));
+        assert!(
+            d.detail.contains("removed from the state by hand"),
+            "{}",
+            d.detail
+        );
+        assert!(
+            !d.detail.contains("answer to its creation lacked one"),
+            "{}",
+            d.detail
+        );
     }
 
     #[test]

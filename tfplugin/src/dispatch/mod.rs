@@ -22,6 +22,7 @@ use super::framework::{
 };
 use super::identity::IdentitySchema;
 use super::lifecycle::{Lifeline, StopSignal};
+use super::notices::{CarriesDiagnostics, Notices, deliver};
 use super::proto::tfplugin6::{self as pb, provider_server};
 use super::schema::{Block, Schema};
 use super::value::Type;
@@ -70,6 +71,8 @@ pub struct Dispatch {
     stop: StopSignal,
     /// Where applies run, detached from their connection (see `apply`).
     lifeline: Lifeline,
+    /// Warnings for the next answer (see `notices`).
+    notices: Notices,
 }
 
 fn capabilities() -> pb::ServerCapabilities {
@@ -160,6 +163,7 @@ impl Dispatch {
             provider_data: RwLock::default(),
             stop,
             lifeline,
+            notices: Notices::default(),
         }
     }
 
@@ -167,7 +171,14 @@ impl Dispatch {
         Context {
             cancel: self.stop.current(),
             provider_data: self.provider_data().clone(),
+            keep_alive: self.lifeline.keep_alive(),
+            notices: self.notices.clone(),
         }
+    }
+
+    /// `answer` with the warnings waiting in `notices` added.
+    fn noticed<R: CarriesDiagnostics>(&self, answer: R) -> R {
+        deliver(&self.notices, answer)
     }
 
     fn provider_data(&self) -> std::sync::RwLockReadGuard<'_, Option<ProviderData>> {
@@ -263,9 +274,9 @@ impl provider_server::Provider for Dispatch {
         &self,
         request: Request<pb::configure_provider::Request>,
     ) -> RpcResult<pb::configure_provider::Response> {
-        Ok(Response::new(
+        Ok(Response::new(self.noticed(
             self.handle_configure_provider(request.into_inner()).await,
-        ))
+        )))
     }
 
     async fn validate_resource_config(
@@ -299,18 +310,18 @@ impl provider_server::Provider for Dispatch {
         &self,
         request: Request<pb::read_resource::Request>,
     ) -> RpcResult<pb::read_resource::Response> {
-        Ok(Response::new(
+        Ok(Response::new(self.noticed(
             self.handle_read_resource(request.into_inner()).await,
-        ))
+        )))
     }
 
     async fn plan_resource_change(
         &self,
         request: Request<pb::plan_resource_change::Request>,
     ) -> RpcResult<pb::plan_resource_change::Response> {
-        Ok(Response::new(
+        Ok(Response::new(self.noticed(
             self.handle_plan_resource_change(request.into_inner()),
-        ))
+        )))
     }
 
     async fn apply_resource_change(
@@ -318,8 +329,10 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::apply_resource_change::Request>,
     ) -> RpcResult<pb::apply_resource_change::Response> {
         Ok(Response::new(
-            self.handle_apply_resource_change(request.into_inner())
-                .await,
+            self.noticed(
+                self.handle_apply_resource_change(request.into_inner())
+                    .await,
+            ),
         ))
     }
 
@@ -328,8 +341,10 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::import_resource_state::Request>,
     ) -> RpcResult<pb::import_resource_state::Response> {
         Ok(Response::new(
-            self.handle_import_resource_state(request.into_inner())
-                .await,
+            self.noticed(
+                self.handle_import_resource_state(request.into_inner())
+                    .await,
+            ),
         ))
     }
 
@@ -365,9 +380,9 @@ impl provider_server::Provider for Dispatch {
         &self,
         request: Request<pb::read_data_source::Request>,
     ) -> RpcResult<pb::read_data_source::Response> {
-        Ok(Response::new(
+        Ok(Response::new(self.noticed(
             self.handle_read_data_source(request.into_inner()).await,
-        ))
+        )))
     }
 
     async fn validate_ephemeral_resource_config(
@@ -384,8 +399,10 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::open_ephemeral_resource::Request>,
     ) -> RpcResult<pb::open_ephemeral_resource::Response> {
         Ok(Response::new(
-            self.handle_open_ephemeral_resource(request.into_inner())
-                .await,
+            self.noticed(
+                self.handle_open_ephemeral_resource(request.into_inner())
+                    .await,
+            ),
         ))
     }
 
@@ -394,8 +411,10 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::renew_ephemeral_resource::Request>,
     ) -> RpcResult<pb::renew_ephemeral_resource::Response> {
         Ok(Response::new(
-            self.handle_renew_ephemeral_resource(request.into_inner())
-                .await,
+            self.noticed(
+                self.handle_renew_ephemeral_resource(request.into_inner())
+                    .await,
+            ),
         ))
     }
 
@@ -404,8 +423,10 @@ impl provider_server::Provider for Dispatch {
         request: Request<pb::close_ephemeral_resource::Request>,
     ) -> RpcResult<pb::close_ephemeral_resource::Response> {
         Ok(Response::new(
-            self.handle_close_ephemeral_resource(request.into_inner())
-                .await,
+            self.noticed(
+                self.handle_close_ephemeral_resource(request.into_inner())
+                    .await,
+            ),
         ))
     }
 

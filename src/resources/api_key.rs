@@ -403,11 +403,7 @@ fn implausible_id(state: &ApiKeyModel) -> bool {
 /// the ephemeral key, which opens with values that may have been unknown
 /// when Terraform validated them.
 pub(crate) fn check(key: &ApiKeyModel) -> Diagnostics {
-    validators::validate_block(
-        &schema().block,
-        &key.to_value(),
-        &tfplugin::AttrPath::empty(),
-    )
+    schema().block.validate(&key.to_value())
 }
 
 /// `app_id`'s validator: a UUID, and where to find one by name.

@@ -503,8 +503,7 @@ mod tests {
     fn names_are_checked_offline_at_the_attribute() {
         let config = |name: &str| Value::object([("app_name", Value::string(name))]);
         let block = schema().block;
-        let check =
-            |name: &str| validators::validate_block(&block, &config(name), &AttrPath::empty());
+        let check = |name: &str| block.validate(&config(name));
         for bad in ["", "   ", &"x".repeat(201)] {
             let diags = check(bad);
             let diag = diags.iter().next().expect("an error");

@@ -76,7 +76,7 @@ mod tests {
         let block = tfplugin::Block::new("").attribute(attribute(""));
         let check = |policy: Value| {
             let config = Value::object([(ATTRIBUTE, policy)]);
-            validators::validate_block(&block, &config, &tfplugin::AttrPath::empty())
+            block.validate(&config)
         };
         for ok in [
             Value::string(DELETE),

@@ -143,14 +143,14 @@ mod tests {
         );
         let block = timeouts.add_to(Block::new(""));
         let config = Value::object([(BLOCK_NAME, resource)]);
-        assert!(validators::validate_block(&block, &config, &AttrPath::empty()).is_empty());
+        assert!(block.validate(&config).is_empty());
     }
 
     #[test]
     fn nonsense_is_refused_with_the_attribute_named() {
         let block = create_and_delete().add_to(Block::new(""));
         let config = Value::object([(BLOCK_NAME, with_timeouts(Value::string("soon")))]);
-        let diags = validators::validate_block(&block, &config, &AttrPath::empty());
+        let diags = block.validate(&config);
         let diag = diags.iter().next().expect("one error");
         assert_eq!(
             diag.attribute,

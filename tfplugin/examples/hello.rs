@@ -153,7 +153,7 @@ mod tests {
     fn a_blank_name_is_refused_and_an_unknown_one_waits() {
         let block = greeting_schema().block;
         let config = |name| Value::object([("name", name), ("text", Value::Null)]);
-        let check = |name| validators::validate_block(&block, &config(name), &AttrPath::empty());
+        let check = |name| block.validate(&config(name));
         let refused = check(Value::string(" "));
         assert_eq!(
             refused.iter().next().map(|d| d.attribute.clone()),

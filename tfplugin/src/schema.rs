@@ -2,9 +2,10 @@
 //! plus the plan behaviour of each attribute, declared next to it so a
 //! reader sees a resource's whole life in one screen.
 
+use super::diag::Diagnostics;
 use super::proto::tfplugin6 as pb;
-use super::validators::{Validator, Validators};
-use super::value::{Type, Value};
+use super::validators::{Checked, Validator, Validators};
+use super::value::{AttrPath, Type, Value};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -317,6 +318,13 @@ impl Block {
         self
     }
 
+    /// Runs the validators of its attributes, at any depth, on the known,
+    /// non-null parts of `value` (a configuration of this block): what the
+    /// framework does at every Validate*Config.
+    pub fn validate(&self, value: &Value) -> Diagnostics {
+        validate_at(self, value, &AttrPath::empty())
+    }
+
     /// The attribute of this block (not of its nested blocks) named `name`.
     pub fn find_attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
@@ -394,6 +402,54 @@ impl Schema {
             block: Some(self.block.to_proto(self.version)),
         }
     }
+}
+
+/// Runs every validator of `block`'s attributes, at any depth, on the
+/// known, non-null parts of `value`, found at `path`.
+fn validate_at(block: &Block, value: &Value, path: &AttrPath) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if value.is_unknown() || value.is_null() {
+        return diags;
+    }
+    for attribute in &block.attributes {
+        if attribute.validators.0.is_empty() {
+            continue;
+        }
+        let Some(found) = value.get(attribute.name) else {
+            continue;
+        };
+        let found = found.unwrap_dynamic();
+        if !found.is_known() || found.is_null() {
+            continue;
+        }
+        let at = path.clone().attribute(attribute.name);
+        let checked = Checked {
+            path: &at,
+            value: found,
+            sensitive: attribute.sensitive,
+        };
+        for validator in &attribute.validators.0 {
+            if let Err(diag) = validator.check(&checked) {
+                diags.push(diag);
+            }
+        }
+    }
+    for nested in &block.blocks {
+        let Some(found) = value.get(nested.type_name) else {
+            continue;
+        };
+        let at = path.clone().attribute(nested.type_name);
+        match nested.nesting {
+            Nesting::Single => diags.extend(validate_at(&nested.block, found, &at)),
+            Nesting::List | Nesting::Set => {
+                for (i, element) in found.as_elements().unwrap_or_default().iter().enumerate() {
+                    let at = at.clone().index(i as u64);
+                    diags.extend(validate_at(&nested.block, element, &at));
+                }
+            }
+        }
+    }
+    diags
 }
 
 #[cfg(test)]

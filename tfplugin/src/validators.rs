@@ -8,8 +8,7 @@
 //! again when Terraform knows it (validation runs at plan too), and a null
 //! one is the schema's business (`required`).
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::schema::{Block, Nesting};
+use crate::diag::Diagnostic;
 use crate::value::{AttrPath, Value};
 use std::fmt;
 use std::sync::Arc;
@@ -191,58 +190,10 @@ fn duration_check(allow_zero: bool) -> impl Validator {
     }
 }
 
-/// Runs every validator of `block`'s attributes, at any depth, on the
-/// known, non-null parts of `value`.
-pub fn validate_block(block: &Block, value: &Value, path: &AttrPath) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    if value.is_unknown() || value.is_null() {
-        return diags;
-    }
-    for attribute in &block.attributes {
-        if attribute.validators.0.is_empty() {
-            continue;
-        }
-        let Some(found) = value.get(attribute.name) else {
-            continue;
-        };
-        let found = found.unwrap_dynamic();
-        if !found.is_known() || found.is_null() {
-            continue;
-        }
-        let at = path.clone().attribute(attribute.name);
-        let checked = Checked {
-            path: &at,
-            value: found,
-            sensitive: attribute.sensitive,
-        };
-        for validator in &attribute.validators.0 {
-            if let Err(diag) = validator.check(&checked) {
-                diags.push(diag);
-            }
-        }
-    }
-    for nested in &block.blocks {
-        let Some(found) = value.get(nested.type_name) else {
-            continue;
-        };
-        let at = path.clone().attribute(nested.type_name);
-        match nested.nesting {
-            Nesting::Single => diags.extend(validate_block(&nested.block, found, &at)),
-            Nesting::List | Nesting::Set => {
-                for (i, element) in found.as_elements().unwrap_or_default().iter().enumerate() {
-                    let at = at.clone().index(i as u64);
-                    diags.extend(validate_block(&nested.block, element, &at));
-                }
-            }
-        }
-    }
-    diags
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::Attribute;
+    use crate::schema::{Attribute, Block, Nesting};
 
     fn check(validator: impl Validator, value: Value) -> Option<Diagnostic> {
         let path = AttrPath::root("field");
@@ -362,12 +313,12 @@ mod tests {
                 ]),
             ),
         ]);
-        let diags = validate_block(&block, &value, &AttrPath::empty());
+        let diags = block.validate(&value);
         let paths: Vec<String> = diags
             .iter()
             .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
             .collect();
         assert_eq!(paths, ["policy", "timeouts.create", "rule[1].id"]);
-        assert!(validate_block(&block, &Value::Unknown, &AttrPath::empty()).is_empty());
+        assert!(block.validate(&Value::Unknown).is_empty());
     }
 }

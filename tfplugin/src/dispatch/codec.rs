@@ -4,8 +4,7 @@
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::proto::tfplugin6 as pb;
 use crate::schema::{Block, Schema};
-use crate::validators;
-use crate::value::{AttrPath, Type, Value};
+use crate::value::{Type, Value};
 use crate::{json, msgpack};
 use std::time::SystemTime;
 
@@ -93,7 +92,7 @@ pub(super) fn checked(
     super::guard::guarded_sync(
         doing,
         || {
-            let mut diags = validators::validate_block(block, config, &AttrPath::empty());
+            let mut diags = block.validate(config);
             diags.extend(validate(config));
             diags
         },

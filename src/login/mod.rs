@@ -14,7 +14,6 @@
 
 pub mod file;
 mod patch;
-pub mod sources;
 pub mod store;
 #[cfg(test)]
 mod tests;

@@ -1,32 +1,36 @@
 //! The `parallel` provider: its configuration block, and the one Account API
 //! client it builds from it, which the framework hands to every object.
 
-use crate::client::{
-    AccountClient, ClientConfig, ConfigError, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES,
-    DEFAULT_PLATFORM_URL, DEFAULT_REQUEST_TIMEOUT, PlatformClient, PlatformConfig, check_base_url,
-};
+mod configure;
+mod credentials;
+
+use crate::client::check_base_url;
 use crate::login::Surroundings;
-use crate::login::sources::{self, ENV_CLI_AUTH_FILE, ENV_PLATFORM_URL};
 use crate::secret::Secret;
-use crate::toolkit::{Api, parse_duration};
+use crate::toolkit::parse_duration;
 use crate::{actions, data_sources, ephemeral_resources, list_resources, resources};
 use async_trait::async_trait;
+use configure::{configure_client, parse_max_retries, process_environment};
 use std::sync::Arc;
 use tfplugin::model::{Maybe, Model, Number};
 use tfplugin::{
-    Action, AttrPath, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics,
-    EphemeralResource, ListResource, Provider, Resource, Schema, Value, attr_name, attr_path,
+    Action, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, EphemeralResource,
+    ListResource, Provider, Resource, Schema, Value, attr_path,
     framework::{ConfigureRequest, Configured},
 };
 
-const MAX_MAX_RETRIES: u32 = 20;
+pub(crate) const MAX_MAX_RETRIES: u32 = 20;
 /// A CA bundle is a few KiB; anything much larger is not one.
-const MAX_CA_FILE_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_CA_FILE_BYTES: u64 = 1 << 20;
 
 pub const ENV_ACCESS_TOKEN: &str = "PARALLEL_ACCESS_TOKEN";
 /// The variable the Parallel CLI reads, so both tools agree on the API.
 pub const ENV_BASE_URL: &str = "PARALLEL_SERVICE_API_URL";
 pub const ENV_CA_CERT_FILE: &str = "PARALLEL_CA_CERT_FILE";
+/// The saved login's file when `cli_auth_file` is not set.
+pub const ENV_CLI_AUTH_FILE: &str = "PARALLEL_CLI_AUTH_FILE";
+/// Where the token endpoint is; the Parallel CLI reads the same variable.
+pub const ENV_PLATFORM_URL: &str = "PARALLEL_PLATFORM_URL";
 
 /// The provider. It holds nothing: the client it configures reaches the
 /// objects through the framework's context.
@@ -102,57 +106,6 @@ tfplugin::model! {
     }
 }
 
-/// A non-empty environment variable.
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// A string setting from the provider block, else the environment.
-/// `Err(())` means "not known yet" (it depends on something unapplied).
-fn setting(value: &Maybe<String>, env: Option<&str>) -> Result<Option<String>, ()> {
-    match value {
-        Maybe::Unknown => Err(()),
-        Maybe::Known(s) => Ok(Some(s.clone())),
-        Maybe::Null => Ok(env
-            .and_then(|var| std::env::var(var).ok())
-            .filter(|v| !v.is_empty())),
-    }
-}
-
-fn parse_max_retries(value: &Maybe<Number>) -> Result<u32, Diagnostic> {
-    let Maybe::Known(number) = value else {
-        return Ok(DEFAULT_MAX_RETRIES);
-    };
-    number
-        .as_u64()
-        .and_then(|n| u32::try_from(n).ok())
-        .filter(|n| *n <= MAX_MAX_RETRIES)
-        .ok_or_else(|| {
-            Diagnostic::error(
-                "Invalid max_retries",
-                format!("max_retries must be a whole number from 0 to {MAX_MAX_RETRIES}."),
-            )
-            .at(attr_path!(ProviderModel, max_retries))
-        })
-}
-
-/// Reads a PEM bundle, refusing what cannot be one (a device, a FIFO, a
-/// huge file) instead of hanging or exhausting memory on it.
-fn read_ca_file(path: &str) -> std::io::Result<String> {
-    // Look before opening: opening a FIFO blocks until someone writes to it.
-    let metadata = std::fs::metadata(path)?;
-    if !metadata.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    if metadata.len() > MAX_CA_FILE_BYTES {
-        return Err(std::io::Error::other(format!(
-            "larger than {} KiB, so not a CA bundle",
-            MAX_CA_FILE_BYTES / 1024
-        )));
-    }
-    std::fs::read_to_string(path)
-}
-
 #[async_trait]
 impl Provider for ParallelProvider {
     fn type_name(&self) -> &'static str {
@@ -194,7 +147,7 @@ impl Provider for ParallelProvider {
         // Keys an earlier, killed run created: said once, whatever becomes
         // of this configuration.
         let lost_keys = resources::api_key::recovery::report();
-        let mut configured = configure_client(request, Surroundings::of(ctx));
+        let mut configured = configure_client(request, Surroundings::of(ctx), &process_environment);
         configured.diagnostics.extend(lost_keys);
         configured
     }
@@ -227,139 +180,10 @@ impl Provider for ParallelProvider {
     }
 }
 
-/// The client from the provider's configuration (the environment and the
-/// Parallel CLI's saved login filling in what the block leaves out).
-fn configure_client(request: ConfigureRequest, surroundings: Surroundings) -> Configured {
-    let config = match ProviderModel::from_value(&request.config) {
-        Ok(config) => config,
-        Err(diags) => return Configured::failed(diags),
-    };
-    let mut diags = Diagnostics::new();
-    // Exposed only to hand it to the credential sources, which keep it in
-    // a `Secret` again.
-    let access_token = match &config.access_token {
-        Maybe::Known(token) => Maybe::Known(token.expose().to_owned()),
-        Maybe::Unknown => Maybe::Unknown,
-        Maybe::Null => Maybe::Null,
-    };
-    let (Ok(token), Ok(base_url), Ok(timeout), Ok(ca_file), Ok(org_id), Ok(auth_file)) = (
-        setting(&access_token, None),
-        setting(&config.base_url, Some(ENV_BASE_URL)),
-        setting(&config.request_timeout, None),
-        setting(&config.ca_cert_file, Some(ENV_CA_CERT_FILE)),
-        setting(&config.org_id, None),
-        setting(&config.cli_auth_file, None),
-    ) else {
-        // Terraform configures again at apply, when everything is known.
-        tracing::debug!("provider configuration not yet known; deferring client set-up");
-        return Configured::default();
-    };
-    if config.max_retries.is_unknown() {
-        tracing::debug!("max_retries not yet known; deferring client set-up");
-        return Configured::default();
-    }
-    let max_retries = match parse_max_retries(&config.max_retries) {
-        Ok(n) => n,
-        Err(d) => {
-            diags.push(d);
-            return Configured::failed(diags);
-        }
-    };
-    let request_timeout = match timeout {
-        None => DEFAULT_REQUEST_TIMEOUT,
-        Some(text) => match parse_duration(&text, attr_path!(ProviderModel, request_timeout)) {
-            Ok(d) => d,
-            Err(d) => {
-                diags.push(d);
-                return Configured::failed(diags);
-            }
-        },
-    };
-    let ca_cert_pem = match ca_file {
-        None => None,
-        Some(path) => match read_ca_file(&path) {
-            Ok(pem) => Some(pem),
-            Err(err) => {
-                diags.push(
-                    Diagnostic::error(
-                        "Cannot read ca_cert_file",
-                        format!("Reading {path:?} failed: {err}."),
-                    )
-                    .at(attr_path!(ProviderModel, ca_cert_file)),
-                );
-                return Configured::failed(diags);
-            }
-        },
-    };
-    let user_agent = format!(
-        "terraform-provider-parallel/{} terraform/{}",
-        env!("CARGO_PKG_VERSION"),
-        request.terraform_version
-    );
-    let inputs = sources::Inputs {
-        attribute_token: token,
-        env_token: env(ENV_ACCESS_TOKEN),
-        org_id,
-        file_attribute: auth_file,
-        file_env: env(ENV_CLI_AUTH_FILE),
-        default_file: crate::login::store::default_path(),
-    };
-    let platform = || {
-        PlatformClient::new(PlatformConfig {
-            platform_url: env(ENV_PLATFORM_URL).unwrap_or_else(|| DEFAULT_PLATFORM_URL.to_owned()),
-            max_retries,
-            request_timeout,
-            ca_cert_pem: ca_cert_pem.clone(),
-            user_agent: user_agent.clone(),
-        })
-    };
-    let resolved = match sources::resolve(inputs, platform, surroundings) {
-        Ok(resolved) => resolved,
-        Err(diagnostic) => return Configured::failed(diagnostic),
-    };
-    diags.extend(resolved.warnings.into_iter().collect());
-    let client_config = ClientConfig {
-        base_url: base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
-        credentials: resolved.credentials,
-        max_retries,
-        request_timeout,
-        ca_cert_pem,
-        user_agent,
-    };
-    match AccountClient::new(client_config) {
-        Ok(client) => {
-            let mut configured = Configured::with(Api::new(client));
-            configured.diagnostics = diags;
-            configured
-        }
-        Err(err) => {
-            let base_url = attr_name!(ProviderModel, base_url);
-            let attribute = match err {
-                ConfigError::CaCert { .. } => attr_name!(ProviderModel, ca_cert_file),
-                ConfigError::AccessTokenMissing | ConfigError::AccessTokenMalformed => {
-                    attr_name!(ProviderModel, access_token)
-                }
-                _ => base_url,
-            };
-            let mut detail = err.to_string();
-            if attribute == base_url && config.base_url.is_null() {
-                // The value came from the environment, not the block.
-                detail.push_str(&format!(
-                    ". The provider block sets no base_url, so this value came from the \
-                     {ENV_BASE_URL} environment variable: fix or unset it."
-                ));
-            }
-            Configured::failed(
-                Diagnostic::error("Invalid provider configuration", detail)
-                    .at(AttrPath::root(attribute)),
-            )
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::toolkit::Api;
     use std::collections::BTreeMap;
 
     /// A provider block with these settings and the rest unset.
@@ -487,5 +311,50 @@ mod tests {
             diag.detail
         );
         assert!(!diag.detail.contains(ENV_BASE_URL), "{}", diag.detail);
+    }
+
+    #[test]
+    fn a_base_url_from_the_environment_is_blamed_on_the_environment() {
+        let env = |name: &str| (name == ENV_BASE_URL).then(|| "http://example.com".to_owned());
+        let request = ConfigureRequest {
+            terraform_version: "1.15.5".into(),
+            config: config(&[token()]),
+        };
+        let configured = configure_client(request, Surroundings::default(), &env);
+        assert!(configured.data.is_none());
+        assert_eq!(attributes(&configured.diagnostics), ["base_url"]);
+        let diag = configured.diagnostics.iter().next().expect("an error");
+        assert!(
+            diag.detail.contains("http://example.com"),
+            "{}",
+            diag.detail
+        );
+        assert!(
+            diag.detail
+                .contains("The provider block sets no base_url, so this value came from the"),
+            "{}",
+            diag.detail
+        );
+        assert!(diag.detail.contains(ENV_BASE_URL), "{}", diag.detail);
+    }
+
+    #[test]
+    fn settings_the_block_leaves_out_come_from_the_environment() {
+        let env = |name: &str| match name {
+            ENV_BASE_URL => Some("http://127.0.0.1:9".to_owned()),
+            ENV_ACCESS_TOKEN => Some("from-env".to_owned()),
+            _ => None,
+        };
+        let request = ConfigureRequest {
+            terraform_version: "1.15.5".into(),
+            config: config(&[]),
+        };
+        let configured = configure_client(request, Surroundings::default(), &env);
+        assert!(
+            configured.diagnostics.is_empty(),
+            "{:?}",
+            configured.diagnostics
+        );
+        assert!(configured.data.is_some());
     }
 }

@@ -14,17 +14,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tfplugin::{AttrPath, Diagnostic};
+use tfplugin::{Diagnostic, attr_path};
 
-use super::file::{AuthFile, EXPIRY_MARGIN_SECS, Verdict};
-use super::{SavedLogin, Surroundings, expired_text, store, unix_now};
+use super::{ENV_ACCESS_TOKEN, ENV_CLI_AUTH_FILE, ProviderModel};
 use crate::client::{ConfigError, Credentials, PlatformClient, TokenOrigin};
-use crate::provider::ENV_ACCESS_TOKEN;
+use crate::login::file::{AuthFile, EXPIRY_MARGIN_SECS, OrgLogin, Verdict};
+use crate::login::{SavedLogin, Surroundings, expired_text, store, unix_now};
 use crate::secret::Secret;
-
-pub const ENV_CLI_AUTH_FILE: &str = "PARALLEL_CLI_AUTH_FILE";
-/// Where the token endpoint is; the Parallel CLI reads the same variable.
-pub const ENV_PLATFORM_URL: &str = "PARALLEL_PLATFORM_URL";
 
 /// What configuration and environment say about credentials.
 #[derive(Debug, Default)]
@@ -38,6 +34,12 @@ pub struct Inputs {
     pub default_file: Option<PathBuf>,
 }
 
+/// The credentials to use, and warnings about them.
+pub struct Resolved {
+    pub credentials: Credentials,
+    pub warnings: Vec<Diagnostic>,
+}
+
 impl std::fmt::Debug for Resolved {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Resolved")
@@ -47,16 +49,6 @@ impl std::fmt::Debug for Resolved {
     }
 }
 
-/// The credentials to use, and warnings about them.
-pub struct Resolved {
-    pub credentials: Credentials,
-    pub warnings: Vec<Diagnostic>,
-}
-
-fn at(diagnostic: Diagnostic, attribute: &str) -> Diagnostic {
-    diagnostic.at(AttrPath::root(attribute))
-}
-
 /// Picks the credentials. `platform` builds the token endpoint's client,
 /// only when the saved login is used.
 pub fn resolve(
@@ -64,118 +56,141 @@ pub fn resolve(
     platform: impl FnOnce() -> Result<PlatformClient, ConfigError>,
     surroundings: Surroundings,
 ) -> Result<Resolved, Diagnostic> {
-    let given = [
-        (inputs.attribute_token, TokenOrigin::Attribute),
-        (inputs.env_token, TokenOrigin::Environment),
-    ];
-    for (token, origin) in given {
-        if let Some(token) = token.filter(|t| !t.is_empty()) {
-            return Ok(Resolved {
-                credentials: Credentials::token(Secret::new(token), origin),
-                warnings: Vec::new(),
-            });
-        }
+    if let Some(credentials) = given_token(&inputs) {
+        return Ok(Resolved {
+            credentials,
+            warnings: Vec::new(),
+        });
+    }
+    let file = LoginFile::chosen(&inputs).ok_or_else(|| missing("no home directory to look in"))?;
+    let (login, warnings) = file.read(inputs.org_id.as_deref())?;
+    let platform = platform()
+        .map_err(|e| Diagnostic::error("Invalid provider configuration", e.to_string()))?;
+    let source = SavedLogin::new(file.path, login, platform, surroundings);
+    Ok(Resolved {
+        credentials: Credentials::source(Arc::new(source)),
+        warnings,
+    })
+}
+
+/// A token given in the block, else in the environment: used as it is.
+fn given_token(inputs: &Inputs) -> Option<Credentials> {
+    [
+        (&inputs.attribute_token, TokenOrigin::Attribute),
+        (&inputs.env_token, TokenOrigin::Environment),
+    ]
+    .into_iter()
+    .find_map(|(token, origin)| {
+        let token = token.as_ref().filter(|t| !t.is_empty())?;
+        Some(Credentials::token(Secret::new(token.clone()), origin))
+    })
+}
+
+/// No token anywhere; `looked` says what was found where the login would be.
+fn missing(looked: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Missing Parallel access token",
+        format!(
+            "The parallel provider needs an Account API access token, and found none: set \
+             access_token in the provider block or the {ENV_ACCESS_TOKEN} environment variable, \
+             or log in once with `parallel-cli login`, whose saved login the provider reads \
+             and refreshes itself ({looked}). A normal Parallel API key does not work."
+        ),
+    )
+    .at(attr_path!(ProviderModel, access_token))
+}
+
+/// The saved login's file, and who named it.
+struct LoginFile {
+    path: PathBuf,
+    /// `Some("cli_auth_file")` or `Some(ENV_CLI_AUTH_FILE)`: someone named
+    /// this file, so its absence is an error about that setting; `None`:
+    /// the default place, where no file just means no login.
+    named_by: Option<&'static str>,
+}
+
+impl LoginFile {
+    fn chosen(inputs: &Inputs) -> Option<LoginFile> {
+        let (path, named_by) = match (&inputs.file_attribute, &inputs.file_env) {
+            (Some(path), _) => (PathBuf::from(path), Some("cli_auth_file")),
+            (None, Some(path)) => (PathBuf::from(path), Some(ENV_CLI_AUTH_FILE)),
+            (None, None) => (inputs.default_file.clone()?, None),
+        };
+        Some(LoginFile { path, named_by })
     }
 
-    let (path, attribute) = match (inputs.file_attribute, inputs.file_env) {
-        (Some(path), _) => (Some(PathBuf::from(path)), Some("cli_auth_file")),
-        (None, Some(path)) => (Some(PathBuf::from(path)), Some(ENV_CLI_AUTH_FILE)),
-        (None, None) => (inputs.default_file, None),
-    };
-    let missing = |looked: String| {
-        at(
-            Diagnostic::error(
-                "Missing Parallel access token",
-                format!(
-                    "The parallel provider needs an Account API access token, and found none: \
-                     set access_token in the provider block or the {ENV_ACCESS_TOKEN} environment \
-                     variable, or log in once with `parallel-cli login`, whose saved login the \
-                     provider reads and refreshes itself ({looked}). A normal Parallel API key \
-                     does not work."
-                ),
+    /// Problems of the file are the `cli_auth_file` attribute's, whose
+    /// default the environment variable is.
+    fn at(&self, diagnostic: Diagnostic) -> Diagnostic {
+        diagnostic.at(attr_path!(ProviderModel, cli_auth_file))
+    }
+
+    fn shown(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn unreadable(&self, problem: &str) -> Diagnostic {
+        let shown = self.shown();
+        self.at(Diagnostic::error(
+            "Cannot read the saved Parallel CLI login",
+            format!(
+                "Cannot read the saved Parallel CLI login in {shown}: {problem}. Run \
+                 `parallel-cli login` to write it again, or point cli_auth_file or \
+                 {ENV_CLI_AUTH_FILE} at another file."
             ),
-            "access_token",
-        )
-    };
-    let Some(path) = path else {
-        return Err(missing("no home directory to look in".to_owned()));
-    };
-    let shown = path.display().to_string();
-    let file_attribute = attribute.unwrap_or("cli_auth_file");
-    let unreadable = |problem: String| {
-        at(
-            Diagnostic::error(
-                "Cannot read the saved Parallel CLI login",
-                format!(
-                    "Cannot read the saved Parallel CLI login in {shown}: {problem}. Run \
-                     `parallel-cli login` to write it again, or point cli_auth_file or \
-                     {ENV_CLI_AUTH_FILE} at another file."
-                ),
-            ),
-            file_attribute,
-        )
-    };
-    let read = match store::read(&path) {
-        Ok(Some(read)) => read,
-        Ok(None) => {
-            return Err(match attribute {
-                Some(named_by) => {
-                    unreadable(format!("there is no such file (named by {named_by})"))
-                }
-                None => missing(format!("{shown} does not exist")),
-            });
-        }
-        Err(e) => return Err(unreadable(e.to_string())),
-    };
-    let mut warnings = Vec::new();
-    if let Some(mode) = read.too_open {
-        tracing::warn!(file = %shown, mode = format!("{mode:o}"), "the saved Parallel CLI login is readable by others");
-        warnings.push(at(
-            Diagnostic::warning(
+        ))
+    }
+
+    /// The login of the organization `org_id` (else the selected one),
+    /// checked to be usable now, and warnings about the file.
+    fn read(&self, org_id: Option<&str>) -> Result<(OrgLogin, Vec<Diagnostic>), Diagnostic> {
+        let shown = self.shown();
+        let read = match store::read(&self.path) {
+            Ok(Some(read)) => read,
+            Ok(None) => {
+                return Err(match self.named_by {
+                    Some(named_by) => {
+                        self.unreadable(&format!("there is no such file (named by {named_by})"))
+                    }
+                    None => missing(&format!("{shown} does not exist")),
+                });
+            }
+            Err(e) => return Err(self.unreadable(&e.to_string())),
+        };
+        let mut warnings = Vec::new();
+        if let Some(mode) = read.too_open {
+            tracing::warn!(file = %shown, mode = format!("{mode:o}"), "the saved Parallel CLI login is readable by others");
+            warnings.push(self.at(Diagnostic::warning(
                 "The saved Parallel CLI login is not private",
                 format!(
                     "{shown} has mode {mode:04o}: other users of this machine may read or \
                      change it, and its tokens give access to your Parallel organization. Run \
                      `chmod 600 {shown}`. (It was used anyway.)"
                 ),
-            ),
-            file_attribute,
-        ));
-    }
-    let auth = AuthFile::parse(&read.bytes).map_err(|p| unreadable(p.to_string()))?;
-    let login = auth.select(inputs.org_id.as_deref()).map_err(|problem| {
-        let attribute = if inputs.org_id.is_some() {
-            "org_id"
-        } else {
-            file_attribute
-        };
-        at(
-            Diagnostic::error(
+            )));
+        }
+        let auth = AuthFile::parse(&read.bytes).map_err(|p| self.unreadable(&p.to_string()))?;
+        let login = auth.select(org_id).map_err(|problem| {
+            let unusable = Diagnostic::error(
                 "Unusable saved Parallel CLI login",
                 format!(
                     "The saved Parallel CLI login in {shown} cannot be used: {problem}. Run \
                      `parallel-cli login` for the organization you want."
                 ),
-            ),
-            attribute,
-        )
-    })?;
-    if let Verdict::Expired(why) = login.verdict(unix_now(), EXPIRY_MARGIN_SECS) {
-        return Err(at(
-            Diagnostic::error(
+            );
+            match org_id {
+                Some(_) => unusable.at(attr_path!(ProviderModel, org_id)),
+                None => self.at(unusable),
+            }
+        })?;
+        if let Verdict::Expired(why) = login.verdict(unix_now(), EXPIRY_MARGIN_SECS) {
+            return Err(self.at(Diagnostic::error(
                 "The saved Parallel CLI login has expired",
                 expired_text(&shown, &why),
-            ),
-            file_attribute,
-        ));
+            )));
+        }
+        Ok((login, warnings))
     }
-    let platform = platform()
-        .map_err(|e| Diagnostic::error("Invalid provider configuration", e.to_string()))?;
-    let source = SavedLogin::new(path, login, platform, surroundings);
-    Ok(Resolved {
-        credentials: Credentials::source(Arc::new(source)),
-        warnings,
-    })
 }
 
 #[cfg(test)]
@@ -261,17 +276,26 @@ mod tests {
         ));
         assert!(text.contains("Missing Parallel access token"), "{text}");
         assert!(text.contains("parallel-cli login"), "{text}");
-        let text = detail(resolve(
+        let named = resolve(
             Inputs {
                 file_env: Some(absent.display().to_string()),
                 ..Inputs::default()
             },
             platform,
             Surroundings::default(),
-        ));
+        )
+        .expect_err("an error");
+        let text = format!("{named:?}");
         assert!(
             text.contains(&format!("{}: there is no such file", absent.display())),
             "{text}"
+        );
+        assert!(text.contains(ENV_CLI_AUTH_FILE), "{text}");
+        // The path is the attribute the variable stands in for, never the
+        // variable's name.
+        assert_eq!(
+            named.attribute,
+            Some(tfplugin::AttrPath::root("cli_auth_file"))
         );
     }
 

@@ -190,11 +190,14 @@ impl Provider for ParallelProvider {
     }
 
     async fn configure(&self, _ctx: &Context, request: ConfigureRequest) -> Configured {
-        // Keys an earlier, killed run created: said once, whatever becomes
-        // of this configuration.
-        let lost_keys = resources::api_key::recovery::report();
+        // Keys and charges whose outcome an earlier, interrupted run never
+        // handed to Terraform: said once, whatever becomes of this
+        // configuration.
+        let findings = crate::journal::Journal::from_env()
+            .map(|journal| crate::journal::report::at_configure(&journal))
+            .unwrap_or_default();
         let mut configured = configure_client(request);
-        configured.diagnostics.extend(lost_keys);
+        configured.diagnostics.extend(findings.diagnostics);
         configured
     }
 

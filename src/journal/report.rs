@@ -260,8 +260,10 @@ impl LostKey<'_> {
                 platform,
             ),
         };
+        // Terraform folds warnings of one summary into "and N more similar
+        // warnings": each key gets its own, so every one is read.
         Diagnostic::warning(
-            "API key created while Terraform was interrupted",
+            format!("API key {name:?} created while Terraform was interrupted"),
             format!(
                 "An earlier Terraform run on this machine was interrupted ({when}): {what}. To \
                  remove it, {how}. If its resource is still in the configuration, apply creates \
@@ -294,7 +296,7 @@ fn lost_charge(
             .to_owned(),
     };
     Diagnostic::warning(
-        "Balance charge whose outcome never reached Terraform",
+        format!("Charge {idempotency_key:?} whose outcome never reached Terraform"),
         format!(
             "An earlier Terraform run on this machine was interrupted ({when}) while \
              parallel_add_balance added {amount} ({amount_cents} cents) with idempotency key \

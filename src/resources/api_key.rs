@@ -7,11 +7,12 @@
 //! the answer is wrong.
 
 pub(crate) mod facts;
+pub(crate) mod journaled;
 pub mod model;
-pub mod recovery;
 mod texts;
 
 use crate::client::{CreateKeyError, Deletion, is_usable_key_id};
+use crate::journal::Event;
 use crate::toolkit;
 use crate::toolkit::{Deadline, Operation, Timeouts, deletion_policy};
 use async_trait::async_trait;
@@ -245,11 +246,19 @@ impl Resource for ApiKeyResource {
         let limit = timeouts().limit(&key.timeouts, Operation::Create);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(%app_id, "creating API key");
+        let journal = journaled::create_sent(&app_id_text, &name, false);
         let result = client.create_key(app_id, &name, deadline.token()).await;
         let timed_out = deadline.timed_out();
+        if let Err(CreateKeyError::NotCreated(_)) = &result {
+            journal.record(Event::NothingDone);
+        }
+        // Whatever the answer, the operation is settled once Terraform has
+        // it: a key in state, or an error that names what to check.
+        journaled::handed_when_delivered(ctx, journal.clone());
         match result {
             Ok(created) => {
                 key.record(created.into());
+                journaled::created(ctx, &journal, &key.facts());
                 ApplyOutcome::state(key.to_value())
             }
             Err(CreateKeyError::Incomplete {
@@ -257,6 +266,7 @@ impl Resource for ApiKeyResource {
                 problem,
             }) => {
                 key.record(answer);
+                journaled::created(ctx, &journal, &key.facts());
                 let has_secret = !key.secret_missing();
                 let diagnostic = incomplete_create(&key.facts(), has_secret, &problem);
                 ApplyOutcome {
@@ -330,21 +340,15 @@ impl Resource for ApiKeyResource {
     }
 
     /// Terraform was killed while this key was being created: the key is
-    /// live and will be in no state, so it is recorded for the next run to
-    /// warn about (see `recovery`).
+    /// live and will be in no state. The journal already holds it for the
+    /// next run to name; this says so at once, on stderr.
     fn create_undelivered(&self, ctx: &Context, new_state: &Value) {
         // A state this provider built always decodes; should it not, what
-        // it holds is still recorded.
+        // it holds is still said.
         let key = ApiKeyModel::from_value(new_state)
             .unwrap_or_default()
             .facts();
-        let revoke_url = match (toolkit::api(ctx), &key.app_id, &key.id) {
-            (Ok(api), Some(app_id), Some(key_id)) => Uuid::parse_str(app_id)
-                .ok()
-                .and_then(|app_id| api.client.key_url(app_id, key_id)),
-            _ => None,
-        };
-        recovery::record(&key, revoke_url);
+        journaled::say_undelivered(ctx, &key);
     }
 
     /// Import is refused the same way whether asked by ID or by identity.

@@ -316,6 +316,15 @@ impl Running {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Sends SIGINT, as a Ctrl-C in a terminal does.
+    pub fn interrupt(&self) {
+        let pid = i32::try_from(self.child.id())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+            .expect("a child PID");
+        rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT terraform");
+    }
 }
 
 /// A test that fails before [`Scenario::kill`] leaves no terraform behind.
@@ -614,6 +623,12 @@ impl Scenario {
     pub fn kill(&self, mut running: Running) -> Output {
         // Child::kill is SIGKILL: Terraform gets no chance to stop anything.
         running.child.kill().expect("SIGKILL terraform");
+        self.wait_for(running)
+    }
+
+    /// Waits for a terraform started by [`Scenario::spawn_terraform`] to
+    /// end and returns what it printed (checked for secrets).
+    pub fn wait_for(&self, mut running: Running) -> Output {
         let status = running.child.wait().expect("reap terraform");
         let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
         let args: Vec<&str> = running.args.iter().map(String::as_str).collect();

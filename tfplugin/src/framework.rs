@@ -4,6 +4,7 @@
 //! adding one never touches the protocol code.
 
 pub use super::action::{Action, Progress};
+pub use super::delivery::Delivery;
 use super::diag::{Diagnostic, Diagnostics};
 use super::identity::IdentitySchema;
 pub use super::list::{ListItem, ListRequest, ListResource, ListSink};
@@ -30,6 +31,9 @@ pub struct Context {
     /// The provider's configured data, once `Provider::configure` has
     /// given it.
     pub provider_data: Option<ProviderData>,
+    /// Hooks told whether this call's answer reached Terraform (applies
+    /// and action invocations; see [`Delivery`]).
+    pub delivery: Delivery,
 }
 
 impl Context {

@@ -16,6 +16,7 @@ mod resources;
 mod schemas;
 mod state_stores;
 
+use super::delivery::Delivery;
 use super::diag::{Diagnostic, Diagnostics};
 use super::framework::{
     Action, Context, DataSource, EphemeralResource, ListResource, Provider, ProviderData, Resource,
@@ -163,6 +164,7 @@ impl Dispatch {
         Context {
             cancel: self.stop.current(),
             provider_data: self.provider_data().clone(),
+            delivery: Delivery::default(),
         }
     }
 

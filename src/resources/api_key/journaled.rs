@@ -1,0 +1,91 @@
+//! A key's creates and revokes in the write-ahead journal (see
+//! `crate::journal`): what is about to be sent, what Parallel answered,
+//! and whether the outcome reached Terraform. Built from [`KeyFacts`],
+//! which holds no secret, so the secret cannot end up there.
+
+use std::io::Write as _;
+
+use tfplugin::Context;
+use uuid::Uuid;
+
+use super::facts::KeyFacts;
+use crate::journal::{Event, Journal, Operation, working_directory};
+use crate::toolkit;
+
+/// Recorded before a create (of a key or an ephemeral key) is sent.
+pub fn create_sent(app_id: &str, api_key_name: &str, ephemeral: bool) -> Operation {
+    let (app_id, api_key_name) = (app_id.to_owned(), api_key_name.to_owned());
+    let working_directory = working_directory();
+    Operation::begin(if ephemeral {
+        Event::EphemeralOpenSent {
+            app_id,
+            api_key_name,
+            working_directory,
+        }
+    } else {
+        Event::KeyCreateSent {
+            app_id,
+            api_key_name,
+            working_directory,
+        }
+    })
+}
+
+/// Where a DELETE revokes the key, when the configured client says.
+pub fn revoke_url(ctx: &Context, key: &KeyFacts) -> Option<String> {
+    let api = toolkit::api(ctx).ok()?;
+    let app_id = Uuid::parse_str(key.app_id.as_deref()?).ok()?;
+    api.client.key_url(app_id, key.id.as_deref()?)
+}
+
+/// Parallel answered a create: the key exists (its ID, if the answer had
+/// one).
+pub fn created(ctx: &Context, operation: &Operation, key: &KeyFacts) {
+    let Some(api_key_id) = key.id.clone() else {
+        return;
+    };
+    operation.record(Event::KeyCreated {
+        api_key_id,
+        display_value: key.display_value.clone(),
+        revoke_url: revoke_url(ctx, key),
+    });
+}
+
+/// The operation is Terraform's once its answer is delivered; undelivered,
+/// it stays open for the next configure on this machine to name.
+pub fn handed_when_delivered(ctx: &Context, operation: Operation) {
+    ctx.delivery.on_delivery(move |delivered| {
+        if delivered {
+            operation.record(Event::Handed);
+        }
+    });
+}
+
+/// Terraform was gone when Parallel created this key: said on stderr at
+/// once (the journal keeps the record for the next run). Never fails: this
+/// runs on the way to the process's exit, with nobody to tell but stderr.
+pub fn say_undelivered(ctx: &Context, key: &KeyFacts) {
+    let journal = Journal::from_env().map_or_else(
+        || "no journal could be written: set HOME".to_owned(),
+        |journal| {
+            format!(
+                "the journal {} keeps it for the next run on this machine to name",
+                journal.path().display()
+            )
+        },
+    );
+    let how = match revoke_url(ctx, key) {
+        Some(url) => {
+            format!("curl -X DELETE -H \"Authorization: Bearer $PARALLEL_ACCESS_TOKEN\" '{url}'")
+        }
+        None => format!("revoke it in the Parallel platform ({})", key.finding_aid()),
+    };
+    tracing::error!(key = %key.label(), "created while Terraform was gone");
+    // Not eprintln!, which panics when stderr's reader (Terraform) is gone.
+    let _ = writeln!(
+        std::io::stderr(),
+        "terraform-provider-parallel: Terraform was gone when Parallel created {}; the key is \
+         live and in no Terraform state ({journal}). To remove it: {how}.",
+        key.label()
+    );
+}

@@ -17,7 +17,7 @@ const HELD_ANSWER: Duration = Duration::from_secs(3);
 const EVENTUALLY: Duration = Duration::from_secs(60);
 
 #[track_caller]
-fn wait_until(what: &str, condition: impl Fn() -> bool) {
+pub(crate) fn wait_until(what: &str, condition: impl Fn() -> bool) {
     let start = Instant::now();
     while !condition() {
         assert!(
@@ -29,7 +29,7 @@ fn wait_until(what: &str, condition: impl Fn() -> bool) {
 }
 
 /// PIDs of the provider processes whose parent is `parent`, from /proc.
-fn providers_of(parent: u32) -> Vec<u32> {
+pub(crate) fn providers_of(parent: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -56,7 +56,7 @@ fn is_provider(pid: u32) -> bool {
 
 /// Alive: it exists, is no zombie (exited, waiting for a reaper), and is
 /// still the provider (not a new process with a recycled PID).
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return false;
     };

@@ -16,6 +16,7 @@ mod faults;
 mod harness;
 mod identity;
 mod install;
+mod interrupted_charge;
 mod killed_terraform;
 mod logging;
 mod login;

@@ -193,11 +193,26 @@ impl Provider for ParallelProvider {
         // Keys and charges whose outcome an earlier, interrupted run never
         // handed to Terraform: said once, whatever becomes of this
         // configuration.
-        let findings = crate::journal::Journal::from_env()
-            .map(|journal| crate::journal::report::at_configure(&journal))
+        let journal = crate::journal::Journal::from_env();
+        let findings = journal
+            .as_ref()
+            .map(crate::journal::report::at_configure)
             .unwrap_or_default();
         let mut configured = configure_client(request);
         configured.diagnostics.extend(findings.diagnostics);
+        // Ephemeral keys a process that no longer exists left open.
+        let api = configured
+            .data
+            .as_ref()
+            .and_then(|data| data.downcast_ref::<Api>());
+        if let (Some(api), Some(journal)) = (api, &journal)
+            && !findings.open_ephemerals.is_empty()
+        {
+            let keys = findings.open_ephemerals;
+            let revoked =
+                ephemeral_resources::abandoned::revoke_left_open(&api.client, journal, keys).await;
+            configured.diagnostics.extend(revoked);
+        }
         configured
     }
 
@@ -221,7 +236,9 @@ impl Provider for ParallelProvider {
     }
 
     fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
-        vec![Arc::new(ephemeral_resources::api_key::EphemeralApiKey)]
+        vec![Arc::new(
+            ephemeral_resources::api_key::EphemeralApiKey::default(),
+        )]
     }
 
     fn actions(&self) -> Vec<Arc<dyn Action>> {

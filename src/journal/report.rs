@@ -11,10 +11,12 @@ use tfplugin::{Diagnostic, Diagnostics};
 
 use super::{Contents, Entry, Event, Journal};
 
-/// How long a revoke that never reached Terraform is kept, for reads to
-/// drop its key from state (a plan's refresh is not saved, so the entry
-/// must outlive several runs; nothing tells when the state has caught up).
-const REVOKED_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long an entry that later runs act on is kept: a revoke that never
+/// reached Terraform, for reads to drop its key from state (a plan's
+/// refresh is not saved, so the entry must outlive several runs; nothing
+/// tells when the state has caught up), and an ephemeral key left open,
+/// for configures to revoke.
+const KEPT_FOR_RETRIES: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// An ephemeral key whose run is over and whom nobody closed.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,7 +133,9 @@ fn decide(contents: Contents, ended: impl Fn(&Entry) -> bool) -> (Vec<Entry>, Fi
                 api_key_name,
                 working_directory,
             } => match created {
-                Some((api_key_id, _, revoke_url)) => {
+                // Revoked at configure when the configuration talks to the
+                // API it was made with; a week of trying is enough.
+                Some((api_key_id, _, revoke_url)) if younger_than(&first.at, KEPT_FOR_RETRIES) => {
                     keep_ops.insert(op.to_owned());
                     findings.open_ephemerals.push(OpenEphemeral {
                         op: op.to_owned(),
@@ -142,13 +146,15 @@ fn decide(contents: Contents, ended: impl Fn(&Entry) -> bool) -> (Vec<Entry>, Fi
                         opened_at: first.at.clone(),
                     });
                 }
-                None => {
+                _ => {
                     let key = LostKey {
                         app_id,
                         api_key_name,
                         sent_at: &first.at,
                         working_directory: working_directory.as_deref(),
-                        created: None,
+                        created: created.map(|(id, shown, url)| {
+                            (id.as_str(), shown.as_deref(), url.as_deref())
+                        }),
                     };
                     findings.diagnostics.push(key.warning());
                 }
@@ -174,7 +180,7 @@ fn decide(contents: Contents, ended: impl Fn(&Entry) -> bool) -> (Vec<Entry>, Fi
             }
             Event::RevokeSent { .. } => {
                 let revoked = entries.iter().any(|e| e.event == Event::Revoked);
-                if revoked && younger_than(&first.at, REVOKED_KEPT) {
+                if revoked && younger_than(&first.at, KEPT_FOR_RETRIES) {
                     keep_ops.insert(op.to_owned());
                 }
             }

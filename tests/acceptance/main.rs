@@ -12,6 +12,7 @@ mod deletion_policy;
 mod diagnostics;
 mod docs;
 mod ephemeral_api_key;
+mod ephemeral_left_open;
 mod faults;
 mod harness;
 mod identity;

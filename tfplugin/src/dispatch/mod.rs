@@ -541,6 +541,8 @@ impl provider_server::Provider for Dispatch {
     ) -> RpcResult<pb::stop_provider::Response> {
         tracing::debug!("StopProvider: cancelling work in flight");
         self.stop.stop();
+        // The run is over: what it opened and did not close never will be.
+        self.lifeline.detach(self.close_abandoned());
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))

@@ -205,6 +205,10 @@ impl Provider for ParallelProvider {
             .data
             .as_ref()
             .and_then(|data| data.downcast_ref::<Api>());
+        if let (Some(api), Some(journal)) = (api, &journal) {
+            let revokes = findings.unfinished_revokes;
+            resources::api_key::journaled::finish_revokes(&api.client, journal, revokes).await;
+        }
         if let (Some(api), Some(journal)) = (api, &journal)
             && !findings.open_ephemerals.is_empty()
         {

@@ -48,7 +48,13 @@ pub enum Event {
         revoke_url: Option<String>,
     },
     /// About to revoke a key.
-    RevokeSent { app_id: String, api_key_id: String },
+    RevokeSent {
+        app_id: String,
+        api_key_id: String,
+        /// Where the DELETE went, so that only a configuration talking to
+        /// the same API finishes it.
+        revoke_url: Option<String>,
+    },
     /// Parallel answered that the key is revoked (or was already gone).
     Revoked,
     /// About to add balance.

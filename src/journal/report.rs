@@ -36,6 +36,18 @@ pub struct Findings {
     /// To revoke now; their entries stay until a `Closed` or `Reported`
     /// follows.
     pub open_ephemerals: Vec<OpenEphemeral>,
+    /// Revokes sent by an ended process that never learnt the outcome: to
+    /// send again (a DELETE is idempotent), so that reads can drop the key.
+    pub unfinished_revokes: Vec<UnfinishedRevoke>,
+}
+
+/// A revoke whose answer its process never read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnfinishedRevoke {
+    pub op: String,
+    pub app_id: String,
+    pub api_key_id: String,
+    pub revoke_url: Option<String>,
 }
 
 /// Reads and compacts the journal once, under its lock, so that of several
@@ -57,6 +69,7 @@ pub fn at_configure(journal: &Journal) -> Findings {
             )
             .into(),
             open_ephemerals: Vec::new(),
+            unfinished_revokes: Vec::new(),
         },
     }
 }
@@ -178,10 +191,22 @@ fn decide(contents: Contents, ended: impl Fn(&Entry) -> bool) -> (Vec<Entry>, Fi
                     answered,
                 ));
             }
-            Event::RevokeSent { .. } => {
-                let revoked = entries.iter().any(|e| e.event == Event::Revoked);
-                if revoked && younger_than(&first.at, KEPT_FOR_RETRIES) {
-                    keep_ops.insert(op.to_owned());
+            Event::RevokeSent {
+                app_id,
+                api_key_id,
+                revoke_url,
+            } => {
+                if !younger_than(&first.at, KEPT_FOR_RETRIES) {
+                    continue;
+                }
+                keep_ops.insert(op.to_owned());
+                if !entries.iter().any(|e| e.event == Event::Revoked) {
+                    findings.unfinished_revokes.push(UnfinishedRevoke {
+                        op: op.to_owned(),
+                        app_id: app_id.clone(),
+                        api_key_id: api_key_id.clone(),
+                        revoke_url: revoke_url.clone(),
+                    });
                 }
             }
             // Outcomes without their beginning: nothing to act on.

@@ -176,6 +176,7 @@ fn a_confirmed_revoke_that_never_reached_terraform_is_kept_for_reads() {
         Event::RevokeSent {
             app_id: "app-1".into(),
             api_key_id: "key_9".into(),
+            revoke_url: None,
         },
     );
     for entry in [sent.clone(), Entry::now("rev", Event::Revoked)] {

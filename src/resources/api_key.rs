@@ -322,7 +322,14 @@ impl Resource for ApiKeyResource {
         let limit = timeouts().limit(&state.timeouts, Operation::Delete);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(%app_id, api_key_id = %key_id, "revoking API key");
+        let journal = journaled::revoke_sent(ctx, &key, app_id, key_id);
         let result = client.delete_key(app_id, key_id, deadline.token()).await;
+        if result.is_ok() {
+            journal.record(Event::Revoked);
+        }
+        // Settled once Terraform has the outcome; if it never does, reads
+        // drop the revoked key from the state it stayed in.
+        journaled::handed_when_delivered(ctx, journal);
         let timed_out = deadline.timed_out();
         match result {
             Ok(Deletion::Revoked) => Diagnostics::new(),
@@ -349,6 +356,23 @@ impl Resource for ApiKeyResource {
             .unwrap_or_default()
             .facts();
         journaled::say_undelivered(ctx, &key);
+    }
+
+    /// The API cannot read a key, so the state is served as it is, except
+    /// for a key the journal shows revoked by a run whose outcome never
+    /// reached Terraform (Ctrl-C during a revoke): it is gone, and the next
+    /// plan creates it again, with its consumers.
+    async fn read(&self, _ctx: &Context, current: Value) -> Result<Option<Value>, Diagnostics> {
+        let revoked = ApiKeyModel::from_value(&current).is_ok_and(|key| {
+            key.api_key_id
+                .known()
+                .is_some_and(|id| journaled::revoked_unbeknown_to_state(id))
+        });
+        if revoked {
+            tracing::info!("the journal shows this key revoked: removing it from state");
+            return Ok(None);
+        }
+        Ok(Some(current))
     }
 
     /// Import is refused the same way whether asked by ID or by identity.

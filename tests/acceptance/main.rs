@@ -18,6 +18,7 @@ mod harness;
 mod identity;
 mod install;
 mod interrupted_charge;
+mod interrupted_revoke;
 mod killed_terraform;
 mod logging;
 mod login;

@@ -3,12 +3,18 @@
 //! and whether the outcome reached Terraform. Built from [`KeyFacts`],
 //! which holds no secret, so the secret cannot end up there.
 
+use std::collections::BTreeSet;
 use std::io::Write as _;
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use tfplugin::Context;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::facts::KeyFacts;
+use crate::client::AccountClient;
+use crate::journal::report::{UnfinishedRevoke, revoked_keys};
 use crate::journal::{Event, Journal, Operation, working_directory};
 use crate::toolkit;
 
@@ -89,3 +95,62 @@ pub fn say_undelivered(ctx: &Context, key: &KeyFacts) {
         key.label()
     );
 }
+
+/// Recorded before a revoke is sent.
+pub fn revoke_sent(ctx: &Context, key: &KeyFacts, app_id: Uuid, api_key_id: &str) -> Operation {
+    Operation::begin(Event::RevokeSent {
+        app_id: app_id.to_string(),
+        api_key_id: api_key_id.to_owned(),
+        revoke_url: revoke_url(ctx, key),
+    })
+}
+
+/// Whether the journal shows this key revoked by a run whose outcome never
+/// reached Terraform: its state is stale. Read once per process (a plan
+/// reads every key), after configure has finished what it could.
+pub fn revoked_unbeknown_to_state(api_key_id: &str) -> bool {
+    static REVOKED: OnceLock<BTreeSet<String>> = OnceLock::new();
+    REVOKED
+        .get_or_init(|| {
+            Journal::from_env()
+                .map(|journal| revoked_keys(&journal))
+                .unwrap_or_default()
+        })
+        .contains(api_key_id)
+}
+
+/// The next configure: sends again the revokes an ended process sent and
+/// never read the answer of (a DELETE is idempotent), so that reads can
+/// tell whether the key is gone. Only to the API they were sent to.
+pub async fn finish_revokes(
+    client: &AccountClient,
+    journal: &Journal,
+    revokes: Vec<UnfinishedRevoke>,
+) {
+    for revoke in revokes {
+        let Ok(app_id) = Uuid::parse_str(&revoke.app_id) else {
+            continue;
+        };
+        if revoke.revoke_url.is_some()
+            && client.key_url(app_id, &revoke.api_key_id) != revoke.revoke_url
+        {
+            continue;
+        }
+        let cancel = CancellationToken::new();
+        let delete = client.delete_key(app_id, &revoke.api_key_id, &cancel);
+        match tokio::time::timeout(FINISH_LIMIT, delete).await {
+            Ok(Ok(_)) => Operation::resume(journal.clone(), &revoke.op).record(Event::Revoked),
+            Ok(Err(err)) => tracing::warn!(
+                api_key_id = %revoke.api_key_id,
+                "cannot finish an interrupted revoke: {err}"
+            ),
+            Err(_) => tracing::warn!(
+                api_key_id = %revoke.api_key_id,
+                "cannot finish an interrupted revoke: no answer within {FINISH_LIMIT:?}"
+            ),
+        }
+    }
+}
+
+/// How long configure waits for one interrupted revoke to finish.
+const FINISH_LIMIT: Duration = Duration::from_secs(30);

@@ -22,8 +22,8 @@ resource "parallel_api_key" "main" {{
         s.app_id()
     ));
     s.apply();
-    let held = Fault::new(FaultKind::HoldAfterActing(Duration::from_secs(5)))
-        .on(Method::DELETE, "/keys/");
+    let held =
+        Fault::new(FaultKind::HoldAfterActing(Duration::from_secs(5))).on(Method::DELETE, "/keys/");
     s.emulator.push_fault(held);
     let running = s.spawn_terraform(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
     wait_until("the emulator to revoke the key", || {

@@ -28,6 +28,8 @@ struct Widget {
     slow_started: std::sync::atomic::AtomicBool,
     /// The ids of creates whose answer could not be handed back.
     undelivered: Mutex<Vec<String>>,
+    /// What each create's delivery hook heard, in order.
+    delivered: Arc<Mutex<Vec<bool>>>,
 }
 
 use tokio_util::sync::CancellationToken;
@@ -84,6 +86,9 @@ impl Resource for Widget {
         if planned.get("name").and_then(Value::as_str) == Some("panic") {
             panic!("a bug");
         }
+        let delivered = self.delivered.clone();
+        ctx.delivery
+            .on_delivery(move |outcome| delivered.lock().expect("lock").push(outcome));
         if planned.get("name").and_then(Value::as_str) == Some("wait") {
             *self.saw_cancel.lock().expect("lock") = Some(ctx.cancel.clone());
             ctx.cancel.cancelled().await;
@@ -138,6 +143,8 @@ impl Resource for Widget {
 #[derive(Default)]
 struct Lease {
     closed: Mutex<Vec<Vec<u8>>>,
+    /// How often the run ended with leases possibly left open.
+    abandoned: Mutex<u32>,
 }
 
 #[async_trait::async_trait]
@@ -177,6 +184,14 @@ impl EphemeralResource for Lease {
     async fn close(&self, _: &Context, private: &[u8]) -> Diagnostics {
         self.closed.lock().expect("lock").push(private.to_vec());
         Diagnostics::new()
+    }
+
+    async fn close_abandoned(&self, ctx: &Context) {
+        assert!(
+            !ctx.cancel.is_cancelled(),
+            "a context the stop did not cancel"
+        );
+        *self.abandoned.lock().expect("lock") += 1;
     }
 }
 
@@ -265,6 +280,8 @@ impl Action for Poke {
                 progress.report("waiting").await;
                 ctx.cancel.cancelled().await;
                 *self.saw_cancel.lock().expect("lock") = true;
+                // Terraform 1.15 crashes on progress after StopProvider.
+                progress.report("after the stop").await;
                 Diagnostic::error("Cancelled", "").into()
             }
             _ => {
@@ -646,6 +663,11 @@ async fn a_create_finishing_after_terraform_is_gone_reports_the_lost_answer() {
     objects.widget.release.notify_one();
     let _nobody_reads_this = within("the call", call).await.expect("task");
     assert!(within("the drain", d.lifeline.drain(Duration::from_secs(5))).await);
+    assert_eq!(
+        *objects.widget.delivered.lock().expect("lock"),
+        [true, false],
+        "the delivery hooks heard which answer reached Terraform"
+    );
     assert_eq!(*objects.widget.undelivered.lock().expect("lock"), ["w-1"]);
 }
 
@@ -1036,4 +1058,42 @@ async fn an_action_with_unknown_config_is_deferred_or_refused_at_plan() {
         refused.diagnostics[0].summary,
         "Action configuration not known"
     );
+}
+
+#[tokio::test]
+async fn after_stop_provider_an_action_sends_no_more_progress() {
+    let (d, objects) = dispatch();
+    let mut stream = d
+        .invoke_action(Request::new(pb::invoke_action::Request {
+            action_type: "test_poke".into(),
+            config: action_config(Value::string("wait")),
+            client_capabilities: None,
+        }))
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(within("the first progress", stream.next()).await.is_some());
+    d.stop_provider(Request::new(pb::stop_provider::Request {}))
+        .await
+        .expect("rpc");
+    let rest: Vec<_> = within("the rest", stream.collect::<Vec<_>>())
+        .await
+        .into_iter()
+        .map(|e| e.expect("event"))
+        .collect();
+    assert!(*objects.poke.saw_cancel.lock().expect("lock"));
+    assert_eq!(rest.len(), 1, "only the completion: {rest:?}");
+    assert_eq!(completion(&rest[0])[0].summary, "Cancelled");
+}
+
+#[tokio::test]
+async fn stop_provider_releases_ephemeral_values_left_open() {
+    let (d, objects) = dispatch();
+    d.stop_provider(Request::new(pb::stop_provider::Request {}))
+        .await
+        .expect("rpc");
+    until("the lease to release what is left open", || {
+        *objects.lease.abandoned.lock().expect("lock") == 1
+    })
+    .await;
 }

@@ -58,13 +58,17 @@ pub fn at_configure(journal: &Journal) -> Findings {
         Ok(findings) => findings,
         Err(err) => Findings {
             diagnostics: Diagnostic::warning(
-                "Cannot read the provider's journal",
+                "Cannot use the provider's journal",
                 format!(
-                    "{} records API keys and charges whose outcome may not have reached \
-                     Terraform, but it could not be read: {err}. Read it yourself: each \
-                     `key_created` or `charge_sent` line without a later `handed` names a key \
-                     or charge to check in the Parallel platform.",
-                    journal.path().display()
+                    "{}: {err}. The journal is how a later run names keys and charges whose \
+                     outcome an interrupted run never handed to Terraform, and revokes \
+                     ephemeral keys it left open; without it, an interrupted run can leave \
+                     either unnoticed. Make that directory writable, or set {} to a writable \
+                     file. If the file exists, read it yourself: each `key_created` or \
+                     `charge_sent` line without a later `handed` names a key or charge to check \
+                     in the Parallel platform.",
+                    journal.path().display(),
+                    super::ENV_JOURNAL_FILE
                 ),
             )
             .into(),

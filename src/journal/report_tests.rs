@@ -211,3 +211,19 @@ fn a_confirmed_revoke_that_never_reached_terraform_is_kept_for_reads() {
     ]);
     assert!(keep.is_empty());
 }
+
+#[test]
+fn a_journal_that_cannot_be_used_says_what_to_do() {
+    let dir = tempfile::tempdir().expect("dir");
+    // A directory where the file should be: it cannot be opened for appending.
+    let path = dir.path().join("journal.jsonl");
+    std::fs::create_dir(&path).expect("dir");
+    let findings = at_configure(&Journal::at(&path));
+    let details = details(&findings);
+    assert_eq!(details.len(), 1);
+    assert!(
+        details[0].contains("PARALLEL_RECOVERY_FILE"),
+        "{}",
+        details[0]
+    );
+}

@@ -223,10 +223,7 @@ impl Transport {
     /// abandoned on `cancel`; a non-idempotent one (a create) is not: once
     /// it is on the wire the server may act, and only its answer can tell
     /// us about the key it made, so it runs to its end (at most
-    /// `request_timeout`) and cancellation stops the retries instead. A
-    /// DELETE runs to its end too: its answer is what lets the state drop
-    /// what it revoked, and a Ctrl-C after sending it otherwise leaves a
-    /// state that holds a revoked key and plans no change.
+    /// `request_timeout`) and cancellation stops the retries instead.
     async fn attempt(
         &self,
         call: &Call<'_>,
@@ -240,7 +237,7 @@ impl Transport {
                     after: self.request_timeout,
                 }))
         };
-        if call.idempotency == Idempotency::NotIdempotent || call.method == Method::DELETE {
+        if call.idempotency == Idempotency::NotIdempotent {
             return bounded.await;
         }
         tokio::select! {

@@ -24,6 +24,7 @@ use tfplugin::{
     ApplyOutcome, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
     IdentitySchema, ImportRequest, Resource, Schema, Type, Value, attr_path,
 };
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub const TYPE_NAME: &str = "parallel_api_key";
@@ -126,12 +127,18 @@ pub fn schema() -> Schema {
 
 /// The operations a key's `timeouts` block bounds.
 fn timeouts() -> Timeouts {
-    Timeouts::covering(&[Operation::Create, Operation::Delete]).describe(
-        Operation::Create,
-        "Upper bound on creating the key, retries and waits included, as a duration such as \
+    Timeouts::covering(&[Operation::Create, Operation::Delete])
+        .describe(
+            Operation::Create,
+            "Upper bound on creating the key, retries and waits included, as a duration such as \
          `30s` or `5m` (default `5m`). A request already sent is allowed to finish (within \
          `request_timeout`), since its answer is the only copy of the new key.",
-    )
+        )
+        .describe(
+            Operation::Delete,
+            "Upper bound on revoking the key, retries and waits included (default `5m`). A \
+         Ctrl-C does not cut a revoke short: its answer is what removes the key from state.",
+        )
 }
 
 /// Two spellings of one UUID name one app: changing between them updates
@@ -320,7 +327,11 @@ impl Resource for ApiKeyResource {
             Err(diags) => return diags,
         };
         let limit = timeouts().limit(&state.timeouts, Operation::Delete);
-        let deadline = Deadline::start(&ctx.cancel, limit);
+        // A revoke, once begun, runs to its answer or its time limit, not
+        // to a Ctrl-C: its answer is what lets the state drop the key, and
+        // a revoke cut off after Parallel acted left a state that held a
+        // revoked key and planned no change.
+        let deadline = Deadline::start(&CancellationToken::new(), limit);
         tracing::debug!(%app_id, api_key_id = %key_id, "revoking API key");
         let journal = journaled::revoke_sent(ctx, &key, app_id, key_id);
         let result = client.delete_key(app_id, key_id, deadline.token()).await;

@@ -13,12 +13,12 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use tfplugin::{Diagnostic, Diagnostics};
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::client::{AccountClient, ApiError, Deletion};
+use crate::client::AccountClient;
 use crate::journal::report::OpenEphemeral;
 use crate::journal::{Event, Journal, Operation};
+use crate::resources::api_key::journaled::revoke_within;
 
 /// How long a revoke of a key left open may take at the end of a run:
 /// go-plugin kills a provider about 2 s after Shutdown.
@@ -65,24 +65,6 @@ impl OpenKeys {
 pub fn journal_closed(journal_op: Option<&str>) {
     if let (Some(op), Some(journal)) = (journal_op, Journal::from_env()) {
         Operation::resume(journal, op).record(Event::Closed);
-    }
-}
-
-async fn revoke_within(
-    client: &AccountClient,
-    app_id: &str,
-    api_key_id: &str,
-    limit: Duration,
-) -> Result<Deletion, ApiError> {
-    let app_id = Uuid::parse_str(app_id).map_err(|_| ApiError::InvalidInput {
-        problem: format!("{app_id:?} is not a UUID"),
-    })?;
-    // Not the call's token: the stop that led here cancelled that one.
-    let cancel = CancellationToken::new();
-    let revoke = client.delete_key(app_id, api_key_id, &cancel);
-    match tokio::time::timeout(limit, revoke).await {
-        Ok(result) => result,
-        Err(_) => Err(ApiError::Timeout { after: limit }),
     }
 }
 

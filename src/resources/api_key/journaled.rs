@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::facts::KeyFacts;
-use crate::client::AccountClient;
+use crate::client::{AccountClient, ApiError, Deletion};
 use crate::journal::report::{UnfinishedRevoke, revoked_keys};
 use crate::journal::{Event, Journal, Operation, working_directory};
 use crate::toolkit;
@@ -136,17 +136,11 @@ pub async fn finish_revokes(
         {
             continue;
         }
-        let cancel = CancellationToken::new();
-        let delete = client.delete_key(app_id, &revoke.api_key_id, &cancel);
-        match tokio::time::timeout(FINISH_LIMIT, delete).await {
-            Ok(Ok(_)) => Operation::resume(journal.clone(), &revoke.op).record(Event::Revoked),
-            Ok(Err(err)) => tracing::warn!(
+        match revoke_within(client, &revoke.app_id, &revoke.api_key_id, FINISH_LIMIT).await {
+            Ok(_) => Operation::resume(journal.clone(), &revoke.op).record(Event::Revoked),
+            Err(err) => tracing::warn!(
                 api_key_id = %revoke.api_key_id,
                 "cannot finish an interrupted revoke: {err}"
-            ),
-            Err(_) => tracing::warn!(
-                api_key_id = %revoke.api_key_id,
-                "cannot finish an interrupted revoke: no answer within {FINISH_LIMIT:?}"
             ),
         }
     }
@@ -154,3 +148,23 @@ pub async fn finish_revokes(
 
 /// How long configure waits for one interrupted revoke to finish.
 const FINISH_LIMIT: Duration = Duration::from_secs(30);
+
+/// Revokes a key on a token of its own (the stop that led here, if any,
+/// cancelled the call's), within `limit`.
+pub async fn revoke_within(
+    client: &AccountClient,
+    app_id: &str,
+    api_key_id: &str,
+    limit: Duration,
+) -> Result<Deletion, ApiError> {
+    let app_id = Uuid::parse_str(app_id).map_err(|_| ApiError::InvalidInput {
+        problem: format!("{app_id:?} is not a UUID"),
+    })?;
+    // Not the call's token: the stop that led here cancelled that one.
+    let cancel = CancellationToken::new();
+    let revoke = client.delete_key(app_id, api_key_id, &cancel);
+    match tokio::time::timeout(limit, revoke).await {
+        Ok(result) => result,
+        Err(_) => Err(ApiError::Timeout { after: limit }),
+    }
+}

@@ -200,21 +200,19 @@ impl Provider for ParallelProvider {
             .unwrap_or_default();
         let mut configured = configure_client(request);
         configured.diagnostics.extend(findings.diagnostics);
-        // Ephemeral keys a process that no longer exists left open.
+        // What processes that no longer exist left unfinished: revokes
+        // they never heard back from, ephemeral keys they left open.
         let api = configured
             .data
             .as_ref()
             .and_then(|data| data.downcast_ref::<Api>());
         if let (Some(api), Some(journal)) = (api, &journal) {
+            let client = &api.client;
             let revokes = findings.unfinished_revokes;
-            resources::api_key::journaled::finish_revokes(&api.client, journal, revokes).await;
-        }
-        if let (Some(api), Some(journal)) = (api, &journal)
-            && !findings.open_ephemerals.is_empty()
-        {
-            let keys = findings.open_ephemerals;
+            resources::api_key::journaled::finish_revokes(client, journal, revokes).await;
+            let left_open = findings.open_ephemerals;
             let revoked =
-                ephemeral_resources::abandoned::revoke_left_open(&api.client, journal, keys).await;
+                ephemeral_resources::abandoned::revoke_left_open(client, journal, left_open).await;
             configured.diagnostics.extend(revoked);
         }
         configured

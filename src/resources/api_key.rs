@@ -131,13 +131,13 @@ fn timeouts() -> Timeouts {
         .describe(
             Operation::Create,
             "Upper bound on creating the key, retries and waits included, as a duration such as \
-         `30s` or `5m` (default `5m`). A request already sent is allowed to finish (within \
-         `request_timeout`), since its answer is the only copy of the new key.",
+             `30s` or `5m` (default `5m`). A request already sent is allowed to finish (within \
+             `request_timeout`), since its answer is the only copy of the new key.",
         )
         .describe(
             Operation::Delete,
             "Upper bound on revoking the key, retries and waits included (default `5m`). A \
-         Ctrl-C does not cut a revoke short: its answer is what removes the key from state.",
+             Ctrl-C does not cut a revoke short: its answer is what removes the key from state.",
         )
 }
 

@@ -75,17 +75,12 @@ pub enum Event {
     Handed,
     /// An ephemeral key was closed (revoked).
     Closed,
-    /// A later run named this operation to the user (or acted on it).
-    Reported,
 }
 
 impl Event {
     /// The events that end an operation: nothing is left to say about it.
     pub fn settles(&self) -> bool {
-        matches!(
-            self,
-            Event::NothingDone | Event::Handed | Event::Closed | Event::Reported
-        )
+        matches!(self, Event::NothingDone | Event::Handed | Event::Closed)
     }
 }
 

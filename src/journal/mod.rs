@@ -123,8 +123,12 @@ impl Journal {
         let contents = read_contents(&mut file)?;
         let before = contents.entries.len() + contents.unreadable;
         let (keep, result) = decide(contents);
-        if keep.len() < before {
-            self.rewrite(&keep)?;
+        // What `decide` found is handed back even when the rewrite fails:
+        // said twice (the next compaction finds it again) beats not said.
+        if keep.len() < before
+            && let Err(err) = self.rewrite(&keep)
+        {
+            tracing::warn!(path = %self.path.display(), "cannot compact the journal: {err}");
         }
         // The lock is released when `file` closes, after the rename.
         drop(file);

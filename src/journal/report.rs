@@ -33,8 +33,7 @@ pub struct OpenEphemeral {
 #[derive(Debug, Default)]
 pub struct Findings {
     pub diagnostics: Diagnostics,
-    /// To revoke now; their entries stay until a `Closed` or `Reported`
-    /// follows.
+    /// To revoke now; their entries stay until a `Closed` follows.
     pub open_ephemerals: Vec<OpenEphemeral>,
     /// Revokes sent by an ended process that never learnt the outcome: to
     /// send again (a DELETE is idempotent), so that reads can drop the key.

@@ -240,3 +240,24 @@ resource "parallel_api_key" "held" {{
     s.apply();
     s.finish();
 }
+
+/// The journal stays bounded: what reached Terraform is dropped by the next
+/// configure.
+#[test]
+fn a_run_that_finishes_leaves_nothing_in_the_journal() {
+    let s = Scenario::new();
+    s.config(&format!(
+        r#"
+resource "parallel_api_key" "main" {{
+  app_id       = "{}"
+  api_key_name = "settled"
+}}
+"#,
+        s.app_id()
+    ));
+    // Applies, then plans twice: the plans' configures compact.
+    s.apply();
+    let entries = journal_entries(&s);
+    assert!(entries.is_empty(), "{entries:?}");
+    s.finish();
+}

@@ -10,6 +10,7 @@ pub mod actions;
 pub mod client;
 pub mod data_sources;
 pub mod ephemeral_resources;
+pub mod journal;
 pub mod list_resources;
 pub mod login;
 pub mod provider;

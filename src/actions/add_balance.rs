@@ -10,9 +10,10 @@
 //! the API de-duplicates.
 
 use crate::client::{
-    AddBalanceError, Balance, MAX_ADD_CENTS, MAX_IDEMPOTENCY_KEY_CHARS, MIN_ADD_CENTS,
+    AddBalanceError, ApiError, Balance, MAX_ADD_CENTS, MAX_IDEMPOTENCY_KEY_CHARS, MIN_ADD_CENTS,
     MIN_IDEMPOTENCY_KEY_CHARS,
 };
+use crate::journal::{Event, Operation, working_directory};
 use crate::toolkit::{self, Failure};
 use async_trait::async_trait;
 use serde_json::Number;
@@ -206,6 +207,65 @@ fn may_have_charged(request: &Request, org_id: &str, err: &crate::client::ApiErr
     .at(attr_path!(AddBalanceConfig, idempotency_key))
 }
 
+/// Recorded in the journal before the charge is sent.
+fn charge_sent(request: &Request) -> Operation {
+    Operation::begin(Event::ChargeSent {
+        idempotency_key: request.idempotency_key.clone(),
+        amount_cents: request.amount_cents.unsigned_abs(),
+        working_directory: working_directory(),
+    })
+}
+
+/// What the answer to a charge says happened. Parallel answers a repeated
+/// idempotency key with the earlier charge's outcome, charging nothing:
+/// only a balance that moved by the amount was charged now.
+fn charged(request: &Request, before: &Balance, after: &Balance) -> String {
+    let added = dollars(request.amount_cents);
+    let now = format!(
+        "Balance of organization {} is now {}",
+        after.org_id,
+        balance_summary(after)
+    );
+    let moved = match (
+        before.credit_balance_cents.as_f64(),
+        after.credit_balance_cents.as_f64(),
+    ) {
+        (Some(before), Some(after)) => Some(after - before),
+        _ => None,
+    };
+    let amount = request.amount_cents as f64;
+    match moved {
+        Some(moved) if (moved - amount).abs() < 0.5 => format!("Added {added}. {now}"),
+        Some(moved) if moved.abs() < 0.5 => format!(
+            "Nothing new was charged: idempotency key {:?} was already charged {added} within \
+             the last 24 hours, and Parallel answered with that charge's outcome. {now}",
+            request.idempotency_key
+        ),
+        _ => format!(
+            "Parallel answered the charge of {added} with idempotency key {:?}, but the \
+             balance did not move by that amount (other activity meanwhile, or the answer to \
+             an earlier charge with this key). {now}",
+            request.idempotency_key
+        ),
+    }
+}
+
+/// A 409: the key was used before for a charge of another amount.
+fn key_used_for_another_amount(request: &Request, err: &ApiError) -> Diagnostic {
+    Diagnostic::error(
+        "Idempotency key already used for another amount",
+        format!(
+            "Parallel refused to add {} with idempotency key {:?}: that key was already used \
+             for a charge of a different amount within the last 24 hours ({err}). Nothing new \
+             was charged. Use a new idempotency_key (or leave it unset to generate one), or \
+             invoke with the amount first charged under this key to see that charge's outcome.",
+            dollars(request.amount_cents),
+            request.idempotency_key
+        ),
+    )
+    .at(attr_path!(AddBalanceConfig, idempotency_key))
+}
+
 #[async_trait]
 impl Action for AddBalanceAction {
     fn type_name(&self) -> &'static str {
@@ -276,20 +336,33 @@ impl Action for AddBalanceAction {
             idempotency_key = %request.idempotency_key,
             "adding balance"
         );
+        let journal = charge_sent(&request);
         let result = api
             .client
             .add_balance(request.amount_cents, &request.idempotency_key, &ctx.cancel)
             .await;
+        match &result {
+            Ok(after) => journal.record(Event::ChargeAnswered {
+                credit_balance_cents: after.credit_balance_cents.as_f64(),
+            }),
+            Err(AddBalanceError::NotCharged(_)) => journal.record(Event::NothingDone),
+            // Unknown: the error Terraform is about to show names the key.
+            Err(AddBalanceError::MayHaveCharged(_)) => {}
+        }
+        // Settled once Terraform has the outcome; if it never does (killed,
+        // or stopped before the answer), the next run names the charge.
+        ctx.delivery.on_delivery(move |delivered| {
+            if delivered {
+                journal.record(Event::Handed);
+            }
+        });
         match result {
             Ok(after) => {
-                progress
-                    .report(format!(
-                        "Added {added}. Balance of organization {} is now {}",
-                        after.org_id,
-                        balance_summary(&after)
-                    ))
-                    .await;
+                progress.report(charged(&request, &before, &after)).await;
                 Diagnostics::new()
+            }
+            Err(AddBalanceError::NotCharged(err @ ApiError::Status { status: 409, .. })) => {
+                key_used_for_another_amount(&request, &err).into()
             }
             Err(AddBalanceError::NotCharged(err)) => toolkit::api_error(
                 &err,
@@ -420,5 +493,27 @@ mod tests {
             "{}",
             diag.detail
         );
+    }
+
+    #[test]
+    fn only_a_balance_that_moved_by_the_amount_was_added() {
+        let request =
+            request(&config(Value::number(500), Value::string("topup-0001"))).expect("valid");
+        let balance = |cents: i64| Balance {
+            org_id: "org_1".into(),
+            credit_balance_cents: Number::from(cents),
+            pending_debit_balance_cents: Number::from(0),
+            will_invoice: false,
+        };
+        let added = charged(&request, &balance(1_000), &balance(1_500));
+        assert!(added.starts_with("Added $5.00."), "{added}");
+        let replayed = charged(&request, &balance(1_500), &balance(1_500));
+        assert!(
+            replayed.starts_with("Nothing new was charged"),
+            "{replayed}"
+        );
+        assert!(!replayed.contains("Added"), "{replayed}");
+        let odd = charged(&request, &balance(1_000), &balance(1_200));
+        assert!(odd.contains("did not move by that amount"), "{odd}");
     }
 }

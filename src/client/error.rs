@@ -302,6 +302,10 @@ fn status_text(status: u16, excerpt: &str) -> String {
     };
     let advice = match status {
         300..=399 => "redirects are not followed; check base_url",
+        409 => {
+            "the request conflicts with an earlier one (for parallel_add_balance: its \
+                idempotency_key was used before with another amount)"
+        }
         400..=499 => "the request was refused; check the resource's arguments",
         503 => "the service is temporarily unavailable; try again later",
         500..=599 => "a problem on Parallel's side; try again later",

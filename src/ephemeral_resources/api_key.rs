@@ -6,8 +6,11 @@
 //! revoke travels in the `private` bytes Terraform hands back to it: the
 //! key's identity and a few facts to name it by, never the secret.
 
+use super::abandoned::{self, OpenKey, OpenKeys};
 use crate::client::{AccountClient, CreateKeyError, Deletion, PartialKey, is_usable_key_id};
+use crate::journal::{Event, Operation as JournalOperation};
 use crate::resources::api_key::facts::KeyFacts;
+use crate::resources::api_key::journaled;
 use crate::resources::api_key::model::ApiKeyModel;
 use crate::resources::api_key::{self as managed};
 use crate::secret::Secret;
@@ -26,7 +29,11 @@ pub const TYPE_NAME: &str = "parallel_api_key";
 
 /// Gets its client from the framework's context, where the provider
 /// configuration put it.
-pub struct EphemeralApiKey;
+#[derive(Debug, Default)]
+pub struct EphemeralApiKey {
+    /// What this process opened and has not closed, for the end of the run.
+    open: OpenKeys,
+}
 
 const DESCRIPTION: &str = "An API key of a Parallel app that exists for one Terraform run (Terraform \
      1.10 and later), for CI jobs and smoke tests. Terraform creates the key when it opens the \
@@ -155,6 +162,9 @@ struct Opened {
     created_at: Option<f64>,
     /// The `timeouts.delete` of the configuration, which close cannot see.
     close_timeout_secs: u64,
+    /// The key's operation in the journal.
+    #[serde(default)]
+    journal_op: Option<String>,
 }
 
 impl Opened {
@@ -182,6 +192,7 @@ fn opened(key: &ApiKeyModel, close_limit: Duration) -> Option<Opened> {
         display_value: facts.display_value,
         created_at: facts.created_at,
         close_timeout_secs: close_limit.as_secs().max(1),
+        journal_op: None,
     })
 }
 
@@ -233,8 +244,9 @@ fn not_revoked(key: &Opened, why: &Diagnostics) -> Diagnostic {
 fn still_live(key: &Opened, why: &Diagnostics) -> String {
     let reasons: Vec<&str> = why.iter().map(|d| d.detail.as_str()).collect();
     format!(
-        "{}. The key is still live. Revoke it by hand in the Parallel platform: app {}, key ID \
-         {} ({}).",
+        "{}. The key is still live. The provider tries again when this run ends and, failing \
+         that, at the next run on this machine; should it stay live, revoke it by hand in the \
+         Parallel platform: app {}, key ID {} ({}).",
         reasons.join("; "),
         key.app_id,
         key.api_key_id,
@@ -251,12 +263,21 @@ async fn discard_incomplete(
     mut key: ApiKeyModel,
     answer: PartialKey,
     problem: &str,
+    journal: &JournalOperation,
 ) -> Diagnostics {
     let close_limit = timeouts().limit(&key.timeouts, Operation::Delete);
     key.record(answer);
     let facts = key.facts();
-    let detail = match opened(&key, close_limit) {
-        Some(key) => match revoke(client, ctx, &key).await {
+    journaled::created(ctx, journal, &facts);
+    let revoked = match opened(&key, close_limit) {
+        Some(key) => Some((revoke(client, ctx, &key).await, key)),
+        None => None,
+    };
+    if let Some((Ok(_), _)) = &revoked {
+        journal.record(Event::Closed);
+    }
+    let detail = match revoked {
+        Some((result, key)) => match result {
             Ok(_) => format!(
                 "Parallel created {}, but its answer was incomplete: {problem}. Terraform \
                  revoked the key rather than hand out an incomplete one; nothing is left \
@@ -315,6 +336,7 @@ impl EphemeralResource for EphemeralApiKey {
         let limit = timeouts().limit(&key.timeouts, Operation::Create);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(%app_id, "creating ephemeral API key");
+        let journal = journaled::create_sent(&app_id_text, &name, true);
         let result = client.create_key(app_id, &name, deadline.token()).await;
         let timed_out = deadline.timed_out();
         drop(deadline);
@@ -324,9 +346,11 @@ impl EphemeralResource for EphemeralApiKey {
                 key: answer,
                 problem,
             }) => {
-                return Err(discard_incomplete(client, ctx, key, answer, &problem).await);
+                let diags = discard_incomplete(client, ctx, key, answer, &problem, &journal);
+                return Err(diags.await);
             }
             Err(CreateKeyError::NotCreated(err)) => {
+                journal.record(Event::NothingDone);
                 return Err(toolkit::api_error(
                     &err,
                     Failure {
@@ -338,6 +362,8 @@ impl EphemeralResource for EphemeralApiKey {
                 ));
             }
             Err(CreateKeyError::MayHaveCreated(err)) => {
+                // Said in full by this error; the journal's entry stays for
+                // the case where Terraform never shows it.
                 return Err(Diagnostic::error(
                     "API key may have been created",
                     format!(
@@ -352,9 +378,10 @@ impl EphemeralResource for EphemeralApiKey {
             }
         };
         key.record(created.into());
+        journaled::created(ctx, &journal, &key.facts());
         let close_limit = timeouts().limit(&key.timeouts, Operation::Delete);
         // A complete answer always has a usable ID (see `parse_created_key`).
-        let Some(identity) = opened(&key, close_limit) else {
+        let Some(mut identity) = opened(&key, close_limit) else {
             return Err(Diagnostic::error(
                 "API key without an ID",
                 format!(
@@ -366,6 +393,13 @@ impl EphemeralResource for EphemeralApiKey {
             )
             .into());
         };
+        identity.journal_op = Some(journal.id().to_owned());
+        self.open.opened(OpenKey {
+            app_id: identity.app_id.clone(),
+            api_key_id: identity.api_key_id.clone(),
+            label: identity.facts().label(),
+            journal_op: identity.journal_op.clone(),
+        });
         let private = serde_json::to_vec(&identity).map_err(|err| {
             Diagnostics::from(Diagnostic::error(
                 "Cannot record the key to revoke",
@@ -393,13 +427,30 @@ impl EphemeralResource for EphemeralApiKey {
             Ok(api) => &api.client,
             Err(why) => return not_revoked(&key, &why).into(),
         };
-        match revoke(client, ctx, &key).await {
+        let result = revoke(client, ctx, &key).await;
+        if result.is_ok() {
+            self.open.closed(&key.api_key_id);
+            abandoned::journal_closed(key.journal_op.as_deref());
+        }
+        match result {
             Ok(Deletion::Revoked) => Diagnostics::new(),
             Ok(Deletion::AlreadyGone) => {
                 tracing::info!(api_key_id = %key.api_key_id, "ephemeral API key was already revoked");
                 Diagnostics::new()
             }
             Err(why) => not_revoked(&key, &why).into(),
+        }
+    }
+
+    /// Terraform skipped close (something upstream of it failed) or the
+    /// run was stopped: the keys still open are revoked now.
+    async fn close_abandoned(&self, ctx: &Context) {
+        match toolkit::api(ctx) {
+            Ok(api) => abandoned::revoke_at_end_of_run(&api.client, &self.open).await,
+            Err(_) if self.open.is_empty() => {}
+            Err(_) => {
+                tracing::warn!("ephemeral keys left open, but the provider is not configured")
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ mod credentials;
 use crate::client::check_base_url;
 use crate::login::Surroundings;
 use crate::secret::Secret;
-use crate::toolkit::parse_duration;
+use crate::toolkit::{Api, parse_duration};
 use crate::{actions, data_sources, ephemeral_resources, list_resources, resources};
 use async_trait::async_trait;
 use configure::{configure_client, parse_max_retries, process_environment};
@@ -144,11 +144,31 @@ impl Provider for ParallelProvider {
     }
 
     async fn configure(&self, ctx: &Context, request: ConfigureRequest) -> Configured {
-        // Keys an earlier, killed run created: said once, whatever becomes
-        // of this configuration.
-        let lost_keys = resources::api_key::recovery::report();
+        // Keys and charges whose outcome an earlier, interrupted run never
+        // handed to Terraform: said once, whatever becomes of this
+        // configuration.
+        let journal = crate::journal::Journal::from_env();
+        let findings = journal
+            .as_ref()
+            .map(crate::journal::report::at_configure)
+            .unwrap_or_default();
         let mut configured = configure_client(request, Surroundings::of(ctx), &process_environment);
-        configured.diagnostics.extend(lost_keys);
+        configured.diagnostics.extend(findings.diagnostics);
+        // What processes that no longer exist left unfinished: revokes
+        // they never heard back from, ephemeral keys they left open.
+        let api = configured
+            .data
+            .as_ref()
+            .and_then(|data| data.downcast_ref::<Api>());
+        if let (Some(api), Some(journal)) = (api, &journal) {
+            let client = &api.client;
+            let revokes = findings.unfinished_revokes;
+            resources::api_key::journaled::finish_revokes(client, journal, revokes).await;
+            let left_open = findings.open_ephemerals;
+            let revoked =
+                ephemeral_resources::abandoned::revoke_left_open(client, journal, left_open).await;
+            configured.diagnostics.extend(revoked);
+        }
         configured
     }
 
@@ -172,7 +192,9 @@ impl Provider for ParallelProvider {
     }
 
     fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
-        vec![Arc::new(ephemeral_resources::api_key::EphemeralApiKey)]
+        vec![Arc::new(
+            ephemeral_resources::api_key::EphemeralApiKey::default(),
+        )]
     }
 
     fn actions(&self) -> Vec<Arc<dyn Action>> {
@@ -183,7 +205,6 @@ impl Provider for ParallelProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::toolkit::Api;
     use std::collections::BTreeMap;
 
     /// A provider block with these settings and the rest unset.

@@ -7,11 +7,12 @@
 //! the answer is wrong.
 
 pub(crate) mod facts;
+pub(crate) mod journaled;
 pub mod model;
-pub mod recovery;
 mod texts;
 
 use crate::client::{CreateKeyError, Deletion, is_plausible_key_id, is_usable_key_id};
+use crate::journal::Event;
 use crate::toolkit;
 use crate::toolkit::{Deadline, Operation, Timeouts, deletion_policy};
 use async_trait::async_trait;
@@ -27,6 +28,7 @@ use tfplugin::{
     ApplyOutcome, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
     IdentitySchema, ImportRequest, Resource, Schema, Type, Value, attr_path,
 };
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub const TYPE_NAME: &str = "parallel_api_key";
@@ -135,12 +137,18 @@ pub fn schema() -> Schema {
 
 /// The operations a key's `timeouts` block bounds.
 fn timeouts() -> Timeouts {
-    Timeouts::covering(&[Operation::Create, Operation::Delete]).describe(
-        Operation::Create,
-        "Upper bound on creating the key, retries and waits included, as a duration such as \
-         `30s` or `5m` (default `5m`). A request already sent is allowed to finish (within \
-         `request_timeout`), since its answer is the only copy of the new key.",
-    )
+    Timeouts::covering(&[Operation::Create, Operation::Delete])
+        .describe(
+            Operation::Create,
+            "Upper bound on creating the key, retries and waits included, as a duration such as \
+             `30s` or `5m` (default `5m`). A request already sent is allowed to finish (within \
+             `request_timeout`), since its answer is the only copy of the new key.",
+        )
+        .describe(
+            Operation::Delete,
+            "Upper bound on revoking the key, retries and waits included (default `5m`). A \
+             Ctrl-C does not cut a revoke short: its answer is what removes the key from state.",
+        )
 }
 
 /// Two spellings of one UUID name one app: changing between them updates
@@ -259,11 +267,19 @@ impl Resource for ApiKeyResource {
         let limit = timeouts().limit(&key.timeouts, Operation::Create);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(%app_id, "creating API key");
+        let journal = journaled::create_sent(&app_id_text, &name, false);
         let result = client.create_key(app_id, &name, deadline.token()).await;
         let timed_out = deadline.timed_out();
+        if let Err(CreateKeyError::NotCreated(_)) = &result {
+            journal.record(Event::NothingDone);
+        }
+        // Whatever the answer, the operation is settled once Terraform has
+        // it: a key in state, or an error that names what to check.
+        journaled::handed_when_delivered(ctx, journal.clone());
         match result {
             Ok(created) => {
                 key.record(created.into());
+                journaled::created(ctx, &journal, &key.facts());
                 ApplyOutcome::state(key.to_value())
             }
             Err(CreateKeyError::Incomplete {
@@ -271,6 +287,7 @@ impl Resource for ApiKeyResource {
                 problem,
             }) => {
                 key.record(answer);
+                journaled::created(ctx, &journal, &key.facts());
                 let has_secret = !key.secret_missing();
                 let diagnostic = incomplete_create(&key.facts(), has_secret, &problem);
                 ApplyOutcome {
@@ -338,9 +355,20 @@ impl Resource for ApiKeyResource {
             Err(diags) => return diags,
         };
         let limit = timeouts().limit(&state.timeouts, Operation::Delete);
-        let deadline = Deadline::start(&ctx.cancel, limit);
+        // A revoke, once begun, runs to its answer or its time limit, not
+        // to a Ctrl-C: its answer is what lets the state drop the key, and
+        // a revoke cut off after Parallel acted left a state that held a
+        // revoked key and planned no change.
+        let deadline = Deadline::start(&CancellationToken::new(), limit);
         tracing::debug!(%app_id, api_key_id = %key_id, "revoking API key");
+        let journal = journaled::revoke_sent(ctx, &key, app_id, key_id);
         let result = client.delete_key(app_id, key_id, deadline.token()).await;
+        if result.is_ok() {
+            journal.record(Event::Revoked);
+        }
+        // Settled once Terraform has the outcome; if it never does, reads
+        // drop the revoked key from the state it stayed in.
+        journaled::handed_when_delivered(ctx, journal);
         let timed_out = deadline.timed_out();
         match result {
             Ok(Deletion::Revoked) => Diagnostics::new(),
@@ -358,21 +386,32 @@ impl Resource for ApiKeyResource {
     }
 
     /// Terraform was killed while this key was being created: the key is
-    /// live and will be in no state, so it is recorded for the next run to
-    /// warn about (see `recovery`).
+    /// live and will be in no state. The journal already holds it for the
+    /// next run to name; this says so at once, on stderr.
     fn create_undelivered(&self, ctx: &Context, new_state: &Value) {
         // A state this provider built always decodes; should it not, what
-        // it holds is still recorded.
+        // it holds is still said.
         let key = ApiKeyModel::from_value(new_state)
             .unwrap_or_default()
             .facts();
-        let revoke_url = match (toolkit::api(ctx), &key.app_id, &key.id) {
-            (Ok(api), Some(app_id), Some(key_id)) => Uuid::parse_str(app_id)
-                .ok()
-                .and_then(|app_id| api.client.key_url(app_id, key_id)),
-            _ => None,
-        };
-        recovery::record(&key, revoke_url);
+        journaled::say_undelivered(ctx, &key);
+    }
+
+    /// The API cannot read a key, so the state is served as it is, except
+    /// for a key the journal shows revoked by a run whose outcome never
+    /// reached Terraform (Ctrl-C during a revoke): it is gone, and the next
+    /// plan creates it again, with its consumers.
+    async fn read(&self, _ctx: &Context, current: Value) -> Result<Option<Value>, Diagnostics> {
+        let revoked = ApiKeyModel::from_value(&current).is_ok_and(|key| {
+            key.api_key_id
+                .known()
+                .is_some_and(|id| journaled::revoked_unbeknown_to_state(id))
+        });
+        if revoked {
+            tracing::info!("the journal shows this key revoked: removing it from state");
+            return Ok(None);
+        }
+        Ok(Some(current))
     }
 
     /// Import is refused the same way whether asked by ID or by identity.

@@ -134,6 +134,8 @@ fn an_ambiguous_failure_shows_the_key_and_repeating_it_charges_nothing_more() {
     let repeated = invoke(&s);
     repeated.assert_contains(&format!("idempotency key \"{key}\""));
     repeated.assert_contains("is now $15.00 credit");
+    repeated.assert_contains("Nothing new was charged");
+    repeated.assert_not_contains("Added $5.00");
     assert_eq!(s.emulator.charges().len(), 1, "no second charge");
     assert_eq!(s.emulator.balance().credit_balance_cents, 1_500);
     s.finish();
@@ -195,5 +197,29 @@ fn bad_amounts_and_keys_fail_at_validate_naming_the_attribute() {
         s.request_summary()
     );
     s.config("");
+    s.finish();
+}
+
+#[test]
+fn a_key_reused_for_another_amount_says_so_not_to_check_the_arguments() {
+    if !require_terraform("1.14", "actions") {
+        return;
+    }
+    let s = Scenario::new();
+    let key = "topup-2026-12";
+    action_config(
+        &s,
+        &format!("    amount_cents    = 500\n    idempotency_key = \"{key}\""),
+    );
+    invoke(&s).assert_contains("Added $5.00.");
+    action_config(
+        &s,
+        &format!("    amount_cents    = 300\n    idempotency_key = \"{key}\""),
+    );
+    let refused = invoke_fails(&s);
+    refused.assert_contains("Idempotency key already used for another amount");
+    refused.assert_contains("Nothing new was charged");
+    refused.assert_not_contains("check the resource's arguments");
+    assert_eq!(s.emulator.charges().len(), 1);
     s.finish();
 }

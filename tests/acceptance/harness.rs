@@ -316,6 +316,15 @@ impl Running {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Sends SIGINT, as a Ctrl-C in a terminal does.
+    pub fn interrupt(&self) {
+        let pid = i32::try_from(self.child.id())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+            .expect("a child PID");
+        rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT terraform");
+    }
 }
 
 /// A test that fails before [`Scenario::kill`] leaves no terraform behind.
@@ -614,12 +623,12 @@ impl Scenario {
     pub fn kill(&self, mut running: Running) -> Output {
         // Child::kill is SIGKILL: Terraform gets no chance to stop anything.
         running.child.kill().expect("SIGKILL terraform");
-        self.reap(running)
+        self.wait_for(running)
     }
 
-    /// Waits for a spawned terraform to exit and returns what it printed,
-    /// checked for secrets.
-    fn reap(&self, mut running: Running) -> Output {
+    /// Waits for a terraform started by [`Scenario::spawn_terraform`] to
+    /// end and returns what it printed (checked for secrets).
+    pub fn wait_for(&self, mut running: Running) -> Output {
         let status = running.child.wait().expect("reap terraform");
         let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
         let args: Vec<&str> = running.args.iter().map(String::as_str).collect();
@@ -637,12 +646,8 @@ impl Scenario {
     /// for their calls), waits for it to exit and returns what it printed
     /// (checked for secrets).
     pub fn interrupt(&self, running: Running) -> Output {
-        let sent = Command::new("kill")
-            .args(["-INT", &running.pid().to_string()])
-            .status()
-            .expect("run kill -INT");
-        assert!(sent.success(), "kill -INT {} failed", running.pid());
-        self.reap(running)
+        running.interrupt();
+        self.wait_for(running)
     }
 
     /// Runs a command that must succeed.

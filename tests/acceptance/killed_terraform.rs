@@ -1,8 +1,8 @@
-//! Terraform killed (SIGKILL) in the middle of an apply, while the API has
-//! created a key and not yet answered: the provider must not outlive
-//! Terraform, must let the create reach its answer, and, since nobody can
-//! take that answer, must record the key (never its secret) so that the
-//! next run tells the user how to revoke it.
+//! Terraform killed (SIGKILL, or a second Ctrl-C) in the middle of an
+//! apply, while the API has created a key and not yet answered: the
+//! provider must not outlive Terraform, and every key created must be
+//! either in state or named by the next run, from the journal (never its
+//! secret), with how to revoke it.
 
 use crate::harness::Scenario;
 use parallel_emulator::{Fault, FaultKind, Method};
@@ -17,7 +17,7 @@ const HELD_ANSWER: Duration = Duration::from_secs(3);
 const EVENTUALLY: Duration = Duration::from_secs(60);
 
 #[track_caller]
-fn wait_until(what: &str, condition: impl Fn() -> bool) {
+pub(crate) fn wait_until(what: &str, condition: impl Fn() -> bool) {
     let start = Instant::now();
     while !condition() {
         assert!(
@@ -29,7 +29,7 @@ fn wait_until(what: &str, condition: impl Fn() -> bool) {
 }
 
 /// PIDs of the provider processes whose parent is `parent`, from /proc.
-fn providers_of(parent: u32) -> Vec<u32> {
+pub(crate) fn providers_of(parent: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -56,7 +56,7 @@ fn is_provider(pid: u32) -> bool {
 
 /// Alive: it exists, is no zombie (exited, waiting for a reaper), and is
 /// still the provider (not a new process with a recycled PID).
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return false;
     };
@@ -66,9 +66,20 @@ fn alive(pid: u32) -> bool {
     !matches!(state, Some("Z" | "X")) && is_provider(pid)
 }
 
-fn recovery_file(s: &Scenario) -> PathBuf {
+fn journal_file(s: &Scenario) -> PathBuf {
     s.home()
-        .join(".local/state/terraform-provider-parallel/lost-keys.jsonl")
+        .join(".local/state/terraform-provider-parallel/journal.jsonl")
+}
+
+/// The journal's entries, one JSON object a line.
+fn journal_entries(s: &Scenario) -> Vec<serde_json::Value> {
+    let file = journal_file(s);
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|err| panic!("no journal at {}: {err}", file.display()));
+    s.assert_no_secrets("the journal", &text);
+    text.lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
 }
 
 fn mode(path: &Path) -> u32 {
@@ -116,25 +127,20 @@ resource "parallel_api_key" "main" {{
 
     let key = s.only_live_key();
     assert_eq!(key.api_key_name, "orphan");
-    let file = recovery_file(&s);
-    let text = std::fs::read_to_string(&file)
-        .unwrap_or_else(|err| panic!("no recovery file at {}: {err}", file.display()));
-    assert_eq!(mode(&file), 0o600);
-    s.assert_no_secrets("the recovery file", &text);
-    let records: Vec<serde_json::Value> = text
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON line"))
-        .collect();
-    assert_eq!(records.len(), 1, "{text}");
-    let record = &records[0];
-    assert_eq!(record["api_key_id"], key.api_key_id.as_str(), "{text}");
-    assert_eq!(record["api_key_name"], "orphan", "{text}");
+    assert_eq!(mode(&journal_file(&s)), 0o600);
+    let entries = journal_entries(&s);
+    let event = |name: &str| entries.iter().find(|e| e["event"] == name).cloned();
+    let sent = event("key_create_sent").expect("the create was journaled before it was sent");
+    assert_eq!(sent["api_key_name"], "orphan", "{entries:?}");
+    assert_eq!(sent["app_id"], s.app_id().as_str(), "{entries:?}");
+    let created = event("key_created").expect("the answer was journaled");
     assert_eq!(
-        record["display_value"],
-        key.display_value.as_str(),
-        "{text}"
+        created["api_key_id"],
+        key.api_key_id.as_str(),
+        "{entries:?}"
     );
-    assert_eq!(record["app_id"], s.app_id().as_str(), "{text}");
+    assert_eq!(created["display_value"], key.display_value.as_str());
+    assert!(event("handed").is_none(), "{entries:?}");
 
     // The next run warns, with the command that revokes the key.
     let revoke_url = format!(
@@ -144,17 +150,114 @@ resource "parallel_api_key" "main" {{
         key.api_key_id
     );
     let plan = s.terraform_ok(&["plan", "-input=false", "-no-color"]);
-    plan.assert_contains("API key created while Terraform was killed");
-    plan.assert_contains(&format!("API key \"orphan\" (ID {})", key.api_key_id));
+    plan.assert_contains("API key \"orphan\" created while Terraform was interrupted");
+    plan.assert_contains(&format!("API key \"orphan\" (ID {}", key.api_key_id));
     plan.assert_contains(&format!(
         "curl -X DELETE -H \"Authorization: Bearer $PARALLEL_ACCESS_TOKEN\" '{revoke_url}'"
     ));
     // Once.
     let again = s.terraform_ok(&["plan", "-input=false", "-no-color"]);
-    again.assert_not_contains("API key created while Terraform was killed");
-    assert!(!file.exists(), "the reported records are moved aside");
+    again.assert_not_contains("created while Terraform was interrupted");
+    assert!(
+        journal_entries(&s).is_empty(),
+        "reported entries are compacted away"
+    );
 
     // What the warning says to do.
     assert!(s.emulator.revoke_out_of_band(&key.api_key_id));
+    s.finish();
+}
+
+/// Two Ctrl-C during slow creates: Terraform kills its provider about 2 s
+/// after the second, before the held answers come, so only the journal's
+/// entries written before each create was sent know of the keys.
+#[test]
+fn keys_created_during_two_interrupts_are_in_state_or_named_by_the_next_run() {
+    const KEYS: usize = 3;
+    let s = Scenario::new();
+    s.config(&format!(
+        r#"
+resource "parallel_api_key" "held" {{
+  count        = {KEYS}
+  app_id       = "{}"
+  api_key_name = "held-${{count.index}}"
+}}
+"#,
+        s.app_id()
+    ));
+    let held = Fault::new(FaultKind::HoldAfterActing(Duration::from_secs(5)))
+        .on(Method::POST, "/keys")
+        .times(KEYS as u32);
+    s.emulator.push_fault(held);
+    let running = s.spawn_terraform(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let terraform = running.pid();
+    wait_until("the emulator to create every key", || {
+        s.emulator.live_keys().len() == KEYS
+    });
+    let providers = providers_of(terraform);
+    running.interrupt();
+    std::thread::sleep(Duration::from_millis(400));
+    running.interrupt();
+    let interrupted = s.wait_for(running);
+    assert!(!interrupted.success(), "{}", interrupted.report());
+    wait_until("the provider processes to exit", || {
+        !providers.iter().any(|pid| alive(*pid))
+    });
+
+    let in_state: Vec<String> = s
+        .terraform_ok(&["state", "list"])
+        .stdout
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let live = s.emulator.live_keys();
+    let plan = s.terraform_ok(&["plan", "-input=false", "-no-color"]);
+    let mut named = 0;
+    for key in &live {
+        let index = key.api_key_name.trim_start_matches("held-");
+        if in_state.contains(&format!("parallel_api_key.held[{index}]")) {
+            continue;
+        }
+        plan.assert_contains(&format!(
+            "API key {:?} created while Terraform was interrupted",
+            key.api_key_name
+        ));
+        named += 1;
+    }
+    assert!(named > 0, "every key reached the state: {in_state:?}");
+    plan.assert_contains(&s.app_id());
+    // Once.
+    let again = s.terraform_ok(&["plan", "-input=false", "-no-color"]);
+    again.assert_not_contains("created while Terraform was interrupted");
+
+    // What the warning says to do, for the keys no state has.
+    for key in live {
+        let index = key.api_key_name.trim_start_matches("held-");
+        if !in_state.contains(&format!("parallel_api_key.held[{index}]")) {
+            assert!(s.emulator.revoke_out_of_band(&key.api_key_id));
+        }
+    }
+    s.apply();
+    s.finish();
+}
+
+/// The journal stays bounded: what reached Terraform is dropped by the next
+/// configure.
+#[test]
+fn a_run_that_finishes_leaves_nothing_in_the_journal() {
+    let s = Scenario::new();
+    s.config(&format!(
+        r#"
+resource "parallel_api_key" "main" {{
+  app_id       = "{}"
+  api_key_name = "settled"
+}}
+"#,
+        s.app_id()
+    ));
+    // Applies, then plans twice: the plans' configures compact.
+    s.apply();
+    let entries = journal_entries(&s);
+    assert!(entries.is_empty(), "{entries:?}");
     s.finish();
 }

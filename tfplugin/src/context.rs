@@ -2,6 +2,7 @@
 //! stop signal and the provider's configured data. Its own module because
 //! every kind of object (framework.rs, list.rs, action.rs) takes it.
 
+use super::delivery::Delivery;
 use super::diag::{Diagnostic, Diagnostics};
 use super::lifecycle::KeepAlive;
 use super::notices::Notices;
@@ -29,6 +30,9 @@ pub struct Context {
     pub keep_alive: KeepAlive,
     /// Warnings no single call owns, shown with the next answer.
     pub notices: Notices,
+    /// Hooks told whether this call's answer reached Terraform (applies
+    /// and action invocations; see [`Delivery`]).
+    pub delivery: Delivery,
 }
 
 impl Context {

@@ -5,6 +5,7 @@
 
 pub use super::action::{Action, Progress};
 pub use super::context::{Context, ProviderData};
+pub use super::delivery::Delivery;
 use super::diag::{Diagnostic, Diagnostics};
 use super::identity::IdentitySchema;
 pub use super::list::{ListItem, ListRequest, ListResource, ListSink};
@@ -382,4 +383,11 @@ pub trait EphemeralResource: Send + Sync + 'static {
     async fn close(&self, _ctx: &Context, _private: &[u8]) -> Diagnostics {
         Diagnostics::new()
     }
+
+    /// The run is over (Terraform sent StopProvider or Shutdown, or is
+    /// gone) and whatever this process opened and nobody closed never will
+    /// be: Terraform skips `close` when anything upstream of it failed.
+    /// Release it here. May be called more than once. The default does
+    /// nothing.
+    async fn close_abandoned(&self, _ctx: &Context) {}
 }

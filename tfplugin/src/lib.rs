@@ -8,6 +8,7 @@
 pub mod action;
 mod conn;
 pub mod context;
+mod delivery;
 pub mod diag;
 mod dispatch;
 pub mod framework;
@@ -34,8 +35,8 @@ pub mod value;
 
 pub use diag::{Diagnostic, Diagnostics};
 pub use framework::{
-    Action, ApplyOutcome, Context, DataSource, EphemeralResource, ImportRequest, ListItem,
-    ListRequest, ListResource, ListSink, PlanRequest, Progress, Provider, Resource,
+    Action, ApplyOutcome, Context, DataSource, Delivery, EphemeralResource, ImportRequest,
+    ListItem, ListRequest, ListResource, ListSink, PlanRequest, Progress, Provider, Resource,
 };
 pub use identity::{IdentityAttribute, IdentitySchema};
 pub use schema::{Attribute, Block, Nesting, Schema};

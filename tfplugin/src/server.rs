@@ -254,7 +254,7 @@ pub async fn serve_on(
         shutdown.clone(),
     );
     let stop = StopSignal::default();
-    let dispatch = Dispatch::new(provider, stop.clone(), lifeline.clone());
+    let dispatch = Arc::new(Dispatch::new(provider, stop.clone(), lifeline.clone()));
     tokio::spawn(lifecycle::end_when_gone(
         lifeline.clone(),
         stop,
@@ -262,7 +262,9 @@ pub async fn serve_on(
     ));
     let router = tonic::transport::Server::builder()
         .layer(super::profile::ProfileLayer::from_env())
-        .add_service(tf_pb::provider_server::ProviderServer::new(dispatch))
+        .add_service(tf_pb::provider_server::ProviderServer::from_arc(
+            dispatch.clone(),
+        ))
         .add_service(go_pb::grpc_controller_server::GrpcControllerServer::new(
             Controller {
                 shutdown: shutdown.clone(),
@@ -301,6 +303,15 @@ pub async fn serve_on(
             grace = ?drain_grace,
             "exiting with applies still in flight: the grace period is over"
         );
+    }
+    // Shut down or abandoned: ephemeral values nobody closed are released,
+    // after the drain, so that an open that was still on its way to its
+    // answer has registered what it opened.
+    if tokio::time::timeout(drain_grace, dispatch.close_abandoned())
+        .await
+        .is_err()
+    {
+        tracing::warn!("exiting with ephemeral values still being released");
     }
     // Removing the directory also removes the socket file.
     let _ = dir.close();

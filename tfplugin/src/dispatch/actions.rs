@@ -117,8 +117,15 @@ impl Dispatch {
             };
             let forward = async {
                 while let Some(message) = reported.recv().await {
-                    // A Terraform that hung up has cancelled the action;
-                    // keep draining so the action can finish.
+                    // After StopProvider (or a hang-up) Terraform has asked
+                    // for nothing more, and a progress event then crashes
+                    // Terraform 1.15 ("range function continued
+                    // iteration"): drop it, but keep draining so the action
+                    // can finish.
+                    if cancel.is_cancelled() {
+                        tracing::debug!("stopped: progress not sent: {message}");
+                        continue;
+                    }
                     let _ = events.send(Ok(progress(message))).await;
                 }
             };
@@ -134,13 +141,14 @@ impl Dispatch {
                     work.await
                 }
             };
-            if events
+            let delivered = events
                 .send(Ok(completed(diagnostics.to_proto())))
                 .await
-                .is_err()
-            {
+                .is_ok();
+            if !delivered {
                 tracing::debug!("Terraform hung up before the action completed");
             }
+            ctx.delivery.settle(delivered);
         });
         Box::pin(ReceiverStream::new(stream))
     }

@@ -44,6 +44,7 @@ impl Dispatch {
             // Gone: the answer would go nowhere. A failed send: the
             // transport dropped the call (its connection closed).
             let delivered = !lifeline.is_gone() && answer.send(response).is_ok();
+            ctx.delivery.settle(delivered);
             if !delivered && let Some(state) = created {
                 let record = || r.typed.imp.create_undelivered(&ctx, &state);
                 guarded_sync("recording an undelivered create", record, drop);

@@ -31,17 +31,37 @@ impl Dispatch {
     ) -> pb::open_ephemeral_resource::Response {
         tracing::debug!(type_name = %request.type_name, "OpenEphemeralResource");
         let ctx = self.context();
-        let result = async {
-            let e = self.ephemeral(&request.type_name)?;
+        let found = self.ephemeral(&request.type_name).and_then(|e| {
             let config = decode(request.config.as_ref(), &e.ty, "configuration")?;
-            let opened = guarded("ephemeral open", e.imp.open(&ctx, &config), Err).await?;
-            Ok((
-                encode(&opened.result, &e.ty)?,
-                opened.private,
-                opened.renew_at,
-            ))
-        }
-        .await;
+            Ok((e.imp.clone(), e.ty.clone(), config))
+        });
+        let result = match found {
+            Err(diags) => Err(diags),
+            // Detached, like an apply: an open that created something runs
+            // to its answer even when Terraform's connection closes under
+            // it, so that what it opened is known and can be released.
+            Ok((imp, ty, config)) => {
+                let (answer, answered) = tokio::sync::oneshot::channel();
+                self.lifeline.detach(async move {
+                    let opened = guarded("ephemeral open", imp.open(&ctx, &config), Err).await;
+                    let encoded = opened.and_then(|opened| {
+                        Ok((
+                            encode(&opened.result, &ty)?,
+                            opened.private,
+                            opened.renew_at,
+                        ))
+                    });
+                    let _ = answer.send(encoded);
+                });
+                answered.await.unwrap_or_else(|_| {
+                    Err(crate::diag::Diagnostic::error(
+                        "Provider internal error",
+                        "The ephemeral open ended without an answer. Please report this bug.",
+                    )
+                    .into())
+                })
+            }
+        };
         let (opened, diagnostics) = diags(result);
         let mut response = pb::open_ephemeral_resource::Response {
             diagnostics,
@@ -86,6 +106,20 @@ impl Dispatch {
         };
         pb::close_ephemeral_resource::Response {
             diagnostics: diagnostics.to_proto(),
+        }
+    }
+
+    /// Releases every ephemeral value still open: the run is over (see
+    /// `EphemeralResource::close_abandoned`). Runs with a context of its
+    /// own, which the stop that led here has not cancelled.
+    pub(crate) fn close_abandoned(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let ctx = self.context();
+        let ephemerals: Vec<_> = self.ephemerals.values().map(|e| e.imp.clone()).collect();
+        async move {
+            for ephemeral in ephemerals {
+                let close = ephemeral.close_abandoned(&ctx);
+                guarded("ephemeral close_abandoned", close, drop).await;
+            }
         }
     }
 }

@@ -16,6 +16,7 @@ mod resources;
 mod schemas;
 mod state_stores;
 
+use super::delivery::Delivery;
 use super::diag::{Diagnostic, Diagnostics};
 use super::framework::{
     Action, Context, DataSource, EphemeralResource, ListResource, Provider, ProviderData, Resource,
@@ -173,6 +174,7 @@ impl Dispatch {
             provider_data: self.provider_data().clone(),
             keep_alive: self.lifeline.keep_alive(),
             notices: self.notices.clone(),
+            delivery: Delivery::default(),
         }
     }
 
@@ -564,6 +566,8 @@ impl provider_server::Provider for Dispatch {
     ) -> RpcResult<pb::stop_provider::Response> {
         tracing::debug!("StopProvider: cancelling work in flight");
         self.stop.stop();
+        // The run is over: what it opened and did not close never will be.
+        self.lifeline.detach(self.close_abandoned());
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))

@@ -101,3 +101,29 @@ async fn an_action_with_unknown_config_is_deferred_or_refused_at_plan() {
         "Action configuration not known"
     );
 }
+
+#[tokio::test]
+async fn after_stop_provider_an_action_sends_no_more_progress() {
+    let (d, objects) = dispatch();
+    let mut stream = d
+        .invoke_action(Request::new(pb::invoke_action::Request {
+            action_type: "test_poke".into(),
+            config: action_config(Value::string("wait")),
+            client_capabilities: None,
+        }))
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(within("the first progress", stream.next()).await.is_some());
+    d.stop_provider(Request::new(pb::stop_provider::Request {}))
+        .await
+        .expect("rpc");
+    let rest: Vec<_> = within("the rest", stream.collect::<Vec<_>>())
+        .await
+        .into_iter()
+        .map(|e| e.expect("event"))
+        .collect();
+    assert!(*objects.poke.saw_cancel.lock().expect("lock"));
+    assert_eq!(rest.len(), 1, "only the completion: {rest:?}");
+    assert_eq!(completion(&rest[0])[0].summary, "Cancelled");
+}

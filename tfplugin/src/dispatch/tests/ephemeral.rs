@@ -49,3 +49,15 @@ async fn ephemeral_resources_open_renew_and_close() {
         vec![b"lease-1".to_vec()]
     );
 }
+
+#[tokio::test]
+async fn stop_provider_releases_ephemeral_values_left_open() {
+    let (d, objects) = dispatch();
+    d.stop_provider(Request::new(pb::stop_provider::Request {}))
+        .await
+        .expect("rpc");
+    until("the lease to release what is left open", || {
+        *objects.lease.abandoned.lock().expect("lock") == 1
+    })
+    .await;
+}

@@ -28,6 +28,8 @@ struct Widget {
     slow_started: std::sync::atomic::AtomicBool,
     /// The ids of creates whose answer could not be handed back.
     undelivered: Mutex<Vec<String>>,
+    /// What each create's delivery hook heard, in order.
+    delivered: Arc<Mutex<Vec<bool>>>,
 }
 
 use tokio_util::sync::CancellationToken;
@@ -89,6 +91,9 @@ impl Resource for Widget {
         if planned.get("name").and_then(Value::as_str) == Some("panic") {
             panic!("a bug");
         }
+        let delivered = self.delivered.clone();
+        ctx.delivery
+            .on_delivery(move |outcome| delivered.lock().expect("lock").push(outcome));
         if planned.get("name").and_then(Value::as_str) == Some("wait") {
             *self.saw_cancel.lock().expect("lock") = Some(ctx.cancel.clone());
             ctx.cancel.cancelled().await;
@@ -143,6 +148,8 @@ impl Resource for Widget {
 #[derive(Default)]
 struct Lease {
     closed: Mutex<Vec<Vec<u8>>>,
+    /// How often the run ended with leases possibly left open.
+    abandoned: Mutex<u32>,
 }
 
 #[async_trait::async_trait]
@@ -182,6 +189,14 @@ impl EphemeralResource for Lease {
     async fn close(&self, _: &Context, private: &[u8]) -> Diagnostics {
         self.closed.lock().expect("lock").push(private.to_vec());
         Diagnostics::new()
+    }
+
+    async fn close_abandoned(&self, ctx: &Context) {
+        assert!(
+            !ctx.cancel.is_cancelled(),
+            "a context the stop did not cancel"
+        );
+        *self.abandoned.lock().expect("lock") += 1;
     }
 }
 
@@ -270,6 +285,8 @@ impl Action for Poke {
                 progress.report("waiting").await;
                 ctx.cancel.cancelled().await;
                 *self.saw_cancel.lock().expect("lock") = true;
+                // Terraform 1.15 crashes on progress after StopProvider.
+                progress.report("after the stop").await;
                 Diagnostic::error("Cancelled", "").into()
             }
             _ => {

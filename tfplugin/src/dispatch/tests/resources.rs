@@ -276,6 +276,11 @@ async fn a_create_finishing_after_terraform_is_gone_reports_the_lost_answer() {
     objects.widget.release.notify_one();
     let _nobody_reads_this = within("the call", call).await.expect("task");
     assert!(within("the drain", d.lifeline.drain(Duration::from_secs(5))).await);
+    assert_eq!(
+        *objects.widget.delivered.lock().expect("lock"),
+        [true, false],
+        "the delivery hooks heard which answer reached Terraform"
+    );
     assert_eq!(*objects.widget.undelivered.lock().expect("lock"), ["w-1"]);
 }
 

@@ -28,6 +28,10 @@ struct Widget {
     slow_started: std::sync::atomic::AtomicBool,
     /// The ids of creates whose answer could not be handed back.
     undelivered: Mutex<Vec<String>>,
+    /// The (prior id, new id) of updates whose answer could not be handed back.
+    undelivered_updates: Mutex<Vec<(String, String)>>,
+    /// The prior private data the last plan was given.
+    plan_saw_private: Mutex<Option<Vec<u8>>>,
 }
 
 use tokio_util::sync::CancellationToken;
@@ -61,11 +65,41 @@ impl Resource for Widget {
         Diagnostics::new()
     }
 
-    fn modify_plan(&self, _: &PlanRequest<'_>, planned: &mut Value) -> Diagnostics {
+    fn modify_plan(&self, request: &PlanRequest<'_>, planned: &mut Value) -> Diagnostics {
         if planned.get("name").and_then(Value::as_str) == Some("panic-at-plan") {
             panic!("a bug in plan");
         }
+        *self.plan_saw_private.lock().expect("lock") = Some(request.prior_private.to_vec());
         Diagnostics::new()
+    }
+
+    /// What the plan will see: what Terraform held, and the name read.
+    fn private_after_read(&self, state: &Value, mut private: Vec<u8>) -> Vec<u8> {
+        private.extend_from_slice(b"+read:");
+        private.extend_from_slice(state.field("name").as_str().unwrap_or("?").as_bytes());
+        private
+    }
+
+    async fn update(&self, _: &Context, _: &Value, planned: &Value, _: &Value) -> ApplyOutcome {
+        if planned.get("name").and_then(Value::as_str) == Some("slow") {
+            self.slow_started
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            self.release.notified().await;
+        }
+        ApplyOutcome::state(planned.clone())
+    }
+
+    fn update_undelivered(&self, _: &Context, prior: &Value, new_state: &Value) {
+        let id = |v: &Value| {
+            v.get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_owned()
+        };
+        self.undelivered_updates
+            .lock()
+            .expect("lock")
+            .push((id(prior), id(new_state)));
     }
 
     async fn import(&self, _: &Context, request: ImportRequest) -> Result<Value, Diagnostics> {
@@ -647,6 +681,88 @@ async fn a_create_finishing_after_terraform_is_gone_reports_the_lost_answer() {
     let _nobody_reads_this = within("the call", call).await.expect("task");
     assert!(within("the drain", d.lifeline.drain(Duration::from_secs(5))).await);
     assert_eq!(*objects.widget.undelivered.lock().expect("lock"), ["w-1"]);
+}
+
+/// What a refresh leaves in the private data is what the next plan gets,
+/// so a plan can depend on what the refresh saw (the time, say) and the
+/// plan Terraform makes again at apply decides the same.
+#[tokio::test]
+async fn a_refresh_sets_the_private_data_that_the_plan_then_reads() {
+    let (d, objects) = dispatch();
+    let read = |state: Value| {
+        d.read_resource(Request::new(pb::read_resource::Request {
+            type_name: "test_widget".into(),
+            current_state: dv(&state),
+            private: b"held".to_vec(),
+            ..Default::default()
+        }))
+    };
+    let found = read(widget("a", Value::string("w-7"))).await.expect("rpc");
+    let private = found.into_inner().private;
+    assert_eq!(private, b"held+read:a");
+    let gone = read(Value::Null).await.expect("rpc").into_inner();
+    assert_eq!(gone.private, b"held", "nothing to read: kept as it was");
+
+    let prior = widget("a", Value::string("w-7"));
+    let planned = d
+        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: "test_widget".into(),
+            prior_state: dv(&prior),
+            proposed_new_state: dv(&prior),
+            config: dv(&widget("a", Value::Null)),
+            prior_private: private.clone(),
+            ..Default::default()
+        }))
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+    assert_eq!(
+        objects
+            .widget
+            .plan_saw_private
+            .lock()
+            .expect("lock")
+            .as_deref(),
+        Some(&private[..])
+    );
+}
+
+/// As for a create: an update whose answer went nowhere is reported with
+/// the prior state Terraform keeps and the new one it never got.
+#[tokio::test]
+async fn an_update_finishing_after_terraform_is_gone_reports_the_lost_answer() {
+    let (d, objects) = dispatch();
+    let d = Arc::new(d);
+    let call = tokio::spawn({
+        let d = d.clone();
+        async move {
+            d.apply_resource_change(Request::new(pb::apply_resource_change::Request {
+                type_name: "test_widget".into(),
+                prior_state: dv(&widget("slow", Value::string("w-1"))),
+                planned_state: dv(&widget("slow", Value::string("w-2"))),
+                config: dv(&widget("slow", Value::Null)),
+                ..Default::default()
+            }))
+            .await
+        }
+    });
+    until("the update to start", || {
+        objects
+            .widget
+            .slow_started
+            .load(std::sync::atomic::Ordering::SeqCst)
+    })
+    .await;
+    d.lifeline.mark_gone();
+    objects.widget.release.notify_one();
+    let _nobody_reads_this = within("the call", call).await.expect("task");
+    assert!(within("the drain", d.lifeline.drain(Duration::from_secs(5))).await);
+    assert_eq!(
+        *objects.widget.undelivered_updates.lock().expect("lock"),
+        [("w-1".to_owned(), "w-2".to_owned())]
+    );
+    assert!(objects.widget.undelivered.lock().expect("lock").is_empty());
 }
 
 #[tokio::test]

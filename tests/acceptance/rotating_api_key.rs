@@ -50,6 +50,17 @@ resource "parallel_rotating_api_key" "main" {{
     )
 }
 
+/// The settings of a key named `svc-…` rotated by changing `generation`
+/// (rotate_after 720h), with `more` attribute lines (such as the overlap).
+fn keyed(generation: &str, more: &str) -> String {
+    format!(
+        r#"  name_prefix  = "svc"
+  rotate_after = "720h"
+  keepers      = {{ generation = "{generation}" }}
+{more}"#
+    )
+}
+
 fn values(s: &Scenario) -> Value {
     s.resource(ADDRESS)["values"].clone()
 }
@@ -309,14 +320,7 @@ fn a_saved_plan_is_applied_as_planned_whatever_the_time_at_apply() {
 #[test]
 fn a_failed_create_leaves_state_and_the_live_key_unchanged_and_the_next_apply_rotates() {
     let s = Scenario::new().with_trace_log();
-    let settings = |generation: &str| {
-        format!(
-            r#"  name_prefix  = "svc"
-  rotate_after = "720h"
-  overlap      = "1h"
-  keepers      = {{ generation = "{generation}" }}"#
-        )
-    };
+    let settings = |generation: &str| keyed(generation, r#"  overlap      = "1h""#);
     config_alone(&s, &settings("1"));
     s.apply();
     let before = values(&s);
@@ -345,14 +349,8 @@ fn a_failed_create_leaves_state_and_the_live_key_unchanged_and_the_next_apply_ro
 /// Rotates by a keeper change with `overlap`, then waits for the previous
 /// key's time: the next apply is due to revoke it.
 fn rotated_with_previous_due(s: &Scenario, overlap: &str) -> Value {
-    let settings = |generation: &str| {
-        format!(
-            r#"  name_prefix  = "svc"
-  rotate_after = "720h"
-  overlap      = "{overlap}"
-  keepers      = {{ generation = "{generation}" }}"#
-        )
-    };
+    let overlap = format!("  overlap      = \"{overlap}\"");
+    let settings = |generation: &str| keyed(generation, &overlap);
     config(s, &settings("1"));
     s.apply();
     config(s, &settings("2"));
@@ -398,13 +396,7 @@ fn a_refused_revoke_keeps_the_previous_key_in_state_and_the_next_apply_revokes_i
 #[test]
 fn a_revoke_unavailable_past_the_retries_keeps_the_replaced_key_and_the_next_apply_revokes_it() {
     let s = Scenario::new().with_trace_log();
-    let settings = |generation: &str| {
-        format!(
-            r#"  name_prefix  = "svc"
-  rotate_after = "720h"
-  keepers      = {{ generation = "{generation}" }}"#
-        )
-    };
+    let settings = |generation: &str| keyed(generation, "");
     s.write(
         "provider.tf",
         "provider \"parallel\" {\n  max_retries = 1\n}\n",
@@ -445,14 +437,7 @@ fn a_revoke_unavailable_past_the_retries_keeps_the_replaced_key_and_the_next_app
 #[test]
 fn a_rotation_revokes_a_pending_previous_key_and_keeps_it_in_state_when_that_fails() {
     let s = Scenario::new().with_trace_log();
-    let settings = |generation: &str| {
-        format!(
-            r#"  name_prefix  = "svc"
-  rotate_after = "720h"
-  overlap      = "1h"
-  keepers      = {{ generation = "{generation}" }}"#
-        )
-    };
+    let settings = |generation: &str| keyed(generation, r#"  overlap      = "1h""#);
     config_alone(&s, &settings("1"));
     s.apply();
     let k1 = text(&values(&s), "api_key_id").to_owned();
@@ -507,13 +492,7 @@ fn a_rotation_revokes_a_pending_previous_key_and_keeps_it_in_state_when_that_fai
 #[test]
 fn a_new_key_without_its_secret_leaves_the_current_key_and_is_revoked() {
     let s = Scenario::new();
-    let settings = |generation: &str| {
-        format!(
-            r#"  name_prefix  = "svc"
-  rotate_after = "720h"
-  keepers      = {{ generation = "{generation}" }}"#
-        )
-    };
+    let settings = |generation: &str| keyed(generation, "");
     config_alone(&s, &settings("1"));
     s.apply();
     let before = values(&s);
@@ -669,13 +648,7 @@ fn recovery_file(s: &Scenario) -> PathBuf {
 #[test]
 fn a_new_key_whose_answer_is_lost_to_a_killed_terraform_is_recorded() {
     let s = Scenario::new().tolerate_terraform_data_output_leak();
-    let settings = |generation: &str| {
-        format!(
-            r#"  name_prefix  = "svc"
-  rotate_after = "720h"
-  keepers      = {{ generation = "{generation}" }}"#
-        )
-    };
+    let settings = |generation: &str| keyed(generation, "");
     config(&s, &settings("1"));
     s.apply();
     let before = values(&s);

@@ -253,6 +253,12 @@ impl Resource for RotatingApiKeyResource {
         let now = schedule::plan_clock(request.prior_private);
         let decision = schedule::plan(now, &prior.schedule_prior(), &wanted);
         tracing::debug!(?now, ?decision, "rotating key plan");
+        let mut diags = Diagnostics::new();
+        if now.is_none()
+            && schedule::plan(Some(SystemTime::now()), &prior.schedule_prior(), &wanted) != decision
+        {
+            diags.push(texts::due_without_refresh());
+        }
         plan.copy_current(&prior);
         plan.copy_previous(&prior);
         plan.set_unrevoked(&[]);
@@ -291,7 +297,7 @@ impl Resource for RotatingApiKeyResource {
             }
         }
         *planned = plan.to_value();
-        Diagnostics::new()
+        diags
     }
 
     async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {

@@ -277,3 +277,39 @@ fn import_is_refused_with_the_reason() {
     let text = format!("{refused:?}");
     assert!(text.contains("only once"), "{text}");
 }
+
+#[test]
+fn a_plan_without_a_refresh_rotates_nothing_by_the_clock_and_says_so() {
+    // Created in 2001: due long ago by the clock.
+    let old = RotatingKeyModel {
+        created_at: Maybe::Known(Number::from(1_000_000_000)),
+        rotates_at: Maybe::Known("2001-09-09T01:46:41Z".into()),
+        previous_api_key_id: Maybe::Null,
+        previous_api_key_name: Maybe::Null,
+        previous_display_value: Maybe::Null,
+        previous_revoke_at: Maybe::Null,
+        ..state()
+    };
+    let config = RotatingKeyModel {
+        rotate_after: Maybe::Known("1s".into()),
+        overlap: Maybe::Known("0s".into()),
+        ..old.clone()
+    };
+    let prior = old.to_value();
+    let request = PlanRequest {
+        prior_state: &prior,
+        config: &Value::Null,
+        replacing: false,
+        prior_private: &[],
+    };
+    let mut planned = config.to_value();
+    let diags = RotatingApiKeyResource.modify_plan(&request, &mut planned);
+    assert_eq!(planned.field("api_key_id"), &Value::string("k2"));
+    let warning = diags.iter().next().expect("a warning");
+    assert!(!diags.has_errors());
+    assert!(
+        warning.detail.contains("-refresh=false"),
+        "{}",
+        warning.detail
+    );
+}

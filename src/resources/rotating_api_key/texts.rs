@@ -145,6 +145,18 @@ pub fn revoke_outcome(key: &KeyRef, attribute: &str) -> String {
     )
 }
 
+/// A plan made without a refresh reads no time, so it does not rotate or
+/// revoke what the clock says is due.
+pub fn due_without_refresh() -> Diagnostic {
+    Diagnostic::warning(
+        "Rotation due, but not planned without a refresh",
+        "By the clock, this key is due to rotate or its previous key is due to be revoked, but \
+         this plan was made without refreshing the resource (-refresh=false), and the \
+         provider reads the time only at the refresh before a plan, so that a saved plan is \
+         applied as planned. Plan again without -refresh=false to rotate.",
+    )
+}
+
 /// Import is refused whether asked by ID or by identity.
 pub fn import_refused() -> Diagnostic {
     Diagnostic::error(

@@ -176,6 +176,7 @@ impl Provider for ParallelProvider {
         vec![
             Arc::new(resources::api_key::ApiKeyResource),
             Arc::new(resources::app::AppResource),
+            Arc::new(resources::rotating_api_key::RotatingApiKeyResource),
         ]
     }
 

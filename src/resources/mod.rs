@@ -2,3 +2,4 @@
 
 pub mod api_key;
 pub mod app;
+pub mod rotating_api_key;

@@ -28,6 +28,7 @@ mod module_tests;
 mod plugin_tls;
 mod readme;
 mod release;
+mod rotating_api_key;
 mod sensitive_warning;
 mod state_surgery;
 mod terraform_versions;

@@ -107,6 +107,12 @@ pub struct PlanRequest<'a> {
     pub config: &'a Value,
     /// True when the generic plan already decided on a replacement.
     pub replacing: bool,
+    /// The private data Terraform holds beside the prior state: what the
+    /// last refresh (`Resource::private_after_read`) or apply left there.
+    /// Terraform plans again at apply, from the same prior state and
+    /// private data, and requires the same plan; so a plan that depends on
+    /// something outside Terraform (the time, say) reads it from here.
+    pub prior_private: &'a [u8],
 }
 
 /// What an import names: the ID given to `terraform import` or an `import`
@@ -248,6 +254,27 @@ pub trait Resource: Send + Sync + 'static {
             type_name = self.type_name(),
             "a create finished after Terraform had gone; its object is in no state"
         );
+    }
+
+    /// An update finished after Terraform had gone, so `new_state` never
+    /// reaches any state: Terraform keeps `prior`. What the update made
+    /// remotely that `prior` does not know of exists with nobody knowing;
+    /// as for `create_undelivered`, this is the one chance to record it.
+    /// The default only logs.
+    fn update_undelivered(&self, _ctx: &Context, _prior: &Value, _new_state: &Value) {
+        tracing::warn!(
+            type_name = self.type_name(),
+            "an update finished after Terraform had gone; its new state is in no state"
+        );
+    }
+
+    /// The private data Terraform stores beside the state a refresh
+    /// returned (`state`), given what it held (`private`). Terraform hands
+    /// it to the plan that follows (`PlanRequest::prior_private`) and, for
+    /// a saved plan, keeps it in the plan file, so the plan it makes again
+    /// at apply sees it too. The default keeps it unchanged.
+    fn private_after_read(&self, _state: &Value, private: Vec<u8>) -> Vec<u8> {
+        private
     }
 
     /// Refresh. `Ok(None)` says the object is gone. The default serves the

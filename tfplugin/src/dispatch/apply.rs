@@ -8,7 +8,8 @@
 //! would cut a create off between the remote object's creation and its
 //! answer (measured: about 20 ms after the kill). Detached, it runs to its
 //! answer; and when that answer has nobody to go to, the resource hears of
-//! it (`Resource::create_undelivered`) and can leave a record.
+//! it (`Resource::create_undelivered`, `Resource::update_undelivered`) and
+//! can leave a record.
 
 use super::codec::{decode, encode};
 use super::guard::{guarded, guarded_sync};
@@ -40,14 +41,22 @@ impl Dispatch {
         let (answer, answered) = oneshot::channel();
         let lifeline = self.lifeline.clone();
         self.lifeline.detach(async move {
-            let (response, created) = apply(&r, &ctx, request).await;
+            let (response, undelivered) = apply(&r, &ctx, request).await;
             // Gone: the answer would go nowhere. A failed send: the
             // transport dropped the call (its connection closed).
             let delivered = !lifeline.is_gone() && answer.send(response).is_ok();
             ctx.delivery.settle(delivered);
-            if !delivered && let Some(state) = created {
-                let record = || r.typed.imp.create_undelivered(&ctx, &state);
-                guarded_sync("recording an undelivered create", record, drop);
+            match undelivered {
+                _ if delivered => {}
+                Some(Undelivered::Create(state)) => {
+                    let record = || r.typed.imp.create_undelivered(&ctx, &state);
+                    guarded_sync("recording an undelivered create", record, drop);
+                }
+                Some(Undelivered::Update { prior, state }) => {
+                    let record = || r.typed.imp.update_undelivered(&ctx, &prior, &state);
+                    guarded_sync("recording an undelivered update", record, drop);
+                }
+                None => {}
             }
         });
         answered
@@ -64,13 +73,20 @@ impl Dispatch {
     }
 }
 
-/// The answer, and the new state when this was a create that produced an
-/// object (for `create_undelivered`).
+/// What a create or update produced, for the resource to record should
+/// its answer never reach Terraform.
+enum Undelivered {
+    Create(Value),
+    Update { prior: Value, state: Value },
+}
+
+/// The answer, and what the resource records if it is not delivered
+/// (`create_undelivered`, `update_undelivered`).
 async fn apply(
     r: &ManagedResource,
     ctx: &Context,
     request: pb::apply_resource_change::Request,
-) -> (pb::apply_resource_change::Response, Option<Value>) {
+) -> (pb::apply_resource_change::Response, Option<Undelivered>) {
     let ty = &r.typed.ty;
     let decoded = (|| {
         Ok::<_, Diagnostics>((
@@ -122,7 +138,15 @@ async fn apply(
     // Terraform refuses unknown values in a new state; on failure it would
     // turn them into nulls itself, so do the same whatever happened.
     let state = unknown_as_null(state);
-    let created = (prior.is_null() && !state.is_null()).then(|| state.clone());
+    // A delete has nothing new to record (a failed one keeps the prior state).
+    let undelivered = match (prior.is_null(), planned.is_null() || state.is_null()) {
+        (_, true) => None,
+        (true, false) => Some(Undelivered::Create(state.clone())),
+        (false, false) => Some(Undelivered::Update {
+            prior: prior.clone(),
+            state: state.clone(),
+        }),
+    };
     let mut diagnostics = outcome.diagnostics;
     let encoded = encode(&state, ty).and_then(|s| Ok((s, r.identity_of(&state)?)));
     let (new_state, new_identity) = match encoded {
@@ -138,7 +162,7 @@ async fn apply(
         diagnostics: diagnostics.to_proto(),
         new_identity,
     };
-    (response, created)
+    (response, undelivered)
 }
 
 /// Replaces every unknown inside a value with null.

@@ -151,17 +151,31 @@ impl Dispatch {
             let current = decode(request.current_state.as_ref(), &r.typed.ty, "current state")?;
             let read = guarded("refresh", r.typed.imp.read(&ctx, current), Err).await?;
             let state = read.unwrap_or(Value::Null);
-            Ok((encode(&state, &r.typed.ty)?, r.identity_of(&state)?))
+            let private = if state.is_null() {
+                request.private.clone()
+            } else {
+                let private = request.private.clone();
+                let after = || Ok(r.typed.imp.private_after_read(&state, private));
+                guarded_sync("refresh", after, Err)?
+            };
+            Ok((
+                encode(&state, &r.typed.ty)?,
+                r.identity_of(&state)?,
+                private,
+            ))
         }
         .await;
         let (read, diagnostics) = diags(result);
-        let (new_state, new_identity) = read.unzip();
+        let (new_state, new_identity, private) = match read {
+            Some((state, identity, private)) => (Some(state), identity, private),
+            None => (None, None, request.private),
+        };
         pb::read_resource::Response {
             new_state,
             diagnostics,
-            private: request.private,
+            private,
             deferred: None,
-            new_identity: new_identity.flatten(),
+            new_identity,
         }
     }
 
@@ -182,6 +196,7 @@ impl Dispatch {
                     prior_state: &prior,
                     config: &config,
                     replacing: !generic.requires_replace.is_empty(),
+                    prior_private: &request.prior_private,
                 };
                 let planned = &mut generic.planned;
                 let modify = || r.typed.imp.modify_plan(&plan_request, planned);

@@ -30,6 +30,10 @@ struct Widget {
     undelivered: Mutex<Vec<String>>,
     /// What each create's delivery hook heard, in order.
     delivered: Arc<Mutex<Vec<bool>>>,
+    /// The (prior id, new id) of updates whose answer could not be handed back.
+    undelivered_updates: Mutex<Vec<(String, String)>>,
+    /// The prior private data the last plan was given.
+    plan_saw_private: Mutex<Option<Vec<u8>>>,
 }
 
 use tokio_util::sync::CancellationToken;
@@ -68,11 +72,41 @@ impl Resource for Widget {
         Diagnostics::new()
     }
 
-    fn modify_plan(&self, _: &PlanRequest<'_>, planned: &mut Value) -> Diagnostics {
+    fn modify_plan(&self, request: &PlanRequest<'_>, planned: &mut Value) -> Diagnostics {
         if planned.get("name").and_then(Value::as_str) == Some("panic-at-plan") {
             panic!("a bug in plan");
         }
+        *self.plan_saw_private.lock().expect("lock") = Some(request.prior_private.to_vec());
         Diagnostics::new()
+    }
+
+    /// What the plan will see: what Terraform held, and the name read.
+    fn private_after_read(&self, state: &Value, mut private: Vec<u8>) -> Vec<u8> {
+        private.extend_from_slice(b"+read:");
+        private.extend_from_slice(state.field("name").as_str().unwrap_or("?").as_bytes());
+        private
+    }
+
+    async fn update(&self, _: &Context, _: &Value, planned: &Value, _: &Value) -> ApplyOutcome {
+        if planned.get("name").and_then(Value::as_str) == Some("slow") {
+            self.slow_started
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            self.release.notified().await;
+        }
+        ApplyOutcome::state(planned.clone())
+    }
+
+    fn update_undelivered(&self, _: &Context, prior: &Value, new_state: &Value) {
+        let id = |v: &Value| {
+            v.get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_owned()
+        };
+        self.undelivered_updates
+            .lock()
+            .expect("lock")
+            .push((id(prior), id(new_state)));
     }
 
     async fn import(&self, _: &Context, request: ImportRequest) -> Result<Value, Diagnostics> {

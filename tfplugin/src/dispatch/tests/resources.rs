@@ -326,3 +326,85 @@ async fn current_state_drops_attributes_the_schema_no_longer_has() {
         widget("n", Value::string("w"))
     );
 }
+
+/// What a refresh leaves in the private data is what the next plan gets,
+/// so a plan can depend on what the refresh saw (the time, say) and the
+/// plan Terraform makes again at apply decides the same.
+#[tokio::test]
+async fn a_refresh_sets_the_private_data_that_the_plan_then_reads() {
+    let (d, objects) = dispatch();
+    let read = |state: Value| {
+        d.read_resource(Request::new(pb::read_resource::Request {
+            type_name: "test_widget".into(),
+            current_state: dv(&state),
+            private: b"held".to_vec(),
+            ..Default::default()
+        }))
+    };
+    let found = read(widget("a", Value::string("w-7"))).await.expect("rpc");
+    let private = found.into_inner().private;
+    assert_eq!(private, b"held+read:a");
+    let gone = read(Value::Null).await.expect("rpc").into_inner();
+    assert_eq!(gone.private, b"held", "nothing to read: kept as it was");
+
+    let prior = widget("a", Value::string("w-7"));
+    let planned = d
+        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: "test_widget".into(),
+            prior_state: dv(&prior),
+            proposed_new_state: dv(&prior),
+            config: dv(&widget("a", Value::Null)),
+            prior_private: private.clone(),
+            ..Default::default()
+        }))
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+    assert_eq!(
+        objects
+            .widget
+            .plan_saw_private
+            .lock()
+            .expect("lock")
+            .as_deref(),
+        Some(&private[..])
+    );
+}
+
+/// As for a create: an update whose answer went nowhere is reported with
+/// the prior state Terraform keeps and the new one it never got.
+#[tokio::test]
+async fn an_update_finishing_after_terraform_is_gone_reports_the_lost_answer() {
+    let (d, objects) = dispatch();
+    let d = Arc::new(d);
+    let call = tokio::spawn({
+        let d = d.clone();
+        async move {
+            d.apply_resource_change(Request::new(pb::apply_resource_change::Request {
+                type_name: "test_widget".into(),
+                prior_state: dv(&widget("slow", Value::string("w-1"))),
+                planned_state: dv(&widget("slow", Value::string("w-2"))),
+                config: dv(&widget("slow", Value::Null)),
+                ..Default::default()
+            }))
+            .await
+        }
+    });
+    until("the update to start", || {
+        objects
+            .widget
+            .slow_started
+            .load(std::sync::atomic::Ordering::SeqCst)
+    })
+    .await;
+    d.lifeline.mark_gone();
+    objects.widget.release.notify_one();
+    let _nobody_reads_this = within("the call", call).await.expect("task");
+    assert!(within("the drain", d.lifeline.drain(Duration::from_secs(5))).await);
+    assert_eq!(
+        *objects.widget.undelivered_updates.lock().expect("lock"),
+        [("w-1".to_owned(), "w-2".to_owned())]
+    );
+    assert!(objects.widget.undelivered.lock().expect("lock").is_empty());
+}

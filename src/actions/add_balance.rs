@@ -14,7 +14,7 @@ use crate::client::{
     MIN_IDEMPOTENCY_KEY_CHARS,
 };
 use crate::journal::{Event, Operation, working_directory};
-use crate::toolkit::{self, Failure};
+use crate::toolkit::{self, Attempt};
 use async_trait::async_trait;
 use serde_json::Number;
 use tfplugin::model::{self, Maybe, Model};
@@ -303,13 +303,10 @@ impl Action for AddBalanceAction {
             Err(err) => {
                 return toolkit::api_error(
                     &err,
-                    Failure {
-                        doing: "Reading the organization's balance before adding to it \
+                    Attempt::new(
+                        "Reading the organization's balance before adding to it \
                                 (nothing was charged)",
-                        attributes: &[],
-                        not_found: None,
-                        timed_out_after: None,
-                    },
+                    ),
                 );
             }
         };
@@ -366,15 +363,11 @@ impl Action for AddBalanceAction {
             }
             Err(AddBalanceError::NotCharged(err)) => toolkit::api_error(
                 &err,
-                Failure {
-                    doing: &format!(
-                        "Adding {added} to the balance of organization {org_id} (nothing was \
+                Attempt::new(&format!(
+                    "Adding {added} to the balance of organization {org_id} (nothing was \
                          charged)"
-                    ),
-                    attributes: &["amount_cents", "idempotency_key"],
-                    not_found: None,
-                    timed_out_after: None,
-                },
+                ))
+                .attributes(&["amount_cents", "idempotency_key"]),
             ),
             Err(AddBalanceError::MayHaveCharged(err)) => {
                 may_have_charged(&request, &org_id, &err).into()

@@ -1,7 +1,7 @@
 //! `data "parallel_apps"`: every app of the organization.
 
 use crate::client::App;
-use crate::toolkit::{self, Failure};
+use crate::toolkit::{self, Attempt};
 use async_trait::async_trait;
 use tfplugin::model::Model;
 use tfplugin::{Attribute, Block, Context, DataSource, Diagnostics, Schema, Type, Value};
@@ -83,15 +83,7 @@ impl DataSource for AppsDataSource {
             .list(&api.client, &ctx.cancel)
             .await
             .map_err(|err| {
-                toolkit::api_error(
-                    &err,
-                    Failure {
-                        doing: "Listing the apps of the organization",
-                        attributes: &[],
-                        not_found: None,
-                        timed_out_after: None,
-                    },
-                )
+                toolkit::api_error(&err, Attempt::new("Listing the apps of the organization"))
             })?;
         let apps = apps.iter().map(ListedApp::from).collect();
         Ok(AppsModel { apps }.to_value())

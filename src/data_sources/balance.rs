@@ -2,7 +2,7 @@
 //! organization, for checks, outputs and top-up decisions.
 
 use crate::client::Balance;
-use crate::toolkit::{self, Failure};
+use crate::toolkit::{self, Attempt};
 use async_trait::async_trait;
 use tfplugin::model::{Model, Number};
 use tfplugin::{Attribute, Block, Context, DataSource, Diagnostics, Schema, Value};
@@ -83,15 +83,7 @@ impl DataSource for BalanceDataSource {
     async fn read(&self, ctx: &Context, _config: &Value) -> Result<Value, Diagnostics> {
         let api = toolkit::api(ctx)?;
         let balance = api.client.balance(&ctx.cancel).await.map_err(|err| {
-            toolkit::api_error(
-                &err,
-                Failure {
-                    doing: "Reading the organization's balance",
-                    attributes: &[],
-                    not_found: None,
-                    timed_out_after: None,
-                },
-            )
+            toolkit::api_error(&err, Attempt::new("Reading the organization's balance"))
         })?;
         Ok(BalanceModel::from(&balance).to_value())
     }

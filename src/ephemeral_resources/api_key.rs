@@ -14,7 +14,7 @@ use crate::resources::api_key::journaled;
 use crate::resources::api_key::model::ApiKeyModel;
 use crate::resources::api_key::{self as managed};
 use crate::secret::Secret;
-use crate::toolkit::{self, Deadline, Failure, NotFound, Operation, Timeouts};
+use crate::toolkit::{self, Attempt, Deadline, NotFound, Operation, Timeouts};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -217,12 +217,9 @@ async fn revoke(
     result.map_err(|err| {
         toolkit::api_error(
             &err,
-            Failure {
-                doing: &format!("Revoking {}", key.facts().label()),
-                attributes: &[],
-                not_found: Some(NotFound::app(&key.app_id)),
-                timed_out_after: deadline.timed_out().then_some(limit),
-            },
+            Attempt::new(&format!("Revoking {}", key.facts().label()))
+                .not_found(NotFound::app(&key.app_id))
+                .timed_out_after(deadline.timed_out_after()),
         )
     })
 }
@@ -338,7 +335,7 @@ impl EphemeralResource for EphemeralApiKey {
         tracing::debug!(%app_id, "creating ephemeral API key");
         let journal = journaled::create_sent(&app_id_text, &name, true);
         let result = client.create_key(app_id, &name, deadline.token()).await;
-        let timed_out = deadline.timed_out();
+        let timed_out_after = deadline.timed_out_after();
         drop(deadline);
         let created = match result {
             Ok(created) => created,
@@ -353,12 +350,12 @@ impl EphemeralResource for EphemeralApiKey {
                 journal.record(Event::NothingDone);
                 return Err(toolkit::api_error(
                     &err,
-                    Failure {
-                        doing: &format!("Creating ephemeral API key {name:?} in app {app_id}"),
-                        attributes: &["app_id", "api_key_name"],
-                        not_found: Some(NotFound::app(&app_id_text)),
-                        timed_out_after: timed_out.then_some(limit),
-                    },
+                    Attempt::new(&format!(
+                        "Creating ephemeral API key {name:?} in app {app_id}"
+                    ))
+                    .attributes(&["app_id", "api_key_name"])
+                    .not_found(NotFound::app(&app_id_text))
+                    .timed_out_after(timed_out_after),
                 ));
             }
             Err(CreateKeyError::MayHaveCreated(err)) => {

@@ -3,7 +3,7 @@
 //! import and resource blocks that bring them under Terraform.
 
 use crate::resources::app::{AppModel, TYPE_NAME};
-use crate::toolkit::{self, Failure};
+use crate::toolkit::{self, Attempt};
 use async_trait::async_trait;
 use tfplugin::model::{Maybe, Model};
 use tfplugin::{
@@ -74,12 +74,7 @@ impl ListResource for AppList {
             Err(err) => {
                 return toolkit::api_error(
                     &err,
-                    Failure {
-                        doing: "Listing the apps of the organization",
-                        attributes: &[],
-                        not_found: None,
-                        timed_out_after: None,
-                    },
+                    Attempt::new("Listing the apps of the organization"),
                 );
             }
         };

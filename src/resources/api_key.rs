@@ -269,7 +269,7 @@ impl Resource for ApiKeyResource {
         tracing::debug!(%app_id, "creating API key");
         let journal = journaled::create_sent(&app_id_text, &name, false);
         let result = client.create_key(app_id, &name, deadline.token()).await;
-        let timed_out = deadline.timed_out();
+        let timed_out_after = deadline.timed_out_after();
         if let Err(CreateKeyError::NotCreated(_)) = &result {
             journal.record(Event::NothingDone);
         }
@@ -300,7 +300,7 @@ impl Resource for ApiKeyResource {
                 &err,
                 &format!("Creating API key {name:?} in app {app_id_text}"),
                 &app_id_text,
-                timed_out.then_some(limit),
+                timed_out_after,
             )),
             // A create already sent is never abandoned (its answer is the
             // only copy of the key), so this is a failure of the request
@@ -369,7 +369,7 @@ impl Resource for ApiKeyResource {
         // Settled once Terraform has the outcome; if it never does, reads
         // drop the revoked key from the state it stayed in.
         journaled::handed_when_delivered(ctx, journal);
-        let timed_out = deadline.timed_out();
+        let timed_out_after = deadline.timed_out_after();
         match result {
             Ok(Deletion::Revoked) => Diagnostics::new(),
             Ok(Deletion::AlreadyGone) => {
@@ -380,7 +380,7 @@ impl Resource for ApiKeyResource {
                 &err,
                 &format!("Revoking {}", key.label()),
                 &app_id.to_string(),
-                timed_out.then_some(limit),
+                timed_out_after,
             ),
         }
     }

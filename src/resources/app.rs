@@ -7,7 +7,7 @@
 
 use crate::client::{App, CreateAppError, Deletion};
 use crate::toolkit::{
-    self, Api, Change, Deadline, Failure, Operation, Org, Timeouts, deletion_policy,
+    self, Api, Attempt, Change, Deadline, Operation, Org, Timeouts, deletion_policy,
 };
 use async_trait::async_trait;
 use tfplugin::framework::PlanRequest;
@@ -173,12 +173,9 @@ fn create_failed(
     let doing = format!("Creating app {name:?}");
     let mut diags = toolkit::api_error(
         &err.error,
-        Failure {
-            doing: &doing,
-            attributes: &[attr_name!(AppModel, app_name)],
-            not_found: None,
-            timed_out_after,
-        },
+        Attempt::new(&doing)
+            .attributes(&[attr_name!(AppModel, app_name)])
+            .timed_out_after(timed_out_after),
     );
     if err.may_have_created {
         diags.push(Diagnostic::warning(
@@ -239,25 +236,17 @@ async fn list(
     api: &Api,
     ctx: &Context,
     doing: &str,
-    limit: Option<(std::time::Duration, &Deadline)>,
+    deadline: Option<&Deadline>,
     after: Option<Change>,
 ) -> Result<std::sync::Arc<Vec<App>>, Diagnostics> {
-    let cancel = limit.map_or(&ctx.cancel, |(_, deadline)| deadline.token());
+    let cancel = deadline.map_or(&ctx.cancel, Deadline::token);
     let listed = match after {
         Some(change) => api.apps.list_after(change, &api.client, cancel).await,
         None => api.apps.list(&api.client, cancel).await,
     };
     listed.map_err(|err| {
-        let timed_out_after = limit.and_then(|(limit, d)| d.timed_out().then_some(limit));
-        toolkit::api_error(
-            &err,
-            Failure {
-                doing,
-                attributes: &[],
-                not_found: None,
-                timed_out_after,
-            },
-        )
+        let timed_out_after = deadline.and_then(Deadline::timed_out_after);
+        toolkit::api_error(&err, Attempt::new(doing).timed_out_after(timed_out_after))
     })
 }
 
@@ -301,7 +290,7 @@ impl Resource for AppResource {
         let app_id = match created {
             Ok(app_id) => app_id,
             Err(err) => {
-                let timed_out = deadline.timed_out().then_some(limit);
+                let timed_out = deadline.timed_out_after();
                 return ApplyOutcome::failed(create_failed(&err, &name, timed_out));
             }
         };
@@ -316,7 +305,7 @@ impl Resource for AppResource {
             Some(org) => (Some(org), Ok(())),
             None => {
                 let doing = format!("Reading back the new app {name:?} (ID {id})");
-                match list(api, ctx, &doing, Some((limit, &deadline)), Some(change)).await {
+                match list(api, ctx, &doing, Some(&deadline), Some(change)).await {
                     Ok(apps) => (find(&apps, app_id).map(Org::of), Ok(())),
                     Err(diags) => (None, Err(diags)),
                 }
@@ -363,7 +352,7 @@ impl Resource for AppResource {
         let limit = timeouts().limit(&state.timeouts, Operation::Read);
         let deadline = Deadline::start(&ctx.cancel, limit);
         let doing = format!("Refreshing {}", state.label());
-        let apps = list(api, ctx, &doing, Some((limit, &deadline)), None).await?;
+        let apps = list(api, ctx, &doing, Some(&deadline), None).await?;
         match find(&apps, app_id) {
             Some(app) => {
                 state.take_listed(app);
@@ -428,12 +417,8 @@ impl Resource for AppResource {
             }
             Err(err) => toolkit::api_error(
                 &err,
-                Failure {
-                    doing: &format!("Deleting {}", prior.label()),
-                    attributes: &[],
-                    not_found: None,
-                    timed_out_after: deadline.timed_out().then_some(limit),
-                },
+                Attempt::new(&format!("Deleting {}", prior.label()))
+                    .timed_out_after(deadline.timed_out_after()),
             ),
         }
     }

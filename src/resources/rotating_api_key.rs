@@ -354,7 +354,7 @@ impl Resource for RotatingApiKeyResource {
                 &err,
                 &format!("Creating API key {name:?} in app {app_id}"),
                 &app_id.to_string(),
-                deadline.timed_out().then_some(limit),
+                deadline.timed_out_after(),
                 "",
             )),
             Err(CreateKeyError::MayHaveCreated(err)) => ApplyOutcome::failed(
@@ -395,7 +395,6 @@ impl Resource for RotatingApiKeyResource {
             ctx,
             client,
             deadline: &deadline,
-            limit,
         };
         if rotate {
             rotate_key(&revoker, prior, planned).await
@@ -426,7 +425,6 @@ impl Resource for RotatingApiKeyResource {
             ctx,
             client,
             deadline: &deadline,
-            limit,
         };
         let current = KeyRef {
             facts: state.current(),

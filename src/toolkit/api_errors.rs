@@ -5,17 +5,49 @@ use crate::client::ApiError;
 use std::time::Duration;
 use tfplugin::{AttrPath, Diagnostic, Diagnostics};
 
-/// What a failed request was about.
-pub struct Failure<'a> {
+/// What a request was doing, for the diagnostics its failure becomes:
+/// `Attempt::new("Reading the balance")`, with what else the request
+/// knows added by the methods below.
+pub struct Attempt<'a> {
     /// What was being done, e.g. `Revoking API key "ci" (ID k) of app A`.
-    pub doing: &'a str,
+    doing: &'a str,
     /// The object's attributes a 422 may name (its `loc`), so the error
     /// points at the one in the configuration.
-    pub attributes: &'a [&'a str],
+    attributes: &'a [&'a str],
     /// What a 404 from the API itself (not a wrong base_url) means here.
-    pub not_found: Option<NotFound>,
+    not_found: Option<NotFound>,
     /// Set when the request was cut off by the operation's time limit.
-    pub timed_out_after: Option<Duration>,
+    timed_out_after: Option<Duration>,
+}
+
+impl<'a> Attempt<'a> {
+    pub fn new(doing: &'a str) -> Self {
+        Attempt {
+            doing,
+            attributes: &[],
+            not_found: None,
+            timed_out_after: None,
+        }
+    }
+
+    /// The attributes a 422 may name.
+    pub fn attributes(mut self, attributes: &'a [&'a str]) -> Self {
+        self.attributes = attributes;
+        self
+    }
+
+    /// What the API's own 404 means for this request.
+    pub fn not_found(mut self, not_found: NotFound) -> Self {
+        self.not_found = Some(not_found);
+        self
+    }
+
+    /// The time limit, when it is what cut the request off
+    /// (`Deadline::timed_out_after`).
+    pub fn timed_out_after(mut self, limit: Option<Duration>) -> Self {
+        self.timed_out_after = limit;
+        self
+    }
 }
 
 /// The meaning of "no such object" for one request.
@@ -39,8 +71,27 @@ impl NotFound {
     }
 }
 
-pub fn api_error(err: &ApiError, failure: Failure<'_>) -> Diagnostics {
+pub fn api_error(err: &ApiError, failure: Attempt<'_>) -> Diagnostics {
     let doing = failure.doing;
+    // The API's own 404 (not a wrong base_url's), where the request says
+    // what it means.
+    if let (
+        ApiError::NotFound {
+            detail: Some(said), ..
+        },
+        Some(not_found),
+    ) = (err, &failure.not_found)
+        && err.is_object_not_found()
+    {
+        let diag = Diagnostic::error(
+            not_found.summary,
+            format!("{doing}: {} (Parallel said: {said})", not_found.detail),
+        );
+        return match not_found.attribute {
+            Some(name) => diag.at(AttrPath::root(name)).into(),
+            None => diag.into(),
+        };
+    }
     match err {
         ApiError::Validation { problems } => problems
             .iter()
@@ -57,19 +108,6 @@ pub fn api_error(err: &ApiError, failure: Failure<'_>) -> Diagnostics {
                 }
             })
             .collect(),
-        ApiError::NotFound {
-            detail: Some(said), ..
-        } if err.is_object_not_found() && failure.not_found.is_some() => {
-            let not_found = failure.not_found.expect("checked above");
-            let diag = Diagnostic::error(
-                not_found.summary,
-                format!("{doing}: {} (Parallel said: {said})", not_found.detail),
-            );
-            match not_found.attribute {
-                Some(name) => diag.at(AttrPath::root(name)).into(),
-                None => diag.into(),
-            }
-        }
         ApiError::Credentials(_) => {
             Diagnostic::error("No usable Parallel access token", format!("{doing}: {err}")).into()
         }

@@ -11,7 +11,7 @@ pub mod quote;
 pub mod timeouts;
 
 pub use api::{Api, AppDirectory, Change, Org, api};
-pub use api_errors::{Failure, NotFound, api_error};
+pub use api_errors::{Attempt, NotFound, api_error};
 pub use deadline::Deadline;
 pub use duration::parse_duration;
 pub use quote::quoted;

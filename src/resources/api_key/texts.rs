@@ -8,7 +8,7 @@ use tfplugin::{Diagnostic, Diagnostics, attr_name, attr_path};
 use super::facts::KeyFacts;
 use super::model::ApiKeyModel;
 use crate::client::{ApiError, is_usable_key_id};
-use crate::toolkit::{self, Failure, NotFound};
+use crate::toolkit::{self, Attempt, NotFound};
 
 /// Parallel created the key but its answer was incomplete; `saved` is what
 /// went to state.
@@ -149,15 +149,13 @@ pub fn api_error(
 ) -> Diagnostics {
     toolkit::api_error(
         err,
-        Failure {
-            doing,
-            attributes: &[
+        Attempt::new(doing)
+            .attributes(&[
                 attr_name!(ApiKeyModel, app_id),
                 attr_name!(ApiKeyModel, api_key_name),
-            ],
-            not_found: Some(NotFound::app(app_id)),
-            timed_out_after,
-        },
+            ])
+            .not_found(NotFound::app(app_id))
+            .timed_out_after(timed_out_after),
     )
 }
 

@@ -239,12 +239,11 @@ pub(super) struct Revoker<'a> {
     pub ctx: &'a Context,
     pub client: &'a AccountClient,
     pub deadline: &'a Deadline,
-    pub limit: std::time::Duration,
 }
 
 impl Revoker<'_> {
     fn timed_out(&self) -> Option<std::time::Duration> {
-        self.deadline.timed_out().then_some(self.limit)
+        self.deadline.timed_out_after()
     }
 
     /// Revokes `key` (`which`: "the previous key"...). `Ok` with warnings

@@ -9,7 +9,7 @@ use tfplugin::{Diagnostic, Diagnostics, attr_name};
 use super::model::{KeyRef, RotatingKeyModel};
 use crate::client::{ApiError, is_usable_key_id};
 use crate::resources::api_key::facts::KeyFacts;
-use crate::toolkit::{self, Failure, NotFound};
+use crate::toolkit::{self, Attempt, NotFound};
 
 /// An API failure while `doing` something, with what it leaves behind
 /// (`outcome`, a sentence) added to each diagnostic.
@@ -22,15 +22,13 @@ pub fn api_error(
 ) -> Diagnostics {
     let diags = toolkit::api_error(
         err,
-        Failure {
-            doing,
-            attributes: &[
+        Attempt::new(doing)
+            .attributes(&[
                 attr_name!(RotatingKeyModel, app_id),
                 attr_name!(RotatingKeyModel, name_prefix),
-            ],
-            not_found: Some(NotFound::app(app_id)),
-            timed_out_after,
-        },
+            ])
+            .not_found(NotFound::app(app_id))
+            .timed_out_after(timed_out_after),
     );
     if outcome.is_empty() {
         return diags;

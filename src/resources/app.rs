@@ -12,10 +12,11 @@ use crate::toolkit::{
 use async_trait::async_trait;
 use tfplugin::framework::PlanRequest;
 use tfplugin::model::{Maybe, Model};
+use tfplugin::typed::{Applied, TypedResource};
 use tfplugin::validators;
 use tfplugin::{
-    ApplyOutcome, AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
-    IdentitySchema, ImportRequest, Resource, Schema, Type, Value, attr_name, attr_path,
+    AttrPath, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
+    IdentitySchema, ImportRequest, Schema, Type, Value, attr_name, attr_path,
 };
 use uuid::Uuid;
 
@@ -197,7 +198,7 @@ impl AppResource {
         ctx: &Context,
         given: &str,
         at: Option<AttrPath>,
-    ) -> Result<Value, Diagnostics> {
+    ) -> Result<AppModel, Diagnostics> {
         let Ok(app_id) = Uuid::parse_str(given.trim()) else {
             let diag = Diagnostic::error(
                 "Invalid app ID to import",
@@ -217,7 +218,7 @@ impl AppResource {
         let api = toolkit::api(ctx)?;
         let apps = list(api, ctx, &format!("Importing app {app_id}"), None, None).await?;
         match find(&apps, app_id) {
-            Some(app) => Ok(AppModel::listed(app).to_value()),
+            Some(app) => Ok(AppModel::listed(app)),
             None => Err(Diagnostic::error(
                 "App not found",
                 format!(
@@ -251,7 +252,9 @@ async fn list(
 }
 
 #[async_trait]
-impl Resource for AppResource {
+impl TypedResource for AppResource {
+    type Model = AppModel;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -267,33 +270,26 @@ impl Resource for AppResource {
         ))
     }
 
-    async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
-        let api = match toolkit::api(ctx) {
-            Ok(api) => api,
-            Err(diags) => return ApplyOutcome::failed(diags),
-        };
-        let mut app = match AppModel::from_value(planned) {
-            Ok(app) => app,
-            Err(diags) => return ApplyOutcome::failed(diags),
-        };
+    async fn create(
+        &self,
+        ctx: &Context,
+        mut app: AppModel,
+    ) -> Result<Applied<AppModel>, Diagnostics> {
+        let api = toolkit::api(ctx)?;
         let Maybe::Known(name) = app.app_name.clone() else {
-            return ApplyOutcome::failed(Diagnostic::error(
+            return Err(Diagnostic::error(
                 "Incomplete configuration",
                 "app_name must be known to create an app.",
-            ));
+            )
+            .into());
         };
         let limit = timeouts().limit(&app.timeouts, Operation::Create);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(app_name = %name, "creating app");
         let created = api.client.create_app(&name, deadline.token()).await;
         let change = api.apps.changed();
-        let app_id = match created {
-            Ok(app_id) => app_id,
-            Err(err) => {
-                let timed_out = deadline.timed_out_after();
-                return ApplyOutcome::failed(create_failed(&err, &name, timed_out));
-            }
-        };
+        let app_id =
+            created.map_err(|err| create_failed(&err, &name, deadline.timed_out_after()))?;
         // The create answers only the ID. Whatever happens now, the app
         // exists and goes to state. Its name is what we sent; its
         // organization is the token's, known once any list this provider
@@ -322,9 +318,9 @@ impl Resource for AppResource {
                 app.org_name = Maybe::Null;
             }
         }
-        let mut outcome = ApplyOutcome::state(app.to_value());
+        let mut warnings = Diagnostics::new();
         if found.is_none() {
-            outcome.diagnostics.push(Diagnostic::warning(
+            warnings.push(Diagnostic::warning(
                 "App created, but not read back",
                 format!(
                     "Parallel created app {name:?} (ID {id}), and it is in the Terraform \
@@ -337,17 +333,18 @@ impl Resource for AppResource {
         if let Err(diags) = read_back {
             // Only warnings: the app exists and is saved.
             for d in diags.iter() {
-                outcome
-                    .diagnostics
-                    .push(Diagnostic::warning(d.summary.clone(), d.detail.clone()));
+                warnings.push(Diagnostic::warning(d.summary.clone(), d.detail.clone()));
             }
         }
-        outcome
+        Ok(Applied::from(app).with(warnings))
     }
 
-    async fn read(&self, ctx: &Context, current: Value) -> Result<Option<Value>, Diagnostics> {
+    async fn read(
+        &self,
+        ctx: &Context,
+        mut state: AppModel,
+    ) -> Result<Option<AppModel>, Diagnostics> {
         let api = toolkit::api(ctx)?;
-        let mut state = AppModel::from_value(&current)?;
         let app_id = state.app_id_in_state()?;
         let limit = timeouts().limit(&state.timeouts, Operation::Read);
         let deadline = Deadline::start(&ctx.cancel, limit);
@@ -356,7 +353,7 @@ impl Resource for AppResource {
         match find(&apps, app_id) {
             Some(app) => {
                 state.take_listed(app);
-                Ok(Some(state.to_value()))
+                Ok(Some(state))
             }
             None => {
                 // Deleted outside Terraform: forget it, and the next plan
@@ -382,11 +379,7 @@ impl Resource for AppResource {
         }
     }
 
-    async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics {
-        let prior = match AppModel::from_value(prior) {
-            Ok(prior) => prior,
-            Err(diags) => return diags,
-        };
+    async fn delete(&self, ctx: &Context, prior: AppModel) -> Diagnostics {
         if deletion_policy::abandons(&prior.deletion_policy) {
             tracing::info!(app = %prior.label(), "deletion_policy is ABANDON: leaving the app alive");
             return deletion_policy::abandoned(
@@ -423,7 +416,7 @@ impl Resource for AppResource {
         }
     }
 
-    async fn import(&self, ctx: &Context, request: ImportRequest) -> Result<Value, Diagnostics> {
+    async fn import(&self, ctx: &Context, request: ImportRequest) -> Result<AppModel, Diagnostics> {
         match request {
             ImportRequest::Id(id) => self.import_app(ctx, &id, None).await,
             ImportRequest::Identity(identity) => {

@@ -308,19 +308,7 @@ pub trait Resource: Send + Sync + 'static {
         identity: serde_json::Value,
     ) -> Result<serde_json::Value, Diagnostics> {
         let current = self.identity_schema().map_or(0, |s| s.version);
-        if version == current {
-            Ok(identity)
-        } else {
-            Err(Diagnostic::error(
-                "Unsupported identity version",
-                format!(
-                    "The stored identity of this {} is version {version}; this provider \
-                     understands version {current}. Use the provider version that wrote it.",
-                    self.type_name()
-                ),
-            )
-            .into())
-        }
+        only_current_identity_version(self.type_name(), current, version).map(|()| identity)
     }
 }
 
@@ -333,6 +321,15 @@ pub(crate) fn import_refused(type_name: &str) -> Diagnostics {
     .into()
 }
 
+/// The default identity upgrade: none.
+pub(crate) fn only_current_identity_version(
+    type_name: &str,
+    current: i64,
+    version: i64,
+) -> Result<(), Diagnostics> {
+    only_current_version("identity", "version", type_name, current, version)
+}
+
 /// The default state upgrade: none. A state of another version than the
 /// schema's is an error that says which provider version wrote it.
 pub(crate) fn only_current_state_version(
@@ -340,19 +337,33 @@ pub(crate) fn only_current_state_version(
     schema: &Schema,
     version: i64,
 ) -> Result<(), Diagnostics> {
-    let current = schema.version;
+    only_current_version(
+        "state",
+        "schema version",
+        type_name,
+        schema.version,
+        version,
+    )
+}
+
+fn only_current_version(
+    what: &str,
+    numbered: &str,
+    type_name: &str,
+    current: i64,
+    version: i64,
+) -> Result<(), Diagnostics> {
     if version == current {
-        Ok(())
-    } else {
-        Err(Diagnostic::error(
-            "Unsupported state version",
-            format!(
-                "The stored state of this {type_name} is schema version {version}; this \
-                 provider understands version {current}. Use the provider version that wrote it."
-            ),
-        )
-        .into())
+        return Ok(());
     }
+    Err(Diagnostic::error(
+        format!("Unsupported {what} version"),
+        format!(
+            "The stored {what} of this {type_name} is {numbered} {version}; this provider \
+             understands version {current}. Use the provider version that wrote it."
+        ),
+    )
+    .into())
 }
 
 /// A data source: something that exists outside Terraform, read from a

@@ -121,6 +121,19 @@ pub trait TypedResource: Send + Sync + 'static {
         );
     }
 
+    /// See [`Resource::update_undelivered`].
+    fn update_undelivered(&self, _ctx: &Context, _prior: &Self::Model, _new_state: &Self::Model) {
+        tracing::warn!(
+            type_name = self.type_name(),
+            "an update finished after Terraform had gone; its new state is in no state"
+        );
+    }
+
+    /// See [`Resource::private_after_read`]; the default keeps it.
+    fn private_after_read(&self, _state: &Self::Model, private: Vec<u8>) -> Vec<u8> {
+        private
+    }
+
     /// Refresh; `Ok(None)` says the object is gone. The default serves the
     /// state as it is.
     async fn read(
@@ -149,6 +162,18 @@ pub trait TypedResource: Send + Sync + 'static {
     ) -> Result<serde_json::Value, Diagnostics> {
         crate::framework::only_current_state_version(self.type_name(), &self.schema(), version)
             .map(|()| state)
+    }
+
+    /// See [`Resource::upgrade_identity`]; the default accepts only the
+    /// current version.
+    fn upgrade_identity(
+        &self,
+        version: i64,
+        identity: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        let current = TypedResource::identity_schema(self).map_or(0, |s| s.version);
+        crate::framework::only_current_identity_version(self.type_name(), current, version)
+            .map(|()| identity)
     }
 }
 
@@ -216,6 +241,23 @@ impl<T: TypedResource> Resource for T {
         }
     }
 
+    fn update_undelivered(&self, ctx: &Context, prior: &Value, new_state: &Value) {
+        match (T::Model::from_value(prior), T::Model::from_value(new_state)) {
+            (Ok(prior), Ok(state)) => TypedResource::update_undelivered(self, ctx, &prior, &state),
+            _ => tracing::warn!(
+                type_name = TypedResource::type_name(self),
+                "an update finished after Terraform had gone; its new state is in no state"
+            ),
+        }
+    }
+
+    fn private_after_read(&self, state: &Value, private: Vec<u8>) -> Vec<u8> {
+        match T::Model::from_value(state) {
+            Ok(state) => TypedResource::private_after_read(self, &state, private),
+            Err(_) => private,
+        }
+    }
+
     async fn read(&self, ctx: &Context, current: Value) -> Result<Option<Value>, Diagnostics> {
         let current = T::Model::from_value(&current)?;
         let read = TypedResource::read(self, ctx, current).await?;
@@ -234,5 +276,13 @@ impl<T: TypedResource> Resource for T {
         state: serde_json::Value,
     ) -> Result<serde_json::Value, Diagnostics> {
         TypedResource::upgrade_state(self, version, state)
+    }
+
+    fn upgrade_identity(
+        &self,
+        version: i64,
+        identity: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        TypedResource::upgrade_identity(self, version, identity)
     }
 }

@@ -31,9 +31,10 @@ use model::{KeyRef, RotatingKeyModel, parse_setting};
 use schedule::{Plan, Previous};
 use tfplugin::framework::PlanRequest;
 use tfplugin::model::{Maybe, Model};
+use tfplugin::typed::{Applied, TypedResource};
 use tfplugin::{
-    ApplyOutcome, Attribute, Block, Context, Diagnostic, Diagnostics, ImportRequest, Resource,
-    Schema, Type, Value, attr_path,
+    Attribute, Block, Context, Diagnostic, Diagnostics, ImportRequest, Schema, Type, Value,
+    attr_path,
 };
 use uuid::Uuid;
 
@@ -205,7 +206,9 @@ fn timeouts() -> Timeouts {
 }
 
 #[async_trait]
-impl Resource for RotatingApiKeyResource {
+impl TypedResource for RotatingApiKeyResource {
+    type Model = RotatingKeyModel;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -214,17 +217,14 @@ impl Resource for RotatingApiKeyResource {
         schema()
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
-        match RotatingKeyModel::from_value(config) {
-            Ok(key) => check(&key),
-            Err(diags) => diags,
-        }
+    fn validate(&self, config: &RotatingKeyModel) -> Diagnostics {
+        check(config)
     }
 
     /// The time the next plan reads: that of this refresh. Terraform keeps
     /// it beside the refreshed state, and in a saved plan, so the plan it
     /// makes again at apply decides the same.
-    fn private_after_read(&self, _state: &Value, _private: Vec<u8>) -> Vec<u8> {
+    fn private_after_read(&self, _state: &RotatingKeyModel, _private: Vec<u8>) -> Vec<u8> {
         schedule::encode_clock(SystemTime::now())
     }
 
@@ -301,19 +301,13 @@ impl Resource for RotatingApiKeyResource {
         diags
     }
 
-    async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
-        let client = match toolkit::api(ctx).map(|api| &api.client) {
-            Ok(client) => client,
-            Err(diags) => return ApplyOutcome::failed(diags),
-        };
-        let mut key = match RotatingKeyModel::from_value(planned) {
-            Ok(key) => key,
-            Err(diags) => return ApplyOutcome::failed(diags),
-        };
-        let (app_id, prefix) = match known_target(&key) {
-            Ok(target) => target,
-            Err(diags) => return ApplyOutcome::failed(diags),
-        };
+    async fn create(
+        &self,
+        ctx: &Context,
+        mut key: RotatingKeyModel,
+    ) -> Result<Applied<RotatingKeyModel>, Diagnostics> {
+        let client = &toolkit::api(ctx)?.client;
+        let (app_id, prefix) = known_target(&key)?;
         let name = schedule::key_name(&prefix, SystemTime::now());
         let limit = timeouts().limit(&key.timeouts, Operation::Create);
         let deadline = Deadline::start(&ctx.cancel, limit);
@@ -333,7 +327,7 @@ impl Resource for RotatingApiKeyResource {
                 key.set_current(created.into());
                 journaled::created(ctx, &journal, &key.current());
                 key.rotates_at = key.computed_rotates_at();
-                ApplyOutcome::state(key.to_value())
+                Ok(key.into())
             }
             Err(CreateKeyError::Incomplete {
                 key: answer,
@@ -344,38 +338,27 @@ impl Resource for RotatingApiKeyResource {
                 key.rotates_at = key.computed_rotates_at();
                 let has_secret = matches!(&key.raw_api_key, Maybe::Known(s) if !s.is_empty());
                 let diagnostic = texts::incomplete_create(&key.current(), has_secret, &problem);
-                ApplyOutcome {
-                    new_state: Some(key.to_value()),
-                    private: Vec::new(),
-                    diagnostics: diagnostic.into(),
-                }
+                Ok(Applied::from(key).with(diagnostic))
             }
-            Err(CreateKeyError::NotCreated(err)) => ApplyOutcome::failed(texts::api_error(
+            Err(CreateKeyError::NotCreated(err)) => Err(texts::api_error(
                 &err,
                 &format!("Creating API key {name:?} in app {app_id}"),
                 &app_id.to_string(),
                 deadline.timed_out_after(),
                 "",
             )),
-            Err(CreateKeyError::MayHaveCreated(err)) => ApplyOutcome::failed(
-                texts::may_have_created(&name, &app_id.to_string(), &err, false),
-            ),
+            Err(CreateKeyError::MayHaveCreated(err)) => {
+                Err(texts::may_have_created(&name, &app_id.to_string(), &err, false).into())
+            }
         }
     }
 
     async fn update(
         &self,
         ctx: &Context,
-        prior: &Value,
-        planned: &Value,
-        _config: &Value,
-    ) -> ApplyOutcome {
-        let decoded = RotatingKeyModel::from_value(prior)
-            .and_then(|prior| Ok((prior, RotatingKeyModel::from_value(planned)?)));
-        let (prior, planned) = match decoded {
-            Ok(models) => models,
-            Err(diags) => return ApplyOutcome::failed(diags),
-        };
+        prior: RotatingKeyModel,
+        planned: RotatingKeyModel,
+    ) -> Result<Applied<RotatingKeyModel>, Diagnostics> {
         let rotate = planned.api_key_id.is_unknown();
         let revoke_previous = planned.previous_api_key_id.is_null() && prior.previous().is_some();
         let revoke_older = !prior.unrevoked().is_empty();
@@ -383,12 +366,9 @@ impl Resource for RotatingApiKeyResource {
             // Times recomputed, or only settings changed: no API call.
             let mut state = planned;
             settle_times(&mut state, &prior);
-            return ApplyOutcome::state(state.to_value());
+            return Ok(state.into());
         }
-        let client = match toolkit::api(ctx).map(|api| &api.client) {
-            Ok(client) => client,
-            Err(diags) => return ApplyOutcome::failed(diags),
-        };
+        let client = &toolkit::api(ctx)?.client;
         let limit = timeouts().limit(&planned.timeouts, Operation::Update);
         let deadline = Deadline::start(&ctx.cancel, limit);
         let revoker = Revoker {
@@ -403,24 +383,28 @@ impl Resource for RotatingApiKeyResource {
         }
     }
 
-    async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics {
-        let state = match RotatingKeyModel::from_value(prior) {
-            Ok(state) => state,
-            Err(diags) => return diags,
-        };
+    async fn delete(&self, ctx: &Context, state: RotatingKeyModel) -> Diagnostics {
         if deletion_policy::abandons(&state.deletion_policy) {
             tracing::info!(
                 key = %state.current().label(),
                 "deletion_policy is ABANDON: leaving the keys live"
             );
-            return Diagnostics::new();
+            return deletion_policy::abandoned(
+                "API keys left live (deletion_policy = \"ABANDON\")",
+                &abandoned_keys(&state),
+                "Revoke them in the Parallel platform when nothing uses them any more.",
+            )
+            .into();
         }
         let client = match toolkit::api(ctx).map(|api| &api.client) {
             Ok(client) => client,
             Err(diags) => return diags,
         };
         let limit = timeouts().limit(&state.timeouts, Operation::Delete);
-        let deadline = Deadline::start(&ctx.cancel, limit);
+        // Revokes, once begun, run to their answer or their time limit, not
+        // to a Ctrl-C, as parallel_api_key's do: a revoke cut off after
+        // Parallel acted would leave a state that holds a revoked key.
+        let deadline = Deadline::start(&tokio_util::sync::CancellationToken::new(), limit);
         let revoker = Revoker {
             ctx,
             client,
@@ -450,26 +434,38 @@ impl Resource for RotatingApiKeyResource {
     /// Terraform was killed while the first key was being created: it is
     /// live and in no state, so it is recorded as `parallel_api_key`
     /// records such keys.
-    fn create_undelivered(&self, ctx: &Context, new_state: &Value) {
-        record_lost(
-            ctx,
-            &RotatingKeyModel::from_value(new_state).unwrap_or_default(),
-        );
+    fn create_undelivered(&self, ctx: &Context, new_state: &RotatingKeyModel) {
+        record_lost(ctx, new_state);
     }
 
     /// Terraform was killed during a rotation: it keeps the prior state, so
     /// the new key, if one was made, is live and in no state.
-    fn update_undelivered(&self, ctx: &Context, prior: &Value, new_state: &Value) {
-        let prior = RotatingKeyModel::from_value(prior).unwrap_or_default();
-        let new = RotatingKeyModel::from_value(new_state).unwrap_or_default();
-        if new.api_key_id.known().is_some() && new.api_key_id != prior.api_key_id {
-            record_lost(ctx, &new);
+    fn update_undelivered(
+        &self,
+        ctx: &Context,
+        prior: &RotatingKeyModel,
+        new_state: &RotatingKeyModel,
+    ) {
+        if new_state.api_key_id.known().is_some() && new_state.api_key_id != prior.api_key_id {
+            record_lost(ctx, new_state);
         }
     }
 
-    async fn import(&self, _ctx: &Context, _request: ImportRequest) -> Result<Value, Diagnostics> {
+    async fn import(
+        &self,
+        _ctx: &Context,
+        _request: ImportRequest,
+    ) -> Result<RotatingKeyModel, Diagnostics> {
         Err(texts::import_refused().into())
     }
+}
+
+/// Every key an ABANDON destroy leaves live, for its warning.
+fn abandoned_keys(state: &RotatingKeyModel) -> String {
+    let mut keys = vec![state.current().label()];
+    keys.extend(state.previous().map(|key| key.facts.label()));
+    keys.extend(state.unrevoked().into_iter().map(|key| key.facts.label()));
+    keys.join(", ")
 }
 
 /// Says at once that the current key of `key` is live and in no state;

@@ -594,13 +594,18 @@ fn destroy_revokes_the_current_and_the_previous_key_or_abandons_both() {
         let both = live_ids(&s);
         assert_eq!(both.len(), 2);
         s.emulator.clear_requests();
-        s.destroy();
+        let destroyed = s.destroy();
         if policy == "DELETE" {
             assert_eq!(deletes(&s).len(), 2, "{:?}", summary(&s));
             assert!(live(&s).is_empty());
         } else {
             assert!(deletes(&s).is_empty(), "{:?}", summary(&s));
             assert_eq!(live_ids(&s), both, "both keys are left live");
+            // The destroy says what it left alive, naming both keys.
+            destroyed.assert_contains("API keys left live");
+            for id in &both {
+                destroyed.assert_contains(id);
+            }
             for id in &both {
                 assert!(s.emulator.revoke_out_of_band(id));
             }

@@ -5,8 +5,9 @@
 
 use std::time::SystemTime;
 
-use tfplugin::model::{Maybe, Model};
-use tfplugin::{ApplyOutcome, Diagnostic, Diagnostics};
+use tfplugin::model::Maybe;
+use tfplugin::typed::Applied;
+use tfplugin::{Diagnostic, Diagnostics};
 use uuid::Uuid;
 
 use super::model::{self, KeyRef, RotatingKeyModel};
@@ -25,10 +26,10 @@ pub(super) async fn rotate_key(
     revoker: &Revoker<'_>,
     prior: RotatingKeyModel,
     planned: RotatingKeyModel,
-) -> ApplyOutcome {
+) -> Result<Applied<RotatingKeyModel>, Diagnostics> {
     let (app_id, prefix) = match known_target(&planned) {
         Ok(target) => target,
-        Err(diags) => return ApplyOutcome::failed(diags),
+        Err(diags) => return Err(diags),
     };
     let name = schedule::key_name(&prefix, SystemTime::now());
     tracing::debug!(%app_id, "rotating: creating the new key");
@@ -55,7 +56,7 @@ pub(super) async fn rotate_key(
         }) => return incomplete_rotation(revoker, prior, answer, &problem).await,
         // The apply fails and the framework keeps the prior state whole.
         Err(CreateKeyError::NotCreated(err)) => {
-            return ApplyOutcome::failed(texts::api_error(
+            return Err(texts::api_error(
                 &err,
                 &format!("Rotating: creating API key {name:?} in app {app_id}"),
                 &app_id.to_string(),
@@ -65,12 +66,7 @@ pub(super) async fn rotate_key(
             ));
         }
         Err(CreateKeyError::MayHaveCreated(err)) => {
-            return ApplyOutcome::failed(texts::may_have_created(
-                &name,
-                &app_id.to_string(),
-                &err,
-                true,
-            ));
+            return Err(texts::may_have_created(&name, &app_id.to_string(), &err, true).into());
         }
     }
     state.rotates_at = state.computed_rotates_at();
@@ -115,11 +111,7 @@ pub(super) async fn rotate_key(
         state.set_previous(Some(&replaced));
     }
     state.set_unrevoked(&failed);
-    ApplyOutcome {
-        new_state: Some(state.to_value()),
-        private: Vec::new(),
-        diagnostics: diags,
-    }
+    Ok(Applied::from(state).with(diags))
 }
 
 /// The new key was made but its answer was incomplete: nothing changes
@@ -129,7 +121,7 @@ async fn incomplete_rotation(
     prior: RotatingKeyModel,
     answer: PartialKey,
     problem: &str,
-) -> ApplyOutcome {
+) -> Result<Applied<RotatingKeyModel>, Diagnostics> {
     let mut new = RotatingKeyModel {
         app_id: prior.app_id.clone(),
         ..RotatingKeyModel::default()
@@ -157,11 +149,7 @@ async fn incomplete_rotation(
         }
     }
     diags.push(texts::incomplete_rotation(&key.facts, problem, revoked));
-    ApplyOutcome {
-        new_state: Some(state.to_value()),
-        private: Vec::new(),
-        diagnostics: diags,
-    }
+    Ok(Applied::from(state).with(diags))
 }
 
 /// No rotation: the previous key's time has come, or older keys are left
@@ -170,7 +158,7 @@ pub(super) async fn revoke_due(
     revoker: &Revoker<'_>,
     prior: RotatingKeyModel,
     planned: RotatingKeyModel,
-) -> ApplyOutcome {
+) -> Result<Applied<RotatingKeyModel>, Diagnostics> {
     let mut state = planned;
     settle_times(&mut state, &prior);
     let mut diags = Diagnostics::new();
@@ -203,11 +191,7 @@ pub(super) async fn revoke_due(
         }
     }
     state.set_unrevoked(&failed);
-    ApplyOutcome {
-        new_state: Some(state.to_value()),
-        private: Vec::new(),
-        diagnostics: diags,
-    }
+    Ok(Applied::from(state).with(diags))
 }
 
 /// Fills in the times a plan left unknown (their durations were unknown

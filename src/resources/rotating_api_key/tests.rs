@@ -191,9 +191,16 @@ fn a_new_resource_plans_no_previous_key() {
     assert_eq!(planned.field("api_key_id"), &Value::Unknown);
 }
 
+/// What the framework reports at validate: the attributes' validators,
+/// then the resource's own checks.
 fn errors_at(config: RotatingKeyModel) -> Vec<(Option<AttrPath>, String)> {
-    RotatingApiKeyResource
-        .validate(&config.to_value())
+    let config = config.to_value();
+    let mut diags = schema().block.validate(&config);
+    diags.extend(tfplugin::Resource::validate(
+        &RotatingApiKeyResource,
+        &config,
+    ));
+    diags
         .iter()
         .map(|d| (d.attribute.clone(), d.detail.clone()))
         .collect()

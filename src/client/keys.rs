@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::models::parse_created_key;
 use super::retry::Idempotency;
 use super::transport::{self, Call};
-use super::{AccountClient, ApiError, CreateKeyError, CreatedKey, Deletion, endpoint};
+use super::{AccountClient, ApiError, CreateKeyError, Deletion, NewKey, endpoint};
 
 /// Whether `api_key_id` can address a key in a request (a delete).
 pub fn is_usable_key_id(api_key_id: &str) -> bool {
@@ -44,7 +44,7 @@ impl AccountClient {
         app_id: Uuid,
         api_key_name: &str,
         cancel: &CancellationToken,
-    ) -> Result<CreatedKey, CreateKeyError> {
+    ) -> Result<NewKey, CreateKeyError> {
         let app_id = app_id.to_string();
         let url = self
             .url(&["service", "v1", "apps", &app_id, "keys"])

@@ -42,7 +42,7 @@ pub use balance::{
 pub use credentials::{Credentials, CredentialsError, TokenOrigin, TokenSource};
 pub use error::{ApiError, ConfigError, FieldProblem};
 pub use keys::{is_plausible_key_id, is_usable_key_id};
-pub use models::{App, CreateKeyError, CreatedKey, PartialKey};
+pub use models::{App, CreateKeyError, NewKey};
 pub use platform::{DEFAULT_PLATFORM_URL, Grant, PlatformClient, PlatformConfig, RefreshError};
 pub(crate) use redact::shorten;
 

@@ -48,7 +48,7 @@ pub enum CreateKeyError {
          and what could be read was kept",
         partial_key_name(.key)
     )]
-    Incomplete { key: PartialKey, problem: String },
+    Incomplete { key: NewKey, problem: String },
 }
 
 impl CreateKeyError {
@@ -63,34 +63,19 @@ impl CreateKeyError {
     }
 }
 
-fn partial_key_name(key: &PartialKey) -> String {
+fn partial_key_name(key: &NewKey) -> String {
     match &key.api_key_id {
         Some(id) => format!("`{id}`"),
         None => "(id unknown)".to_owned(),
     }
 }
 
-/// A freshly created API key, as answered by
-/// `POST /service/v1/apps/{app_id}/keys`.
-#[derive(Debug, Clone)]
-pub struct CreatedKey {
-    pub api_key_id: String,
-    pub api_key_name: String,
-    pub app_id: String,
-    pub app_name: String,
-    pub created_by_user_id: String,
-    pub created_by_user_email: String,
-    /// A masked form of the key, safe to show.
-    pub display_value: String,
-    /// The key itself; the API shows it only in this answer.
-    pub raw_api_key: Secret,
-    /// Creation time as the API sent it (a Unix timestamp).
-    pub created_at: Number,
-}
-
-/// Whatever could be read from a create answer that was not complete.
+/// A key as `POST /service/v1/apps/{app_id}/keys` answered it. From a
+/// successful `create_key` every field is `Some`; in
+/// `CreateKeyError::Incomplete` it holds whatever could be read. One type
+/// for both, so what the answer said is recorded the same way either way.
 #[derive(Debug, Clone, Default)]
-pub struct PartialKey {
+pub struct NewKey {
     pub api_key_id: Option<String>,
     pub api_key_name: Option<String>,
     pub app_id: Option<String>,
@@ -102,50 +87,26 @@ pub struct PartialKey {
     pub created_at: Option<Number>,
 }
 
-impl PartialKey {
-    /// The complete key, or `self` back when any field is missing.
-    #[allow(clippy::result_large_err)] // see `CreateKeyError`
-    pub fn into_complete(self) -> Result<CreatedKey, PartialKey> {
-        match self {
-            PartialKey {
-                api_key_id: Some(api_key_id),
-                api_key_name: Some(api_key_name),
-                app_id: Some(app_id),
-                app_name: Some(app_name),
-                created_by_user_id: Some(created_by_user_id),
-                created_by_user_email: Some(created_by_user_email),
-                display_value: Some(display_value),
-                raw_api_key: Some(raw_api_key),
-                created_at: Some(created_at),
-            } => Ok(CreatedKey {
-                api_key_id,
-                api_key_name,
-                app_id,
-                app_name,
-                created_by_user_id,
-                created_by_user_email,
-                display_value,
-                raw_api_key,
-                created_at,
-            }),
-            partial => Err(partial),
-        }
-    }
-}
-
-impl From<CreatedKey> for PartialKey {
-    fn from(key: CreatedKey) -> Self {
-        PartialKey {
-            api_key_id: Some(key.api_key_id),
-            api_key_name: Some(key.api_key_name),
-            app_id: Some(key.app_id),
-            app_name: Some(key.app_name),
-            created_by_user_id: Some(key.created_by_user_id),
-            created_by_user_email: Some(key.created_by_user_email),
-            display_value: Some(key.display_value),
-            raw_api_key: Some(key.raw_api_key),
-            created_at: Some(key.created_at),
-        }
+impl NewKey {
+    /// The fields the answer lacked, by name.
+    fn missing(&self) -> Vec<&'static str> {
+        [
+            ("api_key_id", self.api_key_id.is_none()),
+            ("api_key_name", self.api_key_name.is_none()),
+            ("app_id", self.app_id.is_none()),
+            ("app_name", self.app_name.is_none()),
+            ("created_by_user_id", self.created_by_user_id.is_none()),
+            (
+                "created_by_user_email",
+                self.created_by_user_email.is_none(),
+            ),
+            ("display_value", self.display_value.is_none()),
+            ("raw_api_key", self.raw_api_key.is_none()),
+            ("created_at", self.created_at.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(name, missing)| missing.then_some(name))
+        .collect()
     }
 }
 
@@ -183,7 +144,7 @@ pub(crate) fn parse_created_key(
     body: &[u8],
     truncated: bool,
     secrets: &[&str],
-) -> Result<CreatedKey, CreateKeyError> {
+) -> Result<NewKey, CreateKeyError> {
     let undecodable = |problem: String| {
         CreateKeyError::MayHaveCreated(ApiError::Undecodable {
             status,
@@ -216,7 +177,7 @@ pub(crate) fn parse_created_key(
     }
 
     let mut text = |name: &str| string_field(&members, name, &mut problems);
-    let mut key = PartialKey {
+    let mut key = NewKey {
         api_key_id: text("api_key_id"),
         api_key_name: text("api_key_name"),
         app_id: text("app_id"),
@@ -247,12 +208,17 @@ pub(crate) fn parse_created_key(
             problem: problems.join("; "),
         });
     }
-    // Every field is `Some` unless a problem was recorded for it.
-    key.into_complete()
-        .map_err(|key| CreateKeyError::Incomplete {
+    // Every field is `Some` unless a problem was recorded for it; should
+    // one be missing anyway, the answer is incomplete, never a panic.
+    let missing = key.missing();
+    if missing.is_empty() {
+        Ok(key)
+    } else {
+        Err(CreateKeyError::Incomplete {
             key,
-            problem: "the answer is incomplete".to_owned(),
+            problem: format!("the answer lacks {}", missing.join(", ")),
         })
+    }
 }
 
 /// Reads a 2xx JSON answer as `T`; `truncated` says the body was cut at
@@ -397,17 +363,21 @@ mod tests {
     }
 
     #[allow(clippy::result_large_err)]
-    fn parse(value: &Value) -> Result<CreatedKey, CreateKeyError> {
+    fn parse(value: &Value) -> Result<NewKey, CreateKeyError> {
         parse_created_key(200, value.to_string().as_bytes(), false, &[])
     }
 
     #[test]
     fn reads_a_complete_answer() {
         let key = parse(&full_body()).unwrap();
-        assert_eq!(key.api_key_id, "key_123");
-        assert_eq!(key.raw_api_key.expose(), RAW);
-        assert_eq!(key.created_at.as_u64(), Some(1_731_000_000));
-        assert_eq!(key.app_name, "Terraform");
+        assert_eq!(key.api_key_id.as_deref(), Some("key_123"));
+        assert_eq!(key.raw_api_key.as_ref().map(Secret::expose), Some(RAW));
+        assert_eq!(
+            key.created_at.as_ref().and_then(Number::as_u64),
+            Some(1_731_000_000)
+        );
+        assert_eq!(key.app_name.as_deref(), Some("Terraform"));
+        assert!(key.missing().is_empty());
         assert!(!format!("{key:?}").contains(RAW));
     }
 
@@ -502,7 +472,7 @@ mod tests {
     }
 
     #[track_caller]
-    fn assert_kept(body: &[u8], expected_problem: &str) -> PartialKey {
+    fn assert_kept(body: &[u8], expected_problem: &str) -> NewKey {
         match parse_created_key(200, body, false, &[]) {
             Err(CreateKeyError::Incomplete { key, problem }) => {
                 assert!(problem.contains(expected_problem), "{problem}");
@@ -528,9 +498,9 @@ mod tests {
         // Unreadable members the provider does not use cost nothing.
         let deep = format!("1,\"deep\":{}{}", "[".repeat(300), "]".repeat(300));
         let key = parse_created_key(200, &broken(&deep, ""), false, &[]).unwrap();
-        assert_eq!(key.raw_api_key.expose(), RAW);
+        assert_eq!(key.raw_api_key.as_ref().map(Secret::expose), Some(RAW));
         let key = parse_created_key(200, &broken(r#"1,"x":"\ud800""#, ""), false, &[]).unwrap();
-        assert_eq!(key.api_key_id, "key_123");
+        assert_eq!(key.api_key_id.as_deref(), Some("key_123"));
     }
 
     #[test]

@@ -140,7 +140,7 @@ proptest! {
             .collect();
         let body = format!("{{{}{ending}", members.join(","));
         let key = match parse_created_key(200, body.as_bytes(), false, &[TOKEN]) {
-            Ok(key) => key.into(),
+            Ok(key) => key,
             Err(CreateKeyError::Incomplete { key, problem }) => {
                 prop_assert!(raw.chars().count() < 12 || !problem.contains(&raw), "{problem}");
                 key

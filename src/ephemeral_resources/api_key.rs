@@ -7,7 +7,7 @@
 //! key's identity and a few facts to name it by, never the secret.
 
 use super::abandoned::{self, OpenKey, OpenKeys};
-use crate::client::{AccountClient, CreateKeyError, Deletion, PartialKey, is_usable_key_id};
+use crate::client::{AccountClient, CreateKeyError, Deletion, NewKey, is_usable_key_id};
 use crate::journal::{Event, Operation as JournalOperation};
 use crate::resources::api_key::facts::KeyFacts;
 use crate::resources::api_key::journaled;
@@ -258,7 +258,7 @@ async fn discard_incomplete(
     client: &AccountClient,
     ctx: &Context,
     mut key: ApiKeyModel,
-    answer: PartialKey,
+    answer: NewKey,
     problem: &str,
     journal: &JournalOperation,
 ) -> Diagnostics {
@@ -374,7 +374,7 @@ impl EphemeralResource for EphemeralApiKey {
                 .into());
             }
         };
-        key.record(created.into());
+        key.record(created);
         journaled::created(ctx, &journal, &key.facts());
         let close_limit = timeouts().limit(&key.timeouts, Operation::Delete);
         // A complete answer always has a usable ID (see `parse_created_key`).

@@ -278,7 +278,7 @@ impl Resource for ApiKeyResource {
         journaled::handed_when_delivered(ctx, journal.clone());
         match result {
             Ok(created) => {
-                key.record(created.into());
+                key.record(created);
                 journaled::created(ctx, &journal, &key.facts());
                 ApplyOutcome::state(key.to_value())
             }

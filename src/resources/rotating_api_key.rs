@@ -324,7 +324,7 @@ impl TypedResource for RotatingApiKeyResource {
         key.set_unrevoked(&[]);
         match result {
             Ok(created) => {
-                key.set_current(created.into());
+                key.set_current(created);
                 journaled::created(ctx, &journal, &key.current());
                 key.rotates_at = key.computed_rotates_at();
                 Ok(key.into())

@@ -81,7 +81,7 @@ async fn a_create_answered_401_is_renewed_once_and_makes_one_key() {
         .create_key(app_id(), "ci", &CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(key.api_key_id, "key_abc");
+    assert_eq!(key.api_key_id.as_deref(), Some("key_abc"));
     assert_eq!(source.renewals(), 1);
     let requests = server.requests();
     assert_eq!(requests.len(), 2);

@@ -6,7 +6,7 @@ use tfplugin::Value;
 use tfplugin::model::{Maybe, Number};
 
 use super::facts::KeyFacts;
-use crate::client::PartialKey;
+use crate::client::NewKey;
 use crate::secret::Secret;
 
 tfplugin::model! {
@@ -36,7 +36,7 @@ impl ApiKeyModel {
     /// Takes every field of a create's answer: what the user configured
     /// stays as planned (`app_id`'s spelling); a field the answer lacked
     /// becomes null, never left unknown.
-    pub fn record(&mut self, key: PartialKey) {
+    pub fn record(&mut self, key: NewKey) {
         self.id = key.api_key_id.clone().into();
         self.api_key_id = key.api_key_id.into();
         self.app_name = key.app_name.into();
@@ -99,7 +99,7 @@ mod tests {
             ("created_by_user_id", Value::Unknown),
         ]);
         let mut key = ApiKeyModel::from_value(&planned).unwrap();
-        key.record(PartialKey {
+        key.record(NewKey {
             api_key_id: Some("k-1".into()),
             api_key_name: Some("ci".into()),
             app_id: Some("a".into()),

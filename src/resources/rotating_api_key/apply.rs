@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::model::{self, KeyRef, RotatingKeyModel};
 use super::{known_target, schedule, texts};
-use crate::client::{AccountClient, CreateKeyError, Deletion, PartialKey, is_usable_key_id};
+use crate::client::{AccountClient, CreateKeyError, Deletion, NewKey, is_usable_key_id};
 use crate::journal::Event;
 use crate::resources::api_key::journaled;
 use crate::toolkit::Deadline;
@@ -47,7 +47,7 @@ pub(super) async fn rotate_key(
     let mut state = planned;
     match created {
         Ok(created) => {
-            state.set_current(created.into());
+            state.set_current(created);
             journaled::created(revoker.ctx, &journal, &state.current());
         }
         Err(CreateKeyError::Incomplete {
@@ -119,7 +119,7 @@ pub(super) async fn rotate_key(
 async fn incomplete_rotation(
     revoker: &Revoker<'_>,
     prior: RotatingKeyModel,
-    answer: PartialKey,
+    answer: NewKey,
     problem: &str,
 ) -> Result<Applied<RotatingKeyModel>, Diagnostics> {
     let mut new = RotatingKeyModel {

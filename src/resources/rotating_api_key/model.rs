@@ -9,7 +9,7 @@ use tfplugin::Value;
 use tfplugin::model::{Maybe, Number};
 
 use super::schedule;
-use crate::client::{PartialKey, is_usable_key_id};
+use crate::client::{NewKey, is_usable_key_id};
 use crate::resources::api_key::facts::KeyFacts;
 use crate::secret::Secret;
 use crate::toolkit::parse_duration;
@@ -75,7 +75,7 @@ impl KeyRef {
 impl RotatingKeyModel {
     /// The current key's fields from a create's answer; a field the answer
     /// lacked becomes null, never left unknown.
-    pub fn set_current(&mut self, key: PartialKey) {
+    pub fn set_current(&mut self, key: NewKey) {
         self.id = key.api_key_id.clone().into();
         self.api_key_id = key.api_key_id.into();
         self.api_key_name = key.api_key_name.into();

@@ -45,14 +45,10 @@ pub fn unix_now() -> i64 {
 /// How to run `parallel-cli login` again, the end of every "expired" text.
 const LOG_IN_AGAIN: &str = "Run `parallel-cli login` to log in again";
 
+/// An expiry from the login file, readable; the raw number when it is no
+/// writable time (a corrupt file must not crash the provider).
 fn rfc3339(at: i64) -> String {
-    u64::try_from(at)
-        .ok()
-        .and_then(|secs| UNIX_EPOCH.checked_add(std::time::Duration::from_secs(secs)))
-        .map_or_else(
-            || at.to_string(),
-            |t| humantime::format_rfc3339_seconds(t).to_string(),
-        )
+    crate::toolkit::time::unix_rfc3339(at).unwrap_or_else(|| at.to_string())
 }
 
 /// The text for a login only `parallel-cli login` can mend.

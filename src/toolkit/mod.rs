@@ -8,6 +8,7 @@ pub mod deadline;
 pub mod deletion_policy;
 pub mod duration;
 pub mod quote;
+pub mod time;
 pub mod timeouts;
 
 pub use api::{Api, AppDirectory, Change, Org, api};

@@ -9,6 +9,7 @@
 //! without a refresh (`-refresh=false`) has no time, and nothing comes due
 //! in it by the clock alone.
 
+use crate::toolkit::time;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What the prior state says of the keys' times.
@@ -102,13 +103,13 @@ pub fn plan(now: Option<SystemTime>, prior: &Prior, wanted: &Wanted) -> Plan {
 /// When a key created at `created_at` becomes due: `created_at +
 /// rotate_after`, on a whole second (rounded up, so never early).
 pub fn rotates_at(created_at: SystemTime, rotate_after: Duration) -> SystemTime {
-    whole_second(created_at + rotate_after)
+    whole_second(time::later(created_at, rotate_after))
 }
 
 /// When the key that a rotation at `rotated_at` made previous is revoked:
 /// `overlap` later, on a whole second (rounded up).
 pub fn revoke_at(rotated_at: SystemTime, overlap: Duration) -> SystemTime {
-    whole_second(rotated_at + overlap)
+    whole_second(time::later(rotated_at, overlap))
 }
 
 /// A revocation time recorded under `old` overlap, moved to the `new` one:
@@ -126,12 +127,12 @@ pub fn moved_revoke_at(recorded: SystemTime, old: Option<Duration>, new: Duratio
 fn whole_second(at: SystemTime) -> SystemTime {
     let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
     let seconds = since.as_secs() + u64::from(since.subsec_nanos() > 0);
-    UNIX_EPOCH + Duration::from_secs(seconds)
+    time::later(UNIX_EPOCH, Duration::from_secs(seconds))
 }
 
 /// `2026-12-06T21:33:00Z`.
 pub fn rfc3339(at: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(at).to_string()
+    time::rfc3339(at)
 }
 
 /// Reads a UTC time as `rfc3339` writes it (or with a fraction, or a space
@@ -154,7 +155,7 @@ pub fn from_unix(seconds: f64) -> Option<SystemTime> {
     (seconds.is_finite() && seconds >= 0.0)
         .then(|| Duration::try_from_secs_f64(seconds).ok())
         .flatten()
-        .map(|since| UNIX_EPOCH + since)
+        .map(|since| time::later(UNIX_EPOCH, since))
 }
 
 /// The time a plan reads, kept in the private data of the state a refresh
@@ -397,5 +398,18 @@ mod tests {
         assert_eq!(plan_clock(b""), None);
         assert_eq!(plan_clock(b"{\"other\":1}"), None);
         assert_eq!(plan_clock(b"\xff"), None);
+    }
+
+    #[test]
+    fn absurd_times_are_clamped_never_a_panic() {
+        // A created_at in milliseconds, and a duration of thousands of years.
+        let created = from_unix(1_731_000_000_000.0).expect("a time");
+        let due = rotates_at(created, Duration::from_secs(u64::MAX / 2));
+        assert_eq!(rfc3339(due), "9999-12-31T23:59:59Z");
+        assert_eq!(
+            rfc3339(revoke_at(due, Duration::from_secs(3600))),
+            rfc3339(due)
+        );
+        assert!(key_name("x", due).starts_with("x-9999"));
     }
 }

@@ -52,7 +52,9 @@ pub struct UnfinishedRevoke {
 /// Reads and compacts the journal once, under its lock, so that of several
 /// provider processes configuring at once only one names each operation.
 pub fn at_configure(journal: &Journal) -> Findings {
-    let result = journal.compact(|contents| decide(contents, |entry| entry.process.has_ended()));
+    let now = SystemTime::now();
+    let result =
+        journal.compact(|contents| decide(contents, now, |entry| entry.process.has_ended()));
     match result {
         Ok(findings) => findings,
         Err(err) => Findings {
@@ -104,9 +106,13 @@ fn by_operation(entries: &[Entry]) -> BTreeMap<&str, Vec<&Entry>> {
     ops
 }
 
-/// What to keep, and what to say: `ended` tells whether the process that
-/// began an operation is gone.
-fn decide(contents: Contents, ended: impl Fn(&Entry) -> bool) -> (Vec<Entry>, Findings) {
+/// What to keep, and what to say, at `now`: `ended` tells whether the
+/// process that began an operation is gone.
+fn decide(
+    contents: Contents,
+    now: SystemTime,
+    ended: impl Fn(&Entry) -> bool,
+) -> (Vec<Entry>, Findings) {
     let mut findings = Findings::default();
     let mut keep_ops = BTreeSet::new();
     for (op, entries) in by_operation(&contents.entries) {
@@ -151,7 +157,9 @@ fn decide(contents: Contents, ended: impl Fn(&Entry) -> bool) -> (Vec<Entry>, Fi
             } => match created {
                 // Revoked at configure when the configuration talks to the
                 // API it was made with; a week of trying is enough.
-                Some((api_key_id, _, revoke_url)) if younger_than(&first.at, KEPT_FOR_RETRIES) => {
+                Some((api_key_id, _, revoke_url))
+                    if younger_than(&first.at, KEPT_FOR_RETRIES, now) =>
+                {
                     keep_ops.insert(op.to_owned());
                     findings.open_ephemerals.push(OpenEphemeral {
                         op: op.to_owned(),
@@ -186,12 +194,19 @@ fn decide(contents: Contents, ended: impl Fn(&Entry) -> bool) -> (Vec<Entry>, Fi
                     } => Some(*credit_balance_cents),
                     _ => None,
                 });
+                // Only a charge whose time is known and recent can be replayed
+                // safely; past that, the key may charge again.
+                let replay_safe = humantime::parse_rfc3339(&first.at)
+                    .ok()
+                    .and_then(|at| now.duration_since(at).ok())
+                    .is_some_and(|elapsed| elapsed < REPLAY_SAFE_FOR);
                 findings.diagnostics.push(lost_charge(
                     idempotency_key,
                     *amount_cents,
                     &first.at,
                     working_directory.as_deref(),
                     answered,
+                    replay_safe,
                 ));
             }
             Event::RevokeSent {
@@ -199,7 +214,7 @@ fn decide(contents: Contents, ended: impl Fn(&Entry) -> bool) -> (Vec<Entry>, Fi
                 api_key_id,
                 revoke_url,
             } => {
-                if !younger_than(&first.at, KEPT_FOR_RETRIES) {
+                if !younger_than(&first.at, KEPT_FOR_RETRIES, now) {
                     continue;
                 }
                 keep_ops.insert(op.to_owned());
@@ -230,12 +245,18 @@ fn decide(contents: Contents, ended: impl Fn(&Entry) -> bool) -> (Vec<Entry>, Fi
     (keep, findings)
 }
 
-fn younger_than(at: &str, age: Duration) -> bool {
+/// Whether `at` is less than `age` before `now`; a time that cannot be read
+/// counts as young (kept, rather than dropped unreported).
+fn younger_than(at: &str, age: Duration, now: SystemTime) -> bool {
     humantime::parse_rfc3339(at)
         .ok()
-        .and_then(|at| SystemTime::now().duration_since(at).ok())
+        .and_then(|at| now.duration_since(at).ok())
         .is_none_or(|elapsed| elapsed < age)
 }
+
+/// How long Parallel is known to de-duplicate charges on one idempotency
+/// key (at least 24 hours), less an hour for clocks that disagree.
+const REPLAY_SAFE_FOR: Duration = Duration::from_secs(23 * 3600);
 
 fn where_run(at: &str, working_directory: Option<&str>) -> String {
     match working_directory {
@@ -318,9 +339,24 @@ fn lost_charge(
     sent_at: &str,
     working_directory: Option<&str>,
     answered: Option<Option<f64>>,
+    replay_safe: bool,
 ) -> Diagnostic {
     let when = where_run(sent_at, working_directory);
     let amount = dollars(amount_cents);
+    let next = if replay_safe {
+        format!(
+            "Invoking the action again with idempotency_key = {idempotency_key:?} is safe \
+             until 24 hours after {sent_at}: Parallel de-duplicates charges on that key for at \
+             least 24 hours, so it charges at most once and reports the balance."
+        )
+    } else {
+        format!(
+            "More than a day has passed (or the time is unknown), so Parallel may no longer \
+             de-duplicate on {idempotency_key:?}: do not invoke the action again to find out. \
+             Check the organization's balance (data \"parallel_balance\") or its billing in \
+             the Parallel platform first."
+        )
+    };
     let outcome = match answered {
         Some(_) => "Parallel answered that the charge was made, but the run ended before \
                     Terraform showed it"
@@ -334,10 +370,7 @@ fn lost_charge(
         format!(
             "An earlier Terraform run on this machine was interrupted ({when}) while \
              parallel_add_balance added {amount} ({amount_cents} cents) with idempotency key \
-             {idempotency_key:?}: {outcome}. Invoking the action again with idempotency_key = \
-             {idempotency_key:?} is safe: Parallel de-duplicates charges on that key for at \
-             least 24 hours, so it charges at most once and reports the balance. This warning is \
-             shown once."
+             {idempotency_key:?}: {outcome}. {next} This warning is shown once."
         ),
     )
 }

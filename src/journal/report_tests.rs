@@ -37,12 +37,22 @@ fn created(op: &str, pid: u32) -> Entry {
     )
 }
 
+/// An hour after the entries' time (`at`).
+fn now() -> SystemTime {
+    humantime::parse_rfc3339("2026-12-06T23:00:00Z").expect("a time")
+}
+
 fn run(entries: Vec<Entry>) -> (Vec<Entry>, Findings) {
+    run_at(entries, now())
+}
+
+fn run_at(entries: Vec<Entry>, now: SystemTime) -> (Vec<Entry>, Findings) {
     decide(
         Contents {
             entries,
             unreadable: 0,
         },
+        now,
         |entry| entry.process.pid == DEAD,
     )
 }
@@ -140,6 +150,24 @@ fn a_charge_whose_outcome_was_lost_is_named_with_its_key() {
         assert!(answered.contains(part), "{part}\n{answered}");
     }
     assert!(keep.is_empty());
+    // Two days on, Parallel may have forgotten the key: no replay advice.
+    let later = now() + std::time::Duration::from_secs(48 * 3600);
+    let (_, findings) = run_at(vec![sent_again()], later);
+    let stale = &details(&findings)[0];
+    assert!(!stale.contains("is safe"), "{stale}");
+    assert!(stale.contains("do not invoke the action again"), "{stale}");
+}
+
+fn sent_again() -> Entry {
+    at(
+        "charge",
+        DEAD,
+        Event::ChargeSent {
+            idempotency_key: "topup-0001".into(),
+            amount_cents: 500,
+            working_directory: None,
+        },
+    )
 }
 
 #[test]

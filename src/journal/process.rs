@@ -18,7 +18,10 @@ impl ProcessId {
         let pid = std::process::id();
         ProcessId {
             pid,
-            started: proc_stat(pid).and_then(|stat| stat.started),
+            started: match proc_stat(pid) {
+                Stat::Read(stat) => stat.started,
+                Stat::Gone | Stat::Unreadable => None,
+            },
         }
     }
 
@@ -28,8 +31,11 @@ impl ProcessId {
     pub fn has_ended(&self) -> bool {
         if std::path::Path::new("/proc/self/stat").exists() {
             return match proc_stat(self.pid) {
-                None => true,
-                Some(stat) => {
+                Stat::Gone => true,
+                // hidepid, another PID namespace, a format not understood:
+                // nothing learnt, so taken as running.
+                Stat::Unreadable => false,
+                Stat::Read(stat) => {
                     stat.zombie
                         || matches!((self.started, stat.started), (Some(a), Some(b)) if a != b)
                 }
@@ -54,10 +60,25 @@ struct ProcStat {
     started: Option<u64>,
 }
 
+/// What `/proc/<pid>/stat` tells: only a missing entry means the process
+/// is gone.
+enum Stat {
+    Gone,
+    Unreadable,
+    Read(ProcStat),
+}
+
 /// `/proc/<pid>/stat`: the fields after the parenthesised command name
 /// (which may hold spaces) are the state, then 18 more, then the start time.
-fn proc_stat(pid: u32) -> Option<ProcStat> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+fn proc_stat(pid: u32) -> Stat {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Stat::Gone,
+        Err(_) => Stat::Unreadable,
+        Ok(stat) => parse_stat(&stat).map_or(Stat::Unreadable, Stat::Read),
+    }
+}
+
+fn parse_stat(stat: &str) -> Option<ProcStat> {
     let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
     let state = fields.next()?;
     Some(ProcStat {
@@ -79,6 +100,15 @@ mod tests {
         let pid = child.id();
         child.wait().expect("wait");
         assert!(ProcessId { pid, started: None }.has_ended());
+    }
+
+    #[test]
+    fn a_stat_line_not_understood_tells_nothing() {
+        assert!(parse_stat("garbage").is_none());
+        let stat =
+            parse_stat("1 (a b) S 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 4242 0").expect("read");
+        assert!(!stat.zombie);
+        assert_eq!(stat.started, Some(4242));
     }
 
     #[test]

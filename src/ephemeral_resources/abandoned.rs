@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::client::AccountClient;
 use crate::journal::report::OpenEphemeral;
 use crate::journal::{Event, Journal, Operation};
-use crate::resources::api_key::journaled::revoke_within;
+use crate::resources::api_key::journaled::{revoke_again, revoke_within};
 
 /// How long a revoke of a key left open may take at the end of a run:
 /// go-plugin kills a provider about 2 s after Shutdown.
@@ -103,8 +103,9 @@ pub async fn revoke_left_open(
         let same_api = Uuid::parse_str(&key.app_id)
             .ok()
             .and_then(|app_id| client.key_url(app_id, &key.api_key_id));
-        if key.revoke_url.is_some() && same_api != key.revoke_url {
-            // Another base URL: a 404 here would say nothing about that key.
+        if key.revoke_url.is_none() || same_api != key.revoke_url {
+            // Another base URL (or one not known): a 404 here would say
+            // nothing about that key.
             continue;
         }
         let name = &key.api_key_name;
@@ -112,8 +113,11 @@ pub async fn revoke_left_open(
             "ephemeral API key {name:?} (ID {}) of app {}, opened at {}",
             key.api_key_id, key.app_id, key.opened_at
         );
-        match revoke_within(client, &key.app_id, &key.api_key_id, AT_CONFIGURE_LIMIT).await {
-            Ok(_) => {
+        match revoke_again(client, &key.app_id, &key.api_key_id, AT_CONFIGURE_LIMIT).await {
+            // Another organization's token: the key is left for a run that
+            // can see its app.
+            Ok(false) => {}
+            Ok(true) => {
                 Operation::resume(journal.clone(), &key.op).record(Event::Closed);
                 diags.push(Diagnostic::warning(
                     format!("Revoked ephemeral API key {name:?} left open by an earlier run"),

@@ -131,13 +131,17 @@ pub async fn finish_revokes(
         let Ok(app_id) = Uuid::parse_str(&revoke.app_id) else {
             continue;
         };
-        if revoke.revoke_url.is_some()
-            && client.key_url(app_id, &revoke.api_key_id) != revoke.revoke_url
+        if revoke.revoke_url.is_none()
+            || client.key_url(app_id, &revoke.api_key_id) != revoke.revoke_url
         {
             continue;
         }
-        match revoke_within(client, &revoke.app_id, &revoke.api_key_id, FINISH_LIMIT).await {
-            Ok(_) => Operation::resume(journal.clone(), &revoke.op).record(Event::Revoked),
+        match revoke_again(client, &revoke.app_id, &revoke.api_key_id, FINISH_LIMIT).await {
+            Ok(true) => Operation::resume(journal.clone(), &revoke.op).record(Event::Revoked),
+            Ok(false) => tracing::info!(
+                api_key_id = %revoke.api_key_id,
+                "an interrupted revoke's app is not this token's to see; left for its own"
+            ),
             Err(err) => tracing::warn!(
                 api_key_id = %revoke.api_key_id,
                 "cannot finish an interrupted revoke: {err}"
@@ -148,6 +152,33 @@ pub async fn finish_revokes(
 
 /// How long configure waits for one interrupted revoke to finish.
 const FINISH_LIMIT: Duration = Duration::from_secs(30);
+
+/// A revoke sent again by a later configure, maybe with another
+/// organization's token. `Ok(true)`: the key is revoked. `Ok(false)`:
+/// nothing learnt, because Parallel said "no such key" and this token
+/// cannot see the key's app (another organization's token gets that
+/// answer for a live key too).
+pub async fn revoke_again(
+    client: &AccountClient,
+    app_id: &str,
+    api_key_id: &str,
+    limit: Duration,
+) -> Result<bool, ApiError> {
+    match revoke_within(client, app_id, api_key_id, limit).await? {
+        Deletion::Revoked => Ok(true),
+        Deletion::AlreadyGone => {
+            let Ok(app) = Uuid::parse_str(app_id) else {
+                return Ok(false);
+            };
+            let cancel = CancellationToken::new();
+            match tokio::time::timeout(limit, client.list_apps(&cancel)).await {
+                Ok(Ok(apps)) => Ok(apps.iter().any(|a| a.has_id(app))),
+                Ok(Err(err)) => Err(err),
+                Err(_) => Err(ApiError::Timeout { after: limit }),
+            }
+        }
+    }
+}
 
 /// Revokes a key on a token of its own (the stop that led here, if any,
 /// cancelled the call's), within `limit`.

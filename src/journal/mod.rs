@@ -168,7 +168,7 @@ impl Journal {
                 .create(true)
                 .mode(0o600)
                 .open(&self.path)?;
-            flock(&file, FlockOperation::LockExclusive)?;
+            lock_within(&file, LOCK_WAIT)?;
             let locked = file.metadata()?;
             let current = fs::metadata(&self.path);
             if current.is_ok_and(|now| now.ino() == locked.ino() && now.dev() == locked.dev()) {
@@ -178,6 +178,31 @@ impl Journal {
                 }
                 return Ok(file);
             }
+        }
+    }
+}
+
+/// How long a write waits for the journal's lock. Its holders keep it for
+/// one append or one compaction; a holder stopped (Ctrl-Z) or hung must not
+/// stall every provider on the machine, and the journal is best effort.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Takes the exclusive lock, polling so that the wait has a bound.
+fn lock_within(file: &File, wait: std::time::Duration) -> std::io::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match flock(file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(()),
+            Err(err) if err == rustix::io::Errno::WOULDBLOCK && started.elapsed() < wait => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(err) if err == rustix::io::Errno::WOULDBLOCK => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("another process held the journal's lock for {wait:?}"),
+                ));
+            }
+            Err(err) => return Err(err.into()),
         }
     }
 }

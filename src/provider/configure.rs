@@ -12,6 +12,7 @@ use crate::client::{
     DEFAULT_PLATFORM_URL, DEFAULT_REQUEST_TIMEOUT, PlatformClient, PlatformConfig,
 };
 use crate::login::Surroundings;
+use crate::secret::Secret;
 use crate::toolkit::{Api, parse_duration};
 use std::time::Duration;
 use tfplugin::framework::{ConfigureRequest, Configured};
@@ -45,7 +46,7 @@ pub fn configure_client(
     };
     let inputs = Inputs {
         attribute_token: settings.token.clone(),
-        env_token: env(ENV_ACCESS_TOKEN),
+        env_token: env(ENV_ACCESS_TOKEN).map(Secret::new),
         org_id: settings.org_id.clone(),
         file_attribute: settings.auth_file.clone(),
         file_env: env(ENV_CLI_AUTH_FILE),
@@ -70,7 +71,7 @@ pub fn configure_client(
 
 /// The block's settings, with the environment's where it is silent.
 struct Settings {
-    token: Option<String>,
+    token: Option<Secret>,
     base_url: String,
     org_id: Option<String>,
     auth_file: Option<String>,
@@ -126,7 +127,7 @@ impl Settings {
             })?),
         };
         Ok(Some(Settings {
-            token,
+            token: token.map(Secret::new),
             base_url: base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
             org_id,
             auth_file,

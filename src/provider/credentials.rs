@@ -25,8 +25,8 @@ use crate::secret::Secret;
 /// What configuration and environment say about credentials.
 #[derive(Debug, Default)]
 pub struct Inputs {
-    pub attribute_token: Option<String>,
-    pub env_token: Option<String>,
+    pub attribute_token: Option<Secret>,
+    pub env_token: Option<Secret>,
     pub org_id: Option<String>,
     pub file_attribute: Option<String>,
     pub file_env: Option<String>,
@@ -81,8 +81,8 @@ fn given_token(inputs: &Inputs) -> Option<Credentials> {
     ]
     .into_iter()
     .find_map(|(token, origin)| {
-        let token = token.as_ref().filter(|t| !t.is_empty())?;
-        Some(Credentials::token(Secret::new(token.clone()), origin))
+        let token = token.as_ref().filter(|t| !t.expose().is_empty())?;
+        Some(Credentials::token(token.clone(), origin))
     })
 }
 
@@ -236,8 +236,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = login_file(dir.path(), good());
         let inputs = |attribute: Option<&str>| Inputs {
-            attribute_token: attribute.map(str::to_owned),
-            env_token: Some("from-env".into()),
+            attribute_token: attribute.map(|t| Secret::new(t.to_owned())),
+            env_token: Some(Secret::new("from-env".to_owned())),
             default_file: Some(file.clone()),
             ..Inputs::default()
         };

@@ -14,6 +14,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How much of a string value an error text quotes.
+const SHOWN_CHARS: usize = 40;
+
 /// The value being checked, where it is, and whether it may be quoted.
 pub struct Checked<'a> {
     /// Where the value is in the configuration.
@@ -31,6 +34,12 @@ impl Checked<'_> {
             return "(sensitive value)".to_owned();
         }
         match self.value {
+            // A long value is cut: it may be a secret pasted in the wrong
+            // place, and a page of it helps nobody.
+            Value::String(text) if text.chars().count() > SHOWN_CHARS => {
+                let start: String = text.chars().take(SHOWN_CHARS).collect();
+                format!("{start:?}… ({} characters)", text.chars().count())
+            }
             Value::String(text) => format!("{text:?}"),
             Value::Number(number) => number.to_string(),
             other => other.kind_name().to_owned(),
@@ -263,6 +272,18 @@ mod tests {
         assert_eq!(
             parse_duration("1h30m", false),
             Some(Duration::from_secs(5400))
+        );
+    }
+
+    #[test]
+    fn long_values_are_cut_in_the_text() {
+        let long = "x".repeat(100_000);
+        let diag = check(one_of(&["a"]), Value::string(long)).expect("refused");
+        assert!(diag.detail.len() < 200, "{}", diag.detail);
+        assert!(
+            diag.detail.contains("(100000 characters)"),
+            "{}",
+            diag.detail
         );
     }
 

@@ -68,8 +68,14 @@ pub struct Journal {
 #[derive(Debug, Default)]
 pub struct Contents {
     pub entries: Vec<Entry>,
-    /// Lines that are not an entry (torn by a kill, or edited by hand).
+    /// Lines that are not JSON (torn by a kill, or edited by hand).
     pub unreadable: usize,
+    /// JSON lines that are no entry this version knows (a newer provider's
+    /// sharing the journal): kept as they are by a compaction, for the
+    /// version that wrote them to report.
+    pub foreign: Vec<String>,
+    /// The file was larger than is read: a compaction would lose the rest.
+    pub truncated: bool,
 }
 
 impl Journal {
@@ -122,11 +128,13 @@ impl Journal {
         let mut file = self.open_locked()?;
         let contents = read_contents(&mut file)?;
         let before = contents.entries.len() + contents.unreadable;
+        let (foreign, truncated) = (contents.foreign.clone(), contents.truncated);
         let (keep, result) = decide(contents);
         // What `decide` found is handed back even when the rewrite fails:
         // said twice (the next compaction finds it again) beats not said.
         if keep.len() < before
-            && let Err(err) = self.rewrite(&keep)
+            && !truncated
+            && let Err(err) = self.rewrite(&keep, &foreign)
         {
             tracing::warn!(path = %self.path.display(), "cannot compact the journal: {err}");
         }
@@ -135,7 +143,7 @@ impl Journal {
         Ok(result)
     }
 
-    fn rewrite(&self, keep: &[Entry]) -> std::io::Result<()> {
+    fn rewrite(&self, keep: &[Entry], foreign: &[String]) -> std::io::Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let mut temp = tempfile::Builder::new()
             .prefix(".journal-")
@@ -144,6 +152,10 @@ impl Journal {
             let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
             line.push('\n');
             temp.write_all(line.as_bytes())?;
+        }
+        for line in foreign {
+            temp.write_all(line.as_bytes())?;
+            temp.write_all(b"\n")?;
         }
         // tempfile makes it 0600 already.
         temp.persist(&self.path).map_err(|err| err.error)?;
@@ -212,10 +224,19 @@ fn read_contents(file: &mut File) -> std::io::Result<Contents> {
     let mut bytes = Vec::new();
     file.take(MAX_READ_BYTES).read_to_end(&mut bytes)?;
     let text = String::from_utf8_lossy(&bytes);
-    let mut contents = Contents::default();
+    let mut contents = Contents {
+        truncated: bytes.len() as u64 >= MAX_READ_BYTES,
+        ..Contents::default()
+    };
     for line in text.lines().filter(|line| !line.trim().is_empty()) {
         match serde_json::from_str::<Entry>(line) {
             Ok(entry) => contents.entries.push(entry),
+            Err(_)
+                if serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line)
+                    .is_ok() =>
+            {
+                contents.foreign.push(line.to_owned());
+            }
             Err(_) => contents.unreadable += 1,
         }
     }

@@ -50,7 +50,7 @@ fn run_at(entries: Vec<Entry>, now: SystemTime) -> (Vec<Entry>, Findings) {
     decide(
         Contents {
             entries,
-            unreadable: 0,
+            ..Contents::default()
         },
         now,
         |entry| entry.process.pid == DEAD,

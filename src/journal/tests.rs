@@ -103,6 +103,32 @@ fn no_file_reads_as_empty_and_compacts_to_nothing() {
     assert_eq!(seen, 0);
 }
 
+#[test]
+fn a_compaction_keeps_the_lines_of_a_newer_version_and_drops_torn_ones() {
+    let (_dir, journal) = journal();
+    journal.append(&entry("dropped")).expect("append");
+    let newer = r#"{"op":"x","event":"from_the_future","at":"2027-01-01T00:00:00Z"}"#;
+    let path = journal.path().to_owned();
+    let mut text = std::fs::read_to_string(&path).expect("read");
+    text.push_str(newer);
+    text.push_str("\n{\"torn\n");
+    std::fs::write(&path, text).expect("write");
+    let seen = journal
+        .compact(|contents| {
+            assert_eq!(contents.foreign, [newer]);
+            assert_eq!(contents.unreadable, 1);
+            (Vec::new(), contents.entries.len())
+        })
+        .expect("compact");
+    assert_eq!(seen, 1);
+    let after = std::fs::read_to_string(&path).expect("read");
+    assert_eq!(
+        after,
+        format!("{newer}\n"),
+        "only the newer version's line is left"
+    );
+}
+
 /// Writers on their own file descriptors (as separate processes have)
 /// append while another compacts, dropping the `drop-` operations: every
 /// kept entry survives, whole, and none is written into a replaced file.

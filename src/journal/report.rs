@@ -80,7 +80,8 @@ pub fn at_configure(journal: &Journal) -> Findings {
 }
 
 /// The keys whose revoke Parallel confirmed but whose outcome never reached
-/// Terraform: their state is stale, and a read removes them from it.
+/// Terraform, by the URL they were revoked at (an ID alone could be another
+/// API's key): their state is stale, and a read removes them from it.
 pub fn revoked_keys(journal: &Journal) -> BTreeSet<String> {
     let Ok(contents) = journal.read() else {
         return BTreeSet::new();
@@ -92,7 +93,7 @@ pub fn revoked_keys(journal: &Journal) -> BTreeSet<String> {
                 && !entries.iter().any(|e| e.event.settles())
         })
         .filter_map(|entries| match &entries.first()?.event {
-            Event::RevokeSent { api_key_id, .. } => Some(api_key_id.clone()),
+            Event::RevokeSent { revoke_url, .. } => revoke_url.clone(),
             _ => None,
         })
         .collect()

@@ -204,15 +204,16 @@ fn a_confirmed_revoke_that_never_reached_terraform_is_kept_for_reads() {
         Event::RevokeSent {
             app_id: "app-1".into(),
             api_key_id: "key_9".into(),
-            revoke_url: None,
+            revoke_url: Some("http://127.0.0.1:9/service/v1/apps/app-1/keys/key_9".into()),
         },
     );
     for entry in [sent.clone(), Entry::now("rev", Event::Revoked)] {
         journal.append(&entry).expect("append");
     }
+    // By where the key lived, not by its ID alone.
     assert_eq!(
         revoked_keys(&journal).into_iter().collect::<Vec<_>>(),
-        ["key_9"]
+        ["http://127.0.0.1:9/service/v1/apps/app-1/keys/key_9"]
     );
     let (keep, findings) = run(journal.read().expect("read").entries);
     assert!(findings.diagnostics.is_empty());

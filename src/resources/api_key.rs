@@ -401,12 +401,11 @@ impl Resource for ApiKeyResource {
     /// for a key the journal shows revoked by a run whose outcome never
     /// reached Terraform (Ctrl-C during a revoke): it is gone, and the next
     /// plan creates it again, with its consumers.
-    async fn read(&self, _ctx: &Context, current: Value) -> Result<Option<Value>, Diagnostics> {
-        let revoked = ApiKeyModel::from_value(&current).is_ok_and(|key| {
-            key.api_key_id
-                .known()
-                .is_some_and(|id| journaled::revoked_unbeknown_to_state(id))
-        });
+    async fn read(&self, ctx: &Context, current: Value) -> Result<Option<Value>, Diagnostics> {
+        // Matched by where the key lives (this API, its app, its ID), so a
+        // key of another API with the same ID is never dropped.
+        let revoked = ApiKeyModel::from_value(&current)
+            .is_ok_and(|key| journaled::revoked_unbeknown_to_state(ctx, &key.facts()));
         if revoked {
             tracing::info!("the journal shows this key revoked: removing it from state");
             return Ok(None);

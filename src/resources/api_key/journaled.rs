@@ -108,15 +108,19 @@ pub fn revoke_sent(ctx: &Context, key: &KeyFacts, app_id: Uuid, api_key_id: &str
 /// Whether the journal shows this key revoked by a run whose outcome never
 /// reached Terraform: its state is stale. Read once per process (a plan
 /// reads every key), after configure has finished what it could.
-pub fn revoked_unbeknown_to_state(api_key_id: &str) -> bool {
+pub fn revoked_unbeknown_to_state(ctx: &Context, key: &KeyFacts) -> bool {
+    let revoked = revoked_unbeknown();
+    // Nearly always empty: then a read costs no URL building.
+    !revoked.is_empty() && revoke_url(ctx, key).is_some_and(|url| revoked.contains(&url))
+}
+
+fn revoked_unbeknown() -> &'static BTreeSet<String> {
     static REVOKED: OnceLock<BTreeSet<String>> = OnceLock::new();
-    REVOKED
-        .get_or_init(|| {
-            Journal::from_env()
-                .map(|journal| revoked_keys(&journal))
-                .unwrap_or_default()
-        })
-        .contains(api_key_id)
+    REVOKED.get_or_init(|| {
+        Journal::from_env()
+            .map(|journal| revoked_keys(&journal))
+            .unwrap_or_default()
+    })
 }
 
 /// The next configure: sends again the revokes an ended process sent and

@@ -198,7 +198,7 @@ fn setting(
     }
 }
 
-pub(super) fn parse_max_retries(value: &Maybe<Number>) -> Result<u32, Diagnostic> {
+fn parse_max_retries(value: &Maybe<Number>) -> Result<u32, Diagnostic> {
     let Maybe::Known(number) = value else {
         return Ok(DEFAULT_MAX_RETRIES);
     };

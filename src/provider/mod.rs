@@ -7,12 +7,13 @@ mod credentials;
 use crate::client::check_base_url;
 use crate::login::Surroundings;
 use crate::secret::Secret;
-use crate::toolkit::{Api, parse_duration};
+use crate::toolkit::Api;
 use crate::{actions, data_sources, ephemeral_resources, list_resources, resources};
 use async_trait::async_trait;
-use configure::{configure_client, parse_max_retries, process_environment};
+use configure::{configure_client, process_environment};
 use std::sync::Arc;
 use tfplugin::model::{Maybe, Model, Number};
+use tfplugin::validators;
 use tfplugin::{
     Action, Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, EphemeralResource,
     ListResource, Provider, Resource, Schema, Value, attr_path,
@@ -74,12 +75,12 @@ pub fn provider_schema() -> Schema {
              accepted only for loopback addresses (a local emulator), because the access token \
              would otherwise travel in clear.",
         ))
-        .attribute(Attribute::number("max_retries").optional().description(
+        .attribute(Attribute::number("max_retries").optional().validator(validators::int_between(0, i64::from(MAX_MAX_RETRIES))).description(
             "How many times a request is retried when the API is rate limiting or briefly \
              unavailable (default 4, at most 20; `0` disables retries). A key creation is \
              retried only when the API certainly did not act on it.",
         ))
-        .attribute(Attribute::string("request_timeout").optional().description(
+        .attribute(Attribute::string("request_timeout").optional().validator(validators::duration()).description(
             "Time limit of one HTTP request, as a duration such as `30s` or `2m` (default \
              `30s`).",
         ))
@@ -121,15 +122,8 @@ impl Provider for ParallelProvider {
             Ok(config) => config,
             Err(diags) => return diags,
         };
+        // max_retries and request_timeout are checked by their validators.
         let mut diags = Diagnostics::new();
-        if let Err(d) = parse_max_retries(&config.max_retries) {
-            diags.push(d);
-        }
-        if let Maybe::Known(text) = &config.request_timeout
-            && let Err(d) = parse_duration(text, attr_path!(ProviderModel, request_timeout))
-        {
-            diags.push(d);
-        }
         // Known at validate when written literally; the same check runs
         // again at configure for values from variables or the environment.
         if let Maybe::Known(text) = &config.base_url
@@ -254,7 +248,14 @@ mod tests {
 
     #[test]
     fn validate_names_each_bad_setting_and_waits_for_unknown_ones() {
-        let diags = ParallelProvider::new().validate_config(&config(&[
+        // What the framework runs: the attributes' validators, then the
+        // provider's own checks.
+        let validate = |config: &Value| {
+            let mut diags = provider_schema().block.validate(config);
+            diags.extend(ParallelProvider::new().validate_config(config));
+            diags
+        };
+        let diags = validate(&config(&[
             ("max_retries", Value::number(21)),
             ("request_timeout", Value::string("soon")),
             ("base_url", Value::string("ftp://x")),
@@ -268,7 +269,7 @@ mod tests {
             ("request_timeout", Value::Unknown),
             ("base_url", Value::Unknown),
         ]);
-        assert!(ParallelProvider::new().validate_config(&unknown).is_empty());
+        assert!(validate(&unknown).is_empty());
     }
 
     #[tokio::test]

@@ -32,6 +32,13 @@ tfplugin::model! {
     }
 }
 
+/// A create answer's `created_at` as a cty number: serde_json keeps the
+/// answer's digits and cty numbers take them as written (a timestamp stays
+/// exact). Null when the answer lacked it.
+pub fn created_at(at: Option<impl ToString>) -> Maybe<Number> {
+    at.and_then(|at| Number::parse(&at.to_string()).ok()).into()
+}
+
 impl ApiKeyModel {
     /// Takes every field of a create's answer: what the user configured
     /// stays as planned (`app_id`'s spelling); a field the answer lacked
@@ -44,12 +51,7 @@ impl ApiKeyModel {
         self.created_by_user_email = key.created_by_user_email.into();
         self.display_value = key.display_value.into();
         self.raw_api_key = key.raw_api_key.into();
-        // serde_json keeps the answer's digits; cty numbers take them as
-        // written (a timestamp stays exact).
-        self.created_at = key
-            .created_at
-            .and_then(|at| Number::parse(&at.to_string()).ok())
-            .into();
+        self.created_at = created_at(key.created_at);
     }
 
     /// Whether the secret is missing (deleted from state by hand, or never

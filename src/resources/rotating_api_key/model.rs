@@ -84,12 +84,7 @@ impl RotatingKeyModel {
         self.created_by_user_email = key.created_by_user_email.into();
         self.display_value = key.display_value.into();
         self.raw_api_key = key.raw_api_key.into();
-        // serde_json keeps the answer's digits; cty numbers take them as
-        // written (a timestamp stays exact).
-        self.created_at = key
-            .created_at
-            .and_then(|at| Number::parse(&at.to_string()).ok())
-            .into();
+        self.created_at = crate::resources::api_key::model::created_at(key.created_at);
     }
 
     /// The current key's fields, all of them, from another model.

@@ -76,8 +76,8 @@ impl tfplugin::model::Field for Secret {
         tfplugin::Value::string(self.expose())
     }
 
-    fn fits(ty: &tfplugin::Type) -> bool {
-        <String as tfplugin::model::Field>::fits(ty)
+    fn value_type() -> tfplugin::Type {
+        tfplugin::Type::String
     }
 }
 

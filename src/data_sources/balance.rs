@@ -4,8 +4,9 @@
 use crate::client::Balance;
 use crate::toolkit::{self, Attempt};
 use async_trait::async_trait;
-use tfplugin::model::{Model, Number};
-use tfplugin::{Attribute, Block, Context, DataSource, Diagnostics, Schema, Value};
+use tfplugin::model::{NoArguments, Number};
+use tfplugin::typed::TypedDataSource;
+use tfplugin::{Attribute, Block, Context, Diagnostics, Schema};
 
 pub const TYPE_NAME: &str = "parallel_balance";
 
@@ -71,7 +72,10 @@ impl From<&Balance> for BalanceModel {
 }
 
 #[async_trait]
-impl DataSource for BalanceDataSource {
+impl TypedDataSource for BalanceDataSource {
+    type Config = NoArguments;
+    type Model = BalanceModel;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -80,18 +84,20 @@ impl DataSource for BalanceDataSource {
         schema()
     }
 
-    async fn read(&self, ctx: &Context, _config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(&self, ctx: &Context, _: NoArguments) -> Result<BalanceModel, Diagnostics> {
         let api = toolkit::api(ctx)?;
         let balance = api.client.balance(&ctx.cancel).await.map_err(|err| {
             toolkit::api_error(&err, Attempt::new("Reading the organization's balance"))
         })?;
-        Ok(BalanceModel::from(&balance).to_value())
+        Ok(BalanceModel::from(&balance))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tfplugin::Value;
+    use tfplugin::model::Model;
 
     #[test]
     fn a_balance_fills_every_attribute_with_its_type() {

@@ -1,6 +1,10 @@
-//! Typed resources: a resource written against its model instead of raw
-//! values, as terraform-plugin-framework hands a resource
-//! `req.Plan.Get(ctx, &model)`. The framework decodes the plan or state a
+//! Typed objects: each kind of object written against its model instead of
+//! raw values, as terraform-plugin-framework hands a resource
+//! `req.Plan.Get(ctx, &model)`. This file holds resources; the other
+//! kinds ([`TypedDataSource`], [`TypedEphemeralResource`],
+//! [`TypedListResource`], [`TypedAction`]) follow the same pattern.
+//!
+//! For a resource, the framework decodes the plan or state a
 //! callback reads into [`TypedResource::Model`] once, the callback returns a
 //! `Result` (so `?` works on every step), and the framework encodes the
 //! model it returns. Nothing a callback does not read is decoded: `create`
@@ -8,6 +12,16 @@
 //!
 //! Every `TypedResource` is a [`Resource`], so it is registered like any
 //! other: `vec![Arc::new(GreetingResource)]`.
+
+mod action;
+mod data_source;
+mod ephemeral;
+mod list;
+
+pub use action::TypedAction;
+pub use data_source::TypedDataSource;
+pub use ephemeral::{Opened, TypedEphemeralResource};
+pub use list::TypedListResource;
 
 use crate::context::Context;
 use crate::diag::Diagnostics;

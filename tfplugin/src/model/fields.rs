@@ -72,8 +72,8 @@ impl<T: Field> Field for Maybe<T> {
         }
     }
 
-    fn fits(ty: &Type) -> bool {
-        T::fits(ty)
+    fn value_type() -> Type {
+        T::value_type()
     }
 }
 
@@ -89,8 +89,8 @@ impl<T: Field> Field for Option<T> {
         self.as_ref().map_or(Value::Null, Field::encode)
     }
 
-    fn fits(ty: &Type) -> bool {
-        T::fits(ty)
+    fn value_type() -> Type {
+        T::value_type()
     }
 }
 
@@ -106,8 +106,8 @@ impl Field for String {
         Value::String(self.clone())
     }
 
-    fn fits(ty: &Type) -> bool {
-        matches!(ty, Type::String)
+    fn value_type() -> Type {
+        Type::String
     }
 }
 
@@ -123,8 +123,8 @@ impl Field for bool {
         Value::Bool(*self)
     }
 
-    fn fits(ty: &Type) -> bool {
-        matches!(ty, Type::Bool)
+    fn value_type() -> Type {
+        Type::Bool
     }
 }
 
@@ -140,8 +140,8 @@ impl Field for Number {
         Value::Number(self.clone())
     }
 
-    fn fits(ty: &Type) -> bool {
-        matches!(ty, Type::Number)
+    fn value_type() -> Type {
+        Type::Number
     }
 }
 
@@ -160,8 +160,8 @@ impl Field for i64 {
         Value::number(*self)
     }
 
-    fn fits(ty: &Type) -> bool {
-        matches!(ty, Type::Number)
+    fn value_type() -> Type {
+        Type::Number
     }
 }
 
@@ -176,8 +176,8 @@ impl Field for Value {
         self.clone()
     }
 
-    fn fits(_ty: &Type) -> bool {
-        true
+    fn value_type() -> Type {
+        Type::Dynamic
     }
 }
 
@@ -205,8 +205,8 @@ impl<T: Field> Field for Vec<T> {
         Value::list(self.iter().map(Field::encode))
     }
 
-    fn fits(ty: &Type) -> bool {
-        matches!(ty, Type::List(element) if T::fits(element))
+    fn value_type() -> Type {
+        Type::list(T::value_type())
     }
 }
 
@@ -239,7 +239,7 @@ impl<T: Field> Field for BTreeMap<String, T> {
         )
     }
 
-    fn fits(ty: &Type) -> bool {
-        matches!(ty, Type::Map(element) if T::fits(element))
+    fn value_type() -> Type {
+        Type::map(T::value_type())
     }
 }

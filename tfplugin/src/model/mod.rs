@@ -77,8 +77,40 @@ pub trait Field: Sized {
     /// The value Terraform should see.
     fn encode(&self) -> Value;
 
-    /// Whether a value of Terraform type `ty` can decode into this field.
-    fn fits(ty: &Type) -> bool;
+    /// The Terraform type this field encodes to; [`Type::Dynamic`] for a
+    /// field that takes any value. A model's is the object of its fields',
+    /// so a schema attribute holding a list of objects can be declared as
+    /// `Type::list(Element::value_type())` rather than spelled out again.
+    fn value_type() -> Type;
+
+    /// Whether a value of Terraform type `ty` can decode into this field:
+    /// `ty` is [`value_type`](Field::value_type), with any type where that
+    /// has [`Type::Dynamic`].
+    fn fits(ty: &Type) -> bool {
+        conforms(&Self::value_type(), ty)
+    }
+}
+
+/// Whether `ty` is `field`, reading [`Type::Dynamic`] in `field` as any
+/// type.
+fn conforms(field: &Type, ty: &Type) -> bool {
+    match (field, ty) {
+        (Type::Dynamic, _) => true,
+        (Type::List(field), Type::List(ty))
+        | (Type::Set(field), Type::Set(ty))
+        | (Type::Map(field), Type::Map(ty)) => conforms(field, ty),
+        (Type::Object(fields), Type::Object(attributes)) => {
+            fields.len() == attributes.len()
+                && fields
+                    .iter()
+                    .all(|(name, field)| attributes.get(name).is_some_and(|ty| conforms(field, ty)))
+        }
+        (Type::Tuple(fields), Type::Tuple(elements)) => {
+            fields.len() == elements.len()
+                && fields.iter().zip(elements).all(|(field, ty)| conforms(field, ty))
+        }
+        (field, ty) => field == ty,
+    }
 }
 
 /// A struct that stands for a whole object; implemented by
@@ -127,6 +159,37 @@ pub trait Model: Field {
         } else {
             Err(problems.join("; "))
         }
+    }
+}
+
+/// The configuration of an object that takes no arguments (a data source
+/// that reads everything it answers, say): it decodes from any object and
+/// reads nothing of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoArguments;
+
+impl Field for NoArguments {
+    fn decode(value: &Value, path: &AttrPath) -> Result<Self, Diagnostics> {
+        object_at(value, path).map(|_| NoArguments)
+    }
+
+    fn encode(&self) -> Value {
+        Value::Object(BTreeMap::new())
+    }
+
+    fn value_type() -> Type {
+        Type::Object(BTreeMap::new())
+    }
+
+    /// Any object: the arguments are not read.
+    fn fits(ty: &Type) -> bool {
+        matches!(ty, Type::Object(_))
+    }
+}
+
+impl Model for NoArguments {
+    fn attributes() -> &'static [AttributeCheck] {
+        &[]
     }
 }
 
@@ -182,11 +245,10 @@ macro_rules! model {
                 )*])
             }
 
-            fn fits(ty: &$crate::Type) -> bool {
-                $crate::model::object_fits(
-                    ty,
-                    <Self as $crate::model::Model>::attributes(),
-                )
+            fn value_type() -> $crate::Type {
+                $crate::Type::object([$(
+                    (stringify!($field), <$ty as $crate::model::Field>::value_type()),
+                )*])
             }
         }
     };
@@ -243,20 +305,6 @@ pub fn decode_attribute<T: Field>(
             problems.extend(diags);
             None
         }
-    }
-}
-
-/// Whether an object type has exactly these attributes, each fitting.
-#[doc(hidden)]
-pub fn object_fits(ty: &Type, attributes: &[AttributeCheck]) -> bool {
-    match ty {
-        Type::Object(schema) => {
-            schema.len() == attributes.len()
-                && attributes
-                    .iter()
-                    .all(|(name, fits)| schema.get(*name).is_some_and(fits))
-        }
-        _ => false,
     }
 }
 

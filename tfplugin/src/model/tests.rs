@@ -151,3 +151,37 @@ fn maybe_keeps_null_and_unknown_apart() {
     assert_eq!(Maybe::from(Some(1_i64)).encode(), Value::number(1));
     assert_eq!(Maybe::<i64>::Unknown.encode(), Value::Unknown);
 }
+
+#[test]
+fn a_model_declares_its_own_type() {
+    assert_eq!(
+        Window::value_type(),
+        Type::object([("opens", Type::String), ("minutes", Type::Number)])
+    );
+    // A list of objects is declared through its element's model, and fits
+    // the schema it was declared with.
+    let windows = Type::list(Window::value_type());
+    assert!(Vec::<Window>::fits(&windows));
+    assert!(!Vec::<Window>::fits(&Type::set(Window::value_type())));
+    // A nested block is a list of its model's objects, as in the schema.
+    assert_eq!(Thing::value_type(), block().value_type());
+    // `Value` is any type, at any depth.
+    assert!(Thing::fits(&block().value_type()));
+    let other_extra = match block().value_type() {
+        Type::Object(mut attributes) => {
+            attributes.insert("extra".into(), Type::list(Type::Bool));
+            Type::Object(attributes)
+        }
+        _ => unreachable!("a block is an object"),
+    };
+    assert!(Thing::fits(&other_extra));
+    assert!(!Window::fits(&Type::object([("opens", Type::String)])));
+}
+
+#[test]
+fn no_arguments_reads_any_object() {
+    use super::NoArguments;
+    assert_eq!(NoArguments::from_value(&value()), Ok(NoArguments));
+    assert!(NoArguments::fits(&block().value_type()));
+    assert!(NoArguments::from_value(&Value::string("x")).is_err());
+}

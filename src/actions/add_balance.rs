@@ -17,10 +17,9 @@ use crate::journal::{Event, Operation, working_directory};
 use crate::toolkit::{self, Attempt};
 use async_trait::async_trait;
 use serde_json::Number;
-use tfplugin::model::{self, Maybe, Model};
-use tfplugin::{
-    Action, Attribute, Block, Context, Diagnostic, Diagnostics, Progress, Schema, Value, attr_path,
-};
+use tfplugin::model::{self, Maybe};
+use tfplugin::typed::TypedAction;
+use tfplugin::{Attribute, Block, Context, Diagnostic, Diagnostics, Progress, Schema, attr_path};
 use uuid::Uuid;
 
 pub const TYPE_NAME: &str = "parallel_add_balance";
@@ -267,7 +266,9 @@ fn key_used_for_another_amount(request: &Request, err: &ApiError) -> Diagnostic 
 }
 
 #[async_trait]
-impl Action for AddBalanceAction {
+impl TypedAction for AddBalanceAction {
+    type Config = AddBalanceConfig;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -276,42 +277,38 @@ impl Action for AddBalanceAction {
         schema()
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
-        AddBalanceConfig::from_value(config).map_or_else(|diags| diags, |config| check(&config))
+    fn validate(&self, config: &AddBalanceConfig) -> Diagnostics {
+        check(config)
     }
 
-    fn plan(&self, config: &Value) -> Diagnostics {
-        self.validate(config)
+    fn plan(&self, config: &AddBalanceConfig) -> Diagnostics {
+        check(config)
     }
 
-    async fn invoke(&self, ctx: &Context, config: &Value, progress: &Progress) -> Diagnostics {
-        let request = match AddBalanceConfig::from_value(config).and_then(|c| request(&c)) {
-            Ok(request) => request,
-            Err(diags) => return diags,
-        };
-        let api = match toolkit::api(ctx) {
-            Ok(api) => api,
-            Err(diags) => return diags,
-        };
+    async fn invoke(
+        &self,
+        ctx: &Context,
+        config: AddBalanceConfig,
+        progress: &Progress,
+    ) -> Result<Diagnostics, Diagnostics> {
+        let request = request(&config)?;
+        let api = toolkit::api(ctx)?;
         let added = dollars(request.amount_cents);
 
         progress
             .report("Reading the organization's balance and billing")
             .await;
-        let before = match api.client.balance(&ctx.cancel).await {
-            Ok(balance) => balance,
-            Err(err) => {
-                return toolkit::api_error(
-                    &err,
-                    Attempt::new(
-                        "Reading the organization's balance before adding to it \
-                                (nothing was charged)",
-                    ),
-                );
-            }
-        };
+        let before = api.client.balance(&ctx.cancel).await.map_err(|err| {
+            toolkit::api_error(
+                &err,
+                Attempt::new(
+                    "Reading the organization's balance before adding to it (nothing was \
+                     charged)",
+                ),
+            )
+        })?;
         if before.will_invoice {
-            return invoice_billed(&before.org_id).into();
+            return Err(invoice_billed(&before.org_id).into());
         }
         let org_id = before.org_id.clone();
         progress
@@ -353,10 +350,10 @@ impl Action for AddBalanceAction {
                 journal.record(Event::Handed);
             }
         });
-        match result {
+        let failed = match result {
             Ok(after) => {
                 progress.report(charged(&request, &before, &after)).await;
-                Diagnostics::new()
+                return Ok(Diagnostics::new());
             }
             Err(AddBalanceError::NotCharged(err @ ApiError::Status { status: 409, .. })) => {
                 key_used_for_another_amount(&request, &err).into()
@@ -372,7 +369,8 @@ impl Action for AddBalanceAction {
             Err(AddBalanceError::MayHaveCharged(err)) => {
                 may_have_charged(&request, &org_id, &err).into()
             }
-        }
+        };
+        Err(failed)
     }
 }
 
@@ -380,6 +378,8 @@ impl Action for AddBalanceAction {
 mod tests {
     use super::*;
     use crate::client::ApiError;
+    use tfplugin::Value;
+    use tfplugin::model::Model;
 
     fn config(amount: Value, key: Value) -> AddBalanceConfig {
         AddBalanceConfig::from_value(&Value::object([

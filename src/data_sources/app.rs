@@ -4,10 +4,9 @@
 use crate::client::App;
 use crate::toolkit;
 use async_trait::async_trait;
-use tfplugin::model::{Maybe, Model};
-use tfplugin::{
-    Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Schema, Value, attr_path,
-};
+use tfplugin::model::Maybe;
+use tfplugin::typed::TypedDataSource;
+use tfplugin::{Attribute, Block, Context, Diagnostic, Diagnostics, Schema, attr_path};
 
 pub const TYPE_NAME: &str = "parallel_app";
 
@@ -55,9 +54,10 @@ pub fn schema() -> Schema {
 }
 
 tfplugin::model! {
-    /// The lookup's configuration, and the app found.
+    /// An app as the data sources show it: this lookup's configuration and
+    /// answer, and each element of `parallel_apps`' list.
     #[derive(Debug, Default)]
-    pub struct AppLookup {
+    pub struct AppFacts {
         pub app_name: Maybe<String>,
         pub app_id: Maybe<String>,
         pub org_id: Maybe<String>,
@@ -65,9 +65,9 @@ tfplugin::model! {
     }
 }
 
-impl From<&App> for AppLookup {
+impl From<&App> for AppFacts {
     fn from(app: &App) -> Self {
-        AppLookup {
+        AppFacts {
             app_name: Maybe::Known(app.app_name.clone()),
             app_id: Maybe::Known(app.app_id.clone()),
             org_id: Maybe::Known(app.org_id.clone()),
@@ -82,7 +82,7 @@ enum Wanted<'a> {
     Id(uuid::Uuid),
 }
 
-fn wanted(config: &AppLookup) -> Result<Wanted<'_>, Diagnostic> {
+fn wanted(config: &AppFacts) -> Result<Wanted<'_>, Diagnostic> {
     match (&config.app_name, &config.app_id) {
         (Maybe::Known(name), Maybe::Null) => Ok(Wanted::Name(name)),
         // Checked here, so a value that cannot be an app ID fails at
@@ -95,14 +95,14 @@ fn wanted(config: &AppLookup) -> Result<Wanted<'_>, Diagnostic> {
              \"3fa85f64-5717-4562-b3fc-2c963f66afa6\"; the configured value is not a UUID. To \
              find an app by its name, set app_name instead.",
                 )
-                .at(attr_path!(AppLookup, app_id))
+                .at(attr_path!(AppFacts, app_id))
             })
         }
         _ => Err(Diagnostic::error(
             "Set exactly one of app_name and app_id",
             "The parallel_app data source finds one app, either by its name or by its ID.",
         )
-        .at(attr_path!(AppLookup, app_name))),
+        .at(attr_path!(AppFacts, app_name))),
     }
 }
 
@@ -145,7 +145,10 @@ fn choose<'a>(apps: &'a [App], wanted: &Wanted<'_>) -> Result<&'a App, Diagnosti
 }
 
 #[async_trait]
-impl DataSource for AppDataSource {
+impl TypedDataSource for AppDataSource {
+    type Config = AppFacts;
+    type Model = AppFacts;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -154,20 +157,15 @@ impl DataSource for AppDataSource {
         schema()
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let config = match AppLookup::from_value(config) {
-            Ok(config) => config,
-            Err(diags) => return diags,
-        };
+    fn validate(&self, config: &AppFacts) -> Diagnostics {
         let unknown = config.app_name.is_unknown() || config.app_id.is_unknown();
-        match wanted(&config) {
+        match wanted(config) {
             Err(diag) if !unknown => diag.into(),
             _ => Diagnostics::new(),
         }
     }
 
-    async fn read(&self, ctx: &Context, config: &Value) -> Result<Value, Diagnostics> {
-        let config = AppLookup::from_value(config)?;
+    async fn read(&self, ctx: &Context, config: AppFacts) -> Result<AppFacts, Diagnostics> {
         let wanted = wanted(&config)?;
         let api = toolkit::api(ctx)?;
         let apps = api
@@ -178,7 +176,7 @@ impl DataSource for AppDataSource {
                 Diagnostic::error("Cannot list the apps of the organization", err.to_string())
             })?;
         choose(&apps, &wanted)
-            .map(|app| AppLookup::from(app).to_value())
+            .map(AppFacts::from)
             .map_err(Diagnostics::from)
     }
 }
@@ -186,6 +184,8 @@ impl DataSource for AppDataSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tfplugin::Value;
+    use tfplugin::model::Model;
 
     fn app(name: &str, id: &str) -> App {
         App {
@@ -225,13 +225,13 @@ mod tests {
         assert_eq!(several.summary, "Several apps match");
     }
 
-    fn lookup(config: &Value) -> AppLookup {
-        AppLookup::from_value(config).unwrap()
+    fn lookup(config: &Value) -> AppFacts {
+        AppFacts::from_value(config).unwrap()
     }
 
     #[test]
     fn the_model_is_the_schema() {
-        AppLookup::check_schema(&schema().block).unwrap();
+        AppFacts::check_schema(&schema().block).unwrap();
     }
 
     #[test]

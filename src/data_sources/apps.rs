@@ -1,50 +1,21 @@
 //! `data "parallel_apps"`: every app of the organization.
 
-use crate::client::App;
+use super::app::AppFacts;
 use crate::toolkit::{self, Attempt};
 use async_trait::async_trait;
-use tfplugin::model::Model;
-use tfplugin::{Attribute, Block, Context, DataSource, Diagnostics, Schema, Type, Value};
+use tfplugin::model::{Field, NoArguments};
+use tfplugin::typed::TypedDataSource;
+use tfplugin::{Attribute, Block, Context, Diagnostics, Schema, Type};
 
 pub const TYPE_NAME: &str = "parallel_apps";
 
 /// Gets its client from the framework's context.
 pub struct AppsDataSource;
 
-fn app_type() -> Type {
-    Type::object([
-        ("app_id", Type::String),
-        ("app_name", Type::String),
-        ("org_id", Type::String),
-        ("org_name", Type::String),
-    ])
-}
-
 tfplugin::model! {
     /// What the data source answers.
     pub struct AppsModel {
-        pub apps: Vec<ListedApp>,
-    }
-}
-
-tfplugin::model! {
-    /// One element of `apps`.
-    pub struct ListedApp {
-        pub app_id: String,
-        pub app_name: String,
-        pub org_id: String,
-        pub org_name: Option<String>,
-    }
-}
-
-impl From<&App> for ListedApp {
-    fn from(app: &App) -> Self {
-        ListedApp {
-            app_id: app.app_id.clone(),
-            app_name: app.app_name.clone(),
-            org_id: app.org_id.clone(),
-            org_name: app.org_name.clone(),
-        }
+        pub apps: Vec<AppFacts>,
     }
 }
 
@@ -56,7 +27,7 @@ fn schema() -> Schema {
              the API lists them.",
         )
         .attribute(
-            Attribute::of_type("apps", Type::list(app_type()))
+            Attribute::of_type("apps", Type::list(AppFacts::value_type()))
                 .computed()
                 .description(
                     "The apps, each with `app_id`, `app_name`, `org_id` and `org_name` \
@@ -67,7 +38,10 @@ fn schema() -> Schema {
 }
 
 #[async_trait]
-impl DataSource for AppsDataSource {
+impl TypedDataSource for AppsDataSource {
+    type Config = NoArguments;
+    type Model = AppsModel;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -76,7 +50,7 @@ impl DataSource for AppsDataSource {
         schema()
     }
 
-    async fn read(&self, ctx: &Context, _config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(&self, ctx: &Context, _: NoArguments) -> Result<AppsModel, Diagnostics> {
         let api = toolkit::api(ctx)?;
         let apps = api
             .apps
@@ -85,14 +59,15 @@ impl DataSource for AppsDataSource {
             .map_err(|err| {
                 toolkit::api_error(&err, Attempt::new("Listing the apps of the organization"))
             })?;
-        let apps = apps.iter().map(ListedApp::from).collect();
-        Ok(AppsModel { apps }.to_value())
+        let apps = apps.iter().map(AppFacts::from).collect();
+        Ok(AppsModel { apps })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tfplugin::model::Model;
 
     #[test]
     fn the_model_is_the_schema() {

@@ -18,11 +18,9 @@ use crate::toolkit::{self, Attempt, Deadline, NotFound, Operation, Timeouts};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use tfplugin::framework::EphemeralOpened;
-use tfplugin::model::{Maybe, Model, Number};
-use tfplugin::{
-    Attribute, Block, Context, Diagnostic, Diagnostics, EphemeralResource, Schema, Value,
-};
+use tfplugin::model::{Maybe, Number};
+use tfplugin::typed::{self, TypedEphemeralResource};
+use tfplugin::{Attribute, Block, Context, Diagnostic, Diagnostics, Schema, Value};
 use uuid::Uuid;
 
 pub const TYPE_NAME: &str = "parallel_api_key";
@@ -153,13 +151,10 @@ fn timeouts() -> Timeouts {
 /// What close needs to revoke the key and to name it in a warning. The
 /// secret is not among them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Opened {
-    app_id: String,
-    api_key_id: String,
-    api_key_name: Option<String>,
-    app_name: Option<String>,
-    display_value: Option<String>,
-    created_at: Option<f64>,
+pub struct OpenedKey {
+    /// The key as every message names it; `opened` makes sure its `id` is
+    /// usable and its `app_id` is set.
+    key: KeyFacts,
     /// The `timeouts.delete` of the configuration, which close cannot see.
     close_timeout_secs: u64,
     /// The key's operation in the journal.
@@ -167,30 +162,22 @@ struct Opened {
     journal_op: Option<String>,
 }
 
-impl Opened {
-    fn facts(&self) -> KeyFacts {
-        KeyFacts {
-            name: self.api_key_name.clone(),
-            id: Some(self.api_key_id.clone()),
-            app_id: Some(self.app_id.clone()),
-            app_name: self.app_name.clone(),
-            display_value: self.display_value.clone(),
-            created_at: self.created_at,
-        }
+impl OpenedKey {
+    fn app_id(&self) -> &str {
+        self.key.app_id.as_deref().unwrap_or_default()
+    }
+
+    fn api_key_id(&self) -> &str {
+        self.key.id.as_deref().unwrap_or_default()
     }
 }
 
 /// The key's identity from an opened key, when it has a usable ID.
-fn opened(key: &ApiKeyModel, close_limit: Duration) -> Option<Opened> {
+fn opened(key: &ApiKeyModel, close_limit: Duration) -> Option<OpenedKey> {
     let facts = key.facts();
-    let api_key_id = facts.id.filter(|id| is_usable_key_id(id))?;
-    Some(Opened {
-        app_id: facts.app_id?,
-        api_key_id,
-        api_key_name: facts.name,
-        app_name: facts.app_name,
-        display_value: facts.display_value,
-        created_at: facts.created_at,
+    let usable = facts.id.as_deref().is_some_and(is_usable_key_id);
+    (usable && facts.app_id.is_some()).then(|| OpenedKey {
+        key: facts,
         close_timeout_secs: close_limit.as_secs().max(1),
         journal_op: None,
     })
@@ -200,25 +187,25 @@ fn opened(key: &ApiKeyModel, close_limit: Duration) -> Option<Opened> {
 async fn revoke(
     client: &AccountClient,
     ctx: &Context,
-    key: &Opened,
+    key: &OpenedKey,
 ) -> Result<Deletion, Diagnostics> {
-    let app_id = Uuid::parse_str(&key.app_id).map_err(|_| {
+    let app_id = Uuid::parse_str(key.app_id()).map_err(|_| {
         Diagnostics::from(Diagnostic::error(
             "Invalid app_id",
-            format!("{:?} is not a UUID.", key.app_id),
+            format!("{:?} is not a UUID.", key.app_id()),
         ))
     })?;
     let limit = Duration::from_secs(key.close_timeout_secs);
     let deadline = Deadline::start(&ctx.cancel, limit);
-    tracing::debug!(%app_id, api_key_id = %key.api_key_id, "revoking ephemeral API key");
+    tracing::debug!(%app_id, api_key_id = %key.api_key_id(), "revoking ephemeral API key");
     let result = client
-        .delete_key(app_id, &key.api_key_id, deadline.token())
+        .delete_key(app_id, key.api_key_id(), deadline.token())
         .await;
     result.map_err(|err| {
         toolkit::api_error(
             &err,
-            Attempt::new(&format!("Revoking {}", key.facts().label()))
-                .not_found(NotFound::app(&key.app_id))
+            Attempt::new(&format!("Revoking {}", key.key.label()))
+                .not_found(NotFound::app(key.app_id()))
                 .timed_out_after(deadline.timed_out_after()),
         )
     })
@@ -226,28 +213,28 @@ async fn revoke(
 
 /// Close could not revoke the key: a warning, since the run's work is done,
 /// that says which key to revoke by hand and why.
-fn not_revoked(key: &Opened, why: &Diagnostics) -> Diagnostic {
+fn not_revoked(key: &OpenedKey, why: &Diagnostics) -> Diagnostic {
     Diagnostic::warning(
         "Ephemeral API key not revoked",
         format!(
             "Terraform could not revoke the ephemeral {} when closing it: {}",
-            key.facts().label(),
+            key.key.label(),
             still_live(key, why)
         ),
     )
 }
 
 /// Why a key could not be revoked, and how to revoke it by hand.
-fn still_live(key: &Opened, why: &Diagnostics) -> String {
+fn still_live(key: &OpenedKey, why: &Diagnostics) -> String {
     let reasons: Vec<&str> = why.iter().map(|d| d.detail.as_str()).collect();
     format!(
         "{}. The key is still live. The provider tries again when this run ends and, failing \
          that, at the next run on this machine; should it stay live, revoke it by hand in the \
          Parallel platform: app {}, key ID {} ({}).",
         reasons.join("; "),
-        key.app_id,
-        key.api_key_id,
-        key.facts().finding_aid()
+        key.app_id(),
+        key.api_key_id(),
+        key.key.finding_aid()
     )
 }
 
@@ -304,7 +291,11 @@ async fn discard_incomplete(
 }
 
 #[async_trait]
-impl EphemeralResource for EphemeralApiKey {
+impl TypedEphemeralResource for EphemeralApiKey {
+    type Config = EphemeralKeyModel;
+    type Model = EphemeralKeyModel;
+    type Private = OpenedKey;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -313,9 +304,13 @@ impl EphemeralResource for EphemeralApiKey {
         schema()
     }
 
-    async fn open(&self, ctx: &Context, config: &Value) -> Result<EphemeralOpened, Diagnostics> {
+    async fn open(
+        &self,
+        ctx: &Context,
+        config: EphemeralKeyModel,
+    ) -> Result<typed::Opened<EphemeralKeyModel, OpenedKey>, Diagnostics> {
         let client = &toolkit::api(ctx)?.client;
-        let mut key = ApiKeyModel::from(EphemeralKeyModel::from_value(config)?);
+        let mut key = ApiKeyModel::from(config);
         let (Maybe::Known(app_id_text), Maybe::Known(name)) =
             (key.app_id.clone(), key.api_key_name.clone())
         else {
@@ -392,47 +387,42 @@ impl EphemeralResource for EphemeralApiKey {
         };
         identity.journal_op = Some(journal.id().to_owned());
         self.open.opened(OpenKey {
-            app_id: identity.app_id.clone(),
-            api_key_id: identity.api_key_id.clone(),
-            label: identity.facts().label(),
+            app_id: identity.app_id().to_owned(),
+            api_key_id: identity.api_key_id().to_owned(),
+            label: identity.key.label(),
             journal_op: identity.journal_op.clone(),
         });
-        let private = serde_json::to_vec(&identity).map_err(|err| {
-            Diagnostics::from(Diagnostic::error(
-                "Cannot record the key to revoke",
-                format!("{err}"),
-            ))
-        })?;
-        Ok(EphemeralOpened {
-            result: EphemeralKeyModel::from(key).to_value(),
-            private,
+        Ok(typed::Opened {
+            result: EphemeralKeyModel::from(key),
+            private: identity,
             renew_at: None,
         })
     }
 
-    async fn close(&self, ctx: &Context, private: &[u8]) -> Diagnostics {
-        let Ok(key) = serde_json::from_slice::<Opened>(private) else {
-            return Diagnostic::warning(
-                "Ephemeral API key not revoked",
-                "Terraform handed back no record of which key this ephemeral resource created, \
-                 so it cannot revoke it. Check the app's keys in the Parallel platform and \
-                 revoke any key that is not in use.",
-            )
-            .into();
-        };
+    fn private_unreadable(&self, _during: &str) -> Diagnostics {
+        Diagnostic::warning(
+            "Ephemeral API key not revoked",
+            "Terraform handed back no record of which key this ephemeral resource created, so \
+             it cannot revoke it. Check the app's keys in the Parallel platform and revoke any \
+             key that is not in use.",
+        )
+        .into()
+    }
+
+    async fn close(&self, ctx: &Context, key: OpenedKey) -> Diagnostics {
         let client = match toolkit::api(ctx) {
             Ok(api) => &api.client,
             Err(why) => return not_revoked(&key, &why).into(),
         };
         let result = revoke(client, ctx, &key).await;
         if result.is_ok() {
-            self.open.closed(&key.api_key_id);
+            self.open.closed(key.api_key_id());
             abandoned::journal_closed(key.journal_op.as_deref());
         }
         match result {
             Ok(Deletion::Revoked) => Diagnostics::new(),
             Ok(Deletion::AlreadyGone) => {
-                tracing::info!(api_key_id = %key.api_key_id, "ephemeral API key was already revoked");
+                tracing::info!(api_key_id = %key.api_key_id(), "ephemeral API key was already revoked");
                 Diagnostics::new()
             }
             Err(why) => not_revoked(&key, &why).into(),
@@ -455,6 +445,7 @@ impl EphemeralResource for EphemeralApiKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tfplugin::model::Model;
 
     fn result(api_key_id: Option<&str>) -> ApiKeyModel {
         let value = Value::object([
@@ -512,11 +503,11 @@ mod tests {
     #[test]
     fn private_bytes_name_the_key_and_never_hold_the_secret() {
         let key = opened(&result(Some("key_1")), Duration::from_secs(90)).expect("usable");
-        assert_eq!(key.api_key_id, "key_1");
+        assert_eq!(key.api_key_id(), "key_1");
         assert_eq!(key.close_timeout_secs, 90);
         let bytes = serde_json::to_vec(&key).expect("encodes");
         assert!(!String::from_utf8_lossy(&bytes).contains("SECRET"));
-        assert_eq!(serde_json::from_slice::<Opened>(&bytes).ok(), Some(key));
+        assert_eq!(serde_json::from_slice::<OpenedKey>(&bytes).ok(), Some(key));
         for unusable in [None, Some(""), Some("..")] {
             assert_eq!(opened(&result(unusable), Duration::from_secs(1)), None);
         }

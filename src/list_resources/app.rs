@@ -6,9 +6,9 @@ use crate::resources::app::{AppModel, TYPE_NAME};
 use crate::toolkit::{self, Attempt};
 use async_trait::async_trait;
 use tfplugin::model::{Maybe, Model};
+use tfplugin::typed::TypedListResource;
 use tfplugin::{
-    Attribute, Block, Context, Diagnostic, Diagnostics, ListItem, ListRequest, ListResource,
-    ListSink, Schema, Value, attr_path,
+    Attribute, Block, Context, Diagnostic, Diagnostics, ListItem, ListSink, Schema, attr_path,
 };
 
 /// Gets its client from the framework's context.
@@ -34,7 +34,9 @@ fn schema() -> Schema {
 }
 
 #[async_trait]
-impl ListResource for AppList {
+impl TypedListResource for AppList {
+    type Config = AppListConfig;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -43,12 +45,8 @@ impl ListResource for AppList {
         schema()
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let config = match AppListConfig::from_value(config) {
-            Ok(config) => config,
-            Err(diags) => return diags,
-        };
-        match config.name_prefix {
+    fn validate(&self, config: &AppListConfig) -> Diagnostics {
+        match &config.name_prefix {
             Maybe::Known(prefix) if prefix.is_empty() => Diagnostic::error(
                 "Invalid name_prefix",
                 "name_prefix must not be empty; leave it out to list every app.",
@@ -59,25 +57,22 @@ impl ListResource for AppList {
         }
     }
 
-    async fn list(&self, ctx: &Context, request: ListRequest<'_>, sink: &ListSink) -> Diagnostics {
-        let api = match toolkit::api(ctx) {
-            Ok(api) => api,
-            Err(diags) => return diags,
-        };
-        let config = match AppListConfig::from_value(request.config) {
-            Ok(config) => config,
-            Err(diags) => return diags,
-        };
+    async fn list(
+        &self,
+        ctx: &Context,
+        config: AppListConfig,
+        _limit: u64,
+        sink: &ListSink,
+    ) -> Result<(), Diagnostics> {
+        let api = toolkit::api(ctx)?;
         let prefix = config.name_prefix.known().map_or("", String::as_str);
-        let apps = match api.apps.list(&api.client, &ctx.cancel).await {
-            Ok(apps) => apps,
-            Err(err) => {
-                return toolkit::api_error(
-                    &err,
-                    Attempt::new("Listing the apps of the organization"),
-                );
-            }
-        };
+        let apps = api
+            .apps
+            .list(&api.client, &ctx.cancel)
+            .await
+            .map_err(|err| {
+                toolkit::api_error(&err, Attempt::new("Listing the apps of the organization"))
+            })?;
         for app in apps.iter().filter(|app| app.app_name.starts_with(prefix)) {
             let item = ListItem {
                 display_name: app.app_name.clone(),
@@ -87,7 +82,7 @@ impl ListResource for AppList {
                 break;
             }
         }
-        Diagnostics::new()
+        Ok(())
     }
 }
 

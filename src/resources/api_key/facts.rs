@@ -4,10 +4,13 @@
 //! failing keys give distinguishable messages and a key Terraform cannot
 //! revoke can still be found in the Parallel platform. Never the secret.
 
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Also the record of an opened ephemeral key that Terraform hands back to
+/// close (hence serde).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct KeyFacts {
     pub name: Option<String>,
     /// As recorded, usable or not.

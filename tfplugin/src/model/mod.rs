@@ -107,7 +107,10 @@ fn conforms(field: &Type, ty: &Type) -> bool {
         }
         (Type::Tuple(fields), Type::Tuple(elements)) => {
             fields.len() == elements.len()
-                && fields.iter().zip(elements).all(|(field, ty)| conforms(field, ty))
+                && fields
+                    .iter()
+                    .zip(elements)
+                    .all(|(field, ty)| conforms(field, ty))
         }
         (field, ty) => field == ty,
     }

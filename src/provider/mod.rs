@@ -167,33 +167,23 @@ impl Provider for ParallelProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![
-            Arc::new(resources::api_key::ApiKeyResource),
-            Arc::new(resources::app::AppResource),
-            Arc::new(resources::rotating_api_key::RotatingApiKeyResource),
-        ]
+        resources::all()
     }
 
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
-        vec![Arc::new(list_resources::app::AppList)]
+        list_resources::all()
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![
-            Arc::new(data_sources::app::AppDataSource),
-            Arc::new(data_sources::apps::AppsDataSource),
-            Arc::new(data_sources::balance::BalanceDataSource),
-        ]
+        data_sources::all()
     }
 
     fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
-        vec![Arc::new(
-            ephemeral_resources::api_key::EphemeralApiKey::default(),
-        )]
+        ephemeral_resources::all()
     }
 
     fn actions(&self) -> Vec<Arc<dyn Action>> {
-        vec![Arc::new(actions::add_balance::AddBalanceAction)]
+        actions::all()
     }
 }
 

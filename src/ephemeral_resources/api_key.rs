@@ -18,7 +18,7 @@ use crate::toolkit::{self, Attempt, Deadline, NotFound, Operation, Timeouts};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use tfplugin::model::{Maybe, Number};
+use tfplugin::model::{Maybe, Model, Number};
 use tfplugin::typed::{self, TypedEphemeralResource};
 use tfplugin::{Attribute, Block, Context, Diagnostic, Diagnostics, Schema, Value};
 use uuid::Uuid;
@@ -66,8 +66,10 @@ pub fn schema() -> Schema {
 }
 
 tfplugin::model! {
-    /// The configuration and the opened value: the managed key's model
-    /// without what only a stored object has (`STORED_ONLY`).
+    /// The opened value: the managed key's model without what only a stored
+    /// object has (`STORED_ONLY`). The configuration is read as the managed
+    /// key's model itself (those attributes are then null), so the managed
+    /// key's checks and answer handling serve this one unchanged.
     #[derive(Debug, Default)]
     pub struct EphemeralKeyModel {
         pub app_id: Maybe<String>,
@@ -81,45 +83,6 @@ tfplugin::model! {
         pub display_value: Maybe<String>,
         pub raw_api_key: Maybe<Secret>,
         pub created_at: Maybe<Number>,
-    }
-}
-
-/// The managed key's checks and answer handling serve the ephemeral one.
-impl From<EphemeralKeyModel> for ApiKeyModel {
-    fn from(key: EphemeralKeyModel) -> Self {
-        ApiKeyModel {
-            app_id: key.app_id,
-            api_key_name: key.api_key_name,
-            keepers: Value::Null,
-            deletion_policy: Maybe::Null,
-            timeouts: key.timeouts,
-            id: key.id,
-            api_key_id: key.api_key_id,
-            app_name: key.app_name,
-            created_by_user_id: key.created_by_user_id,
-            created_by_user_email: key.created_by_user_email,
-            display_value: key.display_value,
-            raw_api_key: key.raw_api_key,
-            created_at: key.created_at,
-        }
-    }
-}
-
-impl From<ApiKeyModel> for EphemeralKeyModel {
-    fn from(key: ApiKeyModel) -> Self {
-        EphemeralKeyModel {
-            app_id: key.app_id,
-            api_key_name: key.api_key_name,
-            timeouts: key.timeouts,
-            id: key.id,
-            api_key_id: key.api_key_id,
-            app_name: key.app_name,
-            created_by_user_id: key.created_by_user_id,
-            created_by_user_email: key.created_by_user_email,
-            display_value: key.display_value,
-            raw_api_key: key.raw_api_key,
-            created_at: key.created_at,
-        }
     }
 }
 
@@ -292,7 +255,7 @@ async fn discard_incomplete(
 
 #[async_trait]
 impl TypedEphemeralResource for EphemeralApiKey {
-    type Config = EphemeralKeyModel;
+    type Config = ApiKeyModel;
     type Model = EphemeralKeyModel;
     type Private = OpenedKey;
 
@@ -307,10 +270,9 @@ impl TypedEphemeralResource for EphemeralApiKey {
     async fn open(
         &self,
         ctx: &Context,
-        config: EphemeralKeyModel,
+        mut key: ApiKeyModel,
     ) -> Result<typed::Opened<EphemeralKeyModel, OpenedKey>, Diagnostics> {
         let client = &toolkit::api(ctx)?.client;
-        let mut key = ApiKeyModel::from(config);
         let (Maybe::Known(app_id_text), Maybe::Known(name)) =
             (key.app_id.clone(), key.api_key_name.clone())
         else {
@@ -393,7 +355,8 @@ impl TypedEphemeralResource for EphemeralApiKey {
             journal_op: identity.journal_op.clone(),
         });
         Ok(typed::Opened {
-            result: EphemeralKeyModel::from(key),
+            // Its attributes, taken by name from the managed key's.
+            result: EphemeralKeyModel::from_value(&key.to_value())?,
             private: identity,
             renew_at: None,
         })
@@ -445,7 +408,6 @@ impl TypedEphemeralResource for EphemeralApiKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tfplugin::model::Model;
 
     fn result(api_key_id: Option<&str>) -> ApiKeyModel {
         let value = Value::object([
@@ -460,12 +422,29 @@ mod tests {
             ("raw_api_key", Value::string("par_live_SECRET")),
             ("created_at", Value::number(1_731_000_000)),
         ]);
-        EphemeralKeyModel::from_value(&value).unwrap().into()
+        ApiKeyModel::from_value(&value).unwrap()
     }
 
     #[test]
     fn the_model_is_the_schema() {
         EphemeralKeyModel::check_schema(&schema().block).unwrap();
+    }
+
+    #[test]
+    fn an_opened_value_round_trips_through_the_managed_model() {
+        let ephemeral = EphemeralKeyModel::from_value(&result(Some("key_1")).to_value())
+            .unwrap()
+            .to_value();
+        // The configuration's shape (no keepers, no deletion_policy) reads
+        // as the managed model, and every attribute comes back by name.
+        let managed = ApiKeyModel::from_value(&ephemeral).unwrap();
+        assert_eq!(managed.deletion_policy, Maybe::Null);
+        let back = EphemeralKeyModel::from_value(&managed.to_value()).unwrap();
+        assert_eq!(back.to_value(), ephemeral);
+        assert_eq!(
+            back.raw_api_key.known().map(Secret::expose),
+            Some("par_live_SECRET")
+        );
     }
 
     #[test]

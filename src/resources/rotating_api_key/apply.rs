@@ -27,10 +27,7 @@ pub(super) async fn rotate_key(
     prior: RotatingKeyModel,
     planned: RotatingKeyModel,
 ) -> Result<Applied<RotatingKeyModel>, Diagnostics> {
-    let (app_id, prefix) = match known_target(&planned) {
-        Ok(target) => target,
-        Err(diags) => return Err(diags),
-    };
+    let (app_id, prefix) = known_target(&planned)?;
     let name = schedule::key_name(&prefix, SystemTime::now());
     tracing::debug!(%app_id, "rotating: creating the new key");
     let journal = journaled::create_sent(&app_id.to_string(), &name, false);

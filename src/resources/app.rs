@@ -379,40 +379,34 @@ impl TypedResource for AppResource {
         }
     }
 
-    async fn delete(&self, ctx: &Context, prior: AppModel) -> Diagnostics {
+    async fn delete(&self, ctx: &Context, prior: AppModel) -> Result<Diagnostics, Diagnostics> {
         if deletion_policy::abandons(&prior.deletion_policy) {
             tracing::info!(app = %prior.label(), "deletion_policy is ABANDON: leaving the app alive");
-            return deletion_policy::abandoned(
+            return Ok(deletion_policy::abandoned(
                 "App left in Parallel (deletion_policy = \"ABANDON\")",
                 &prior.label(),
                 "Every key it holds stays live too. Import it where it belongs (`terraform \
                  import <address> <app_id>`), or delete it in the Parallel platform.",
             )
-            .into();
+            .into());
         }
-        let api = match toolkit::api(ctx) {
-            Ok(api) => api,
-            Err(diags) => return diags,
-        };
-        let app_id = match prior.app_id_in_state() {
-            Ok(id) => id,
-            Err(diags) => return diags,
-        };
+        let api = toolkit::api(ctx)?;
+        let app_id = prior.app_id_in_state()?;
         let limit = timeouts().limit(&prior.timeouts, Operation::Delete);
         let deadline = Deadline::start(&ctx.cancel, limit);
         let result = api.client.delete_app(app_id, deadline.token()).await;
         api.apps.changed();
         match result {
-            Ok(Deletion::Revoked) => Diagnostics::new(),
+            Ok(Deletion::Revoked) => Ok(Diagnostics::new()),
             Ok(Deletion::AlreadyGone) => {
                 tracing::info!(%app_id, "app was already deleted");
-                Diagnostics::new()
+                Ok(Diagnostics::new())
             }
-            Err(err) => toolkit::api_error(
+            Err(err) => Err(toolkit::api_error(
                 &err,
                 Attempt::new(&format!("Deleting {}", prior.label()))
                     .timed_out_after(deadline.timed_out_after()),
-            ),
+            )),
         }
     }
 

@@ -383,23 +383,24 @@ impl TypedResource for RotatingApiKeyResource {
         }
     }
 
-    async fn delete(&self, ctx: &Context, state: RotatingKeyModel) -> Diagnostics {
+    async fn delete(
+        &self,
+        ctx: &Context,
+        state: RotatingKeyModel,
+    ) -> Result<Diagnostics, Diagnostics> {
         if deletion_policy::abandons(&state.deletion_policy) {
             tracing::info!(
                 key = %state.current().label(),
                 "deletion_policy is ABANDON: leaving the keys live"
             );
-            return deletion_policy::abandoned(
+            return Ok(deletion_policy::abandoned(
                 "API keys left live (deletion_policy = \"ABANDON\")",
                 &abandoned_keys(&state),
                 "Revoke them in the Parallel platform when nothing uses them any more.",
             )
-            .into();
+            .into());
         }
-        let client = match toolkit::api(ctx).map(|api| &api.client) {
-            Ok(client) => client,
-            Err(diags) => return diags,
-        };
+        let client = &toolkit::api(ctx)?.client;
         let limit = timeouts().limit(&state.timeouts, Operation::Delete);
         // Revokes, once begun, run to their answer or their time limit, not
         // to a Ctrl-C, as parallel_api_key's do: a revoke cut off after
@@ -428,7 +429,11 @@ impl TypedResource for RotatingApiKeyResource {
             // destroy tries every key again, and those gone count as done.
             diags.extend(revoker.revoke(which, key, "").await.unwrap_or_else(|e| e));
         }
-        diags
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(diags)
+        }
     }
 
     /// Terraform was killed while the first key was being created: it is

@@ -77,9 +77,9 @@ impl TypedResource for GreetingResource {
         Ok(greeting.into())
     }
 
-    async fn delete(&self, _ctx: &Context, _prior: Greeting) -> Diagnostics {
+    async fn delete(&self, _ctx: &Context, _prior: Greeting) -> Result<Diagnostics, Diagnostics> {
         // Nothing exists outside the state: forgetting it is deleting it.
-        Diagnostics::new()
+        Ok(Diagnostics::new())
     }
 
     /// `terraform import hello_greeting.x World`: the ID is the name.

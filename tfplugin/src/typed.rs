@@ -124,8 +124,10 @@ pub trait TypedResource: Send + Sync + 'static {
         Ok(planned.into())
     }
 
-    /// Deletes the object; an error keeps it in state.
-    async fn delete(&self, ctx: &Context, prior: Self::Model) -> Diagnostics;
+    /// Deletes the object. `Ok` holds the warnings of a delete that
+    /// succeeded (or left the object on purpose); `Err` keeps the object in
+    /// state, so that a later apply can try again.
+    async fn delete(&self, ctx: &Context, prior: Self::Model) -> Result<Diagnostics, Diagnostics>;
 
     /// See [`Resource::create_undelivered`].
     fn create_undelivered(&self, _ctx: &Context, _new_state: &Self::Model) {
@@ -239,10 +241,11 @@ impl<T: TypedResource> Resource for T {
     }
 
     async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics {
-        match T::Model::from_value(prior) {
+        let deleted = match T::Model::from_value(prior) {
             Ok(prior) => TypedResource::delete(self, ctx, prior).await,
-            Err(diags) => diags,
-        }
+            Err(diags) => Err(diags),
+        };
+        deleted.unwrap_or_else(|kept| kept)
     }
 
     fn create_undelivered(&self, ctx: &Context, new_state: &Value) {

@@ -366,17 +366,20 @@ impl TypedResource for AppResource {
 
     /// A replacement of an app whose policy in state is ABANDON leaves the
     /// old app alive: said at plan, before anyone reads "1 destroyed".
-    fn modify_plan(&self, request: &PlanRequest<'_>, _planned: &mut Value) -> Diagnostics {
+    fn modify_plan(
+        &self,
+        request: &PlanRequest<'_>,
+        _planned: &mut Value,
+    ) -> Result<Diagnostics, Diagnostics> {
         if !request.replacing {
-            return Diagnostics::new();
+            return Ok(Diagnostics::new());
         }
-        match AppModel::from_value(request.prior_state) {
-            Ok(prior) if deletion_policy::abandons(&prior.deletion_policy) => {
-                deletion_policy::replacement_abandons(&prior.label()).into()
-            }
-            Ok(_) => Diagnostics::new(),
-            Err(diags) => diags,
-        }
+        let prior = AppModel::from_value(request.prior_state)?;
+        Ok(if deletion_policy::abandons(&prior.deletion_policy) {
+            deletion_policy::replacement_abandons(&prior.label()).into()
+        } else {
+            Diagnostics::new()
+        })
     }
 
     async fn delete(&self, ctx: &Context, prior: AppModel) -> Result<Diagnostics, Diagnostics> {

@@ -228,22 +228,20 @@ impl TypedResource for RotatingApiKeyResource {
         schedule::encode_clock(SystemTime::now())
     }
 
-    fn modify_plan(&self, request: &PlanRequest<'_>, planned: &mut Value) -> Diagnostics {
-        let mut plan = match RotatingKeyModel::from_value(planned) {
-            Ok(plan) => plan,
-            Err(diags) => return diags,
-        };
+    fn modify_plan(
+        &self,
+        request: &PlanRequest<'_>,
+        planned: &mut Value,
+    ) -> Result<Diagnostics, Diagnostics> {
+        let mut plan = RotatingKeyModel::from_value(planned)?;
         if request.prior_state.is_null() || request.replacing {
             // A new resource has one key.
             plan.set_previous(None);
             plan.set_unrevoked(&[]);
             *planned = plan.to_value();
-            return Diagnostics::new();
+            return Ok(Diagnostics::new());
         }
-        let prior = match RotatingKeyModel::from_value(request.prior_state) {
-            Ok(prior) => prior,
-            Err(diags) => return diags,
-        };
+        let prior = RotatingKeyModel::from_value(request.prior_state)?;
         let wanted = schedule::Wanted {
             rotate_after: model::duration(&plan.rotate_after, false),
             overlap: model::duration(&plan.overlap, true),
@@ -298,7 +296,7 @@ impl TypedResource for RotatingApiKeyResource {
             }
         }
         *planned = plan.to_value();
-        diags
+        Ok(diags)
     }
 
     async fn create(

@@ -101,9 +101,16 @@ pub trait TypedResource: Send + Sync + 'static {
         Diagnostics::new()
     }
 
-    /// See [`Resource::modify_plan`].
-    fn modify_plan(&self, _request: &PlanRequest<'_>, _planned: &mut Value) -> Diagnostics {
-        Diagnostics::new()
+    /// See [`Resource::modify_plan`]; `Ok` holds warnings. The plan and the
+    /// prior state stay values here, not models: every plan of every
+    /// object of the type passes through this, so it decodes only what it
+    /// needs, when it needs it (`Model::from_value` on either).
+    fn modify_plan(
+        &self,
+        _request: &PlanRequest<'_>,
+        _planned: &mut Value,
+    ) -> Result<Diagnostics, Diagnostics> {
+        Ok(Diagnostics::new())
     }
 
     /// Creates the object `planned` describes and returns its state.
@@ -215,7 +222,7 @@ impl<T: TypedResource> Resource for T {
     }
 
     fn modify_plan(&self, request: &PlanRequest<'_>, planned: &mut Value) -> Diagnostics {
-        TypedResource::modify_plan(self, request, planned)
+        TypedResource::modify_plan(self, request, planned).unwrap_or_else(|failed| failed)
     }
 
     async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {

@@ -5,8 +5,8 @@
 use super::*;
 use crate::secret::Secret;
 use std::time::{Duration, UNIX_EPOCH};
-use tfplugin::AttrPath;
 use tfplugin::model::Number;
+use tfplugin::{AttrPath, Resource};
 
 const APP: &str = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 /// 2027-01-15T08:00:00Z.
@@ -57,7 +57,7 @@ fn plan_at(now: Option<SystemTime>, prior: &RotatingKeyModel, config: &RotatingK
         prior_private: &private,
     };
     let mut planned = config.to_value();
-    let diags = RotatingApiKeyResource.modify_plan(&request, &mut planned);
+    let diags = Resource::modify_plan(&RotatingApiKeyResource, &request, &mut planned);
     assert!(diags.is_empty(), "{diags:?}");
     planned
 }
@@ -181,11 +181,7 @@ fn a_new_resource_plans_no_previous_key() {
         prior_private: &[],
     };
     let mut planned = config.to_value();
-    assert!(
-        RotatingApiKeyResource
-            .modify_plan(&request, &mut planned)
-            .is_empty()
-    );
+    assert!(Resource::modify_plan(&RotatingApiKeyResource, &request, &mut planned).is_empty());
     assert_eq!(planned.field("previous_api_key_id"), &Value::Null);
     assert_eq!(planned.field("previous_revoke_at"), &Value::Null);
     assert_eq!(planned.field("api_key_id"), &Value::Unknown);
@@ -279,7 +275,11 @@ fn import_is_refused_with_the_reason() {
     let refused = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime")
-        .block_on(RotatingApiKeyResource.import(&Context::default(), ImportRequest::Id("k".into())))
+        .block_on(TypedResource::import(
+            &RotatingApiKeyResource,
+            &Context::default(),
+            ImportRequest::Id("k".into()),
+        ))
         .expect_err("refused");
     let text = format!("{refused:?}");
     assert!(text.contains("only once"), "{text}");
@@ -310,7 +310,7 @@ fn a_plan_without_a_refresh_rotates_nothing_by_the_clock_and_says_so() {
         prior_private: &[],
     };
     let mut planned = config.to_value();
-    let diags = RotatingApiKeyResource.modify_plan(&request, &mut planned);
+    let diags = Resource::modify_plan(&RotatingApiKeyResource, &request, &mut planned);
     assert_eq!(planned.field("api_key_id"), &Value::string("k2"));
     let warning = diags.iter().next().expect("a warning");
     assert!(!diags.has_errors());

@@ -168,13 +168,7 @@ impl TypedDataSource for AppDataSource {
     async fn read(&self, ctx: &Context, config: AppFacts) -> Result<AppFacts, Diagnostics> {
         let wanted = wanted(&config)?;
         let api = toolkit::api(ctx)?;
-        let apps = api
-            .apps
-            .list(&api.client, &ctx.cancel)
-            .await
-            .map_err(|err| {
-                Diagnostic::error("Cannot list the apps of the organization", err.to_string())
-            })?;
+        let apps = api.list_apps(&ctx.cancel).await?;
         choose(&apps, &wanted)
             .map(AppFacts::from)
             .map_err(Diagnostics::from)

@@ -1,7 +1,7 @@
 //! `data "parallel_apps"`: every app of the organization.
 
 use super::app::AppFacts;
-use crate::toolkit::{self, Attempt};
+use crate::toolkit;
 use async_trait::async_trait;
 use tfplugin::model::{Field, NoArguments};
 use tfplugin::typed::TypedDataSource;
@@ -52,13 +52,7 @@ impl TypedDataSource for AppsDataSource {
 
     async fn read(&self, ctx: &Context, _: NoArguments) -> Result<AppsModel, Diagnostics> {
         let api = toolkit::api(ctx)?;
-        let apps = api
-            .apps
-            .list(&api.client, &ctx.cancel)
-            .await
-            .map_err(|err| {
-                toolkit::api_error(&err, Attempt::new("Listing the apps of the organization"))
-            })?;
+        let apps = api.list_apps(&ctx.cancel).await?;
         let apps = apps.iter().map(AppFacts::from).collect();
         Ok(AppsModel { apps })
     }

@@ -3,7 +3,7 @@
 //! import and resource blocks that bring them under Terraform.
 
 use crate::resources::app::{AppModel, TYPE_NAME};
-use crate::toolkit::{self, Attempt};
+use crate::toolkit;
 use async_trait::async_trait;
 use tfplugin::model::{Maybe, Model};
 use tfplugin::typed::TypedListResource;
@@ -66,13 +66,7 @@ impl TypedListResource for AppList {
     ) -> Result<(), Diagnostics> {
         let api = toolkit::api(ctx)?;
         let prefix = config.name_prefix.known().map_or("", String::as_str);
-        let apps = api
-            .apps
-            .list(&api.client, &ctx.cancel)
-            .await
-            .map_err(|err| {
-                toolkit::api_error(&err, Attempt::new("Listing the apps of the organization"))
-            })?;
+        let apps = api.list_apps(&ctx.cancel).await?;
         for app in apps.iter().filter(|app| app.app_name.starts_with(prefix)) {
             let item = ListItem {
                 display_name: app.app_name.clone(),

@@ -1,6 +1,7 @@
 //! What the provider's configuration hands every object: the Account API
 //! client, and the organization's app list shared by every refresh.
 
+use super::{Attempt, api_error};
 use crate::client::{AccountClient, ApiError, App};
 use std::sync::{Arc, Mutex, PoisonError};
 use tfplugin::{Context, Diagnostics};
@@ -18,6 +19,18 @@ impl Api {
             client,
             apps: AppDirectory::default(),
         }
+    }
+
+    /// The organization's apps as they are now (see [`AppDirectory::list`]),
+    /// or the error that says why they could not be listed and what to do.
+    pub async fn list_apps(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Arc<Vec<App>>, Diagnostics> {
+        self.apps
+            .list(&self.client, cancel)
+            .await
+            .map_err(|err| api_error(&err, Attempt::new("Listing the apps of the organization")))
     }
 }
 

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::client::AccountClient;
 use crate::journal::report::OpenEphemeral;
-use crate::journal::{Event, Journal, Operation};
+use crate::journal::{Event, Journal, Operation, claim};
 use crate::resources::api_key::journaled::{revoke_again, revoke_within};
 
 /// How long a revoke of a key left open may take at the end of a run:
@@ -104,7 +104,8 @@ async fn revoke_one_at_end_of_run(client: &AccountClient, key: OpenKey) {
 }
 
 /// The next configure: revokes the keys an ended process left open, when
-/// this configuration talks to the API they were made with.
+/// this configuration talks to the API they were made with and no other
+/// configure has claimed them (see `journal::claim`).
 pub async fn revoke_left_open(
     client: &AccountClient,
     journal: &Journal,
@@ -120,15 +121,20 @@ pub async fn revoke_left_open(
             // nothing about that key.
             continue;
         }
+        // Another configure (of this process or another) revokes it, and
+        // says so: once is enough.
+        if !claim::claim(journal, &key.op) {
+            continue;
+        }
         let name = &key.api_key_name;
         let what = format!(
             "ephemeral API key {name:?} (ID {}) of app {}, opened at {}",
             key.api_key_id, key.app_id, key.opened_at
         );
         match revoke_again(client, &key.app_id, &key.api_key_id, AT_CONFIGURE_LIMIT).await {
-            // Another organization's token: the key is left for a run that
-            // can see its app.
-            Ok(false) => {}
+            // Another organization's token: the key is left for a
+            // configuration, or a run, that can see its app.
+            Ok(false) => claim::release(journal, &key.op),
             Ok(true) => {
                 Operation::resume(journal.clone(), &key.op).record(Event::Closed);
                 diags.push(Diagnostic::warning(

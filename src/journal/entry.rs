@@ -75,6 +75,13 @@ pub enum Event {
     Handed,
     /// An ephemeral key was closed (revoked).
     Closed,
+    /// A configure took on revoking an ephemeral key an ended run left
+    /// open: other configures, of this process or another, leave it to
+    /// this one while this process lives (see `claim`).
+    RevokeClaimed,
+    /// That configure gave the key up (it talks to another API or
+    /// organization): another configure may claim it.
+    RevokeUnclaimed,
 }
 
 impl Event {

@@ -30,13 +30,12 @@ pub fn release(journal: &Journal, op: &str) {
 /// Whether `op` is open and unclaimed. A claim is only appended when none
 /// holds, so the last claim or release is the holder's.
 fn is_free(entries: &[Entry], op: &str, ended: impl Fn(&ProcessId) -> bool) -> bool {
-    let entries = entries.iter().filter(|entry| entry.op == op);
+    let mut entries = entries.iter().filter(|entry| entry.op == op);
     if entries.clone().any(|entry| entry.event.settles()) {
         return false;
     }
-    let last_claim = entries
-        .filter(|entry| matches!(entry.event, Event::RevokeClaimed | Event::RevokeUnclaimed))
-        .next_back();
+    let last_claim =
+        entries.rfind(|entry| matches!(entry.event, Event::RevokeClaimed | Event::RevokeUnclaimed));
     match last_claim {
         Some(entry) => entry.event == Event::RevokeUnclaimed || ended(&entry.process),
         None => true,

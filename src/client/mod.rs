@@ -23,7 +23,7 @@ mod transport;
 #[cfg(test)]
 mod properties;
 #[cfg(test)]
-mod test_server;
+pub(crate) mod test_server;
 #[cfg(test)]
 mod tests;
 

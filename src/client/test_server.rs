@@ -111,6 +111,15 @@ impl TestServer {
         format!("http://127.0.0.1:{}/account", self.port)
     }
 
+    /// A client of this server with the defaults and a test token.
+    pub(crate) fn client(&self) -> super::AccountClient {
+        let config = super::ClientConfig {
+            base_url: self.base_url(),
+            ..super::ClientConfig::new(crate::secret::Secret::new("tok_test_server"))
+        };
+        super::AccountClient::new(config).unwrap()
+    }
+
     pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
     }

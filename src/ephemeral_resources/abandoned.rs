@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::client::AccountClient;
 use crate::journal::report::OpenEphemeral;
-use crate::journal::{Event, Journal, Operation};
+use crate::journal::{Event, Journal, Operation, claim};
 use crate::resources::api_key::journaled::{revoke_again, revoke_within};
 
 /// How long a revoke of a key left open may take at the end of a run:
@@ -69,30 +69,43 @@ pub fn journal_closed(journal_op: Option<&str>) {
 }
 
 /// The end of this process's run: revokes every key it still holds open.
-/// Nobody is left to read a diagnostic, so failures go to stderr and the
-/// log; the journal keeps them open for the next configure.
+/// All at once, each within [`END_OF_RUN_LIMIT`]: after a second Ctrl-C
+/// Terraform kills the plugin about 2 s later, so one revoke after another
+/// would reach only the first key or two. Nobody is left to read a
+/// diagnostic, so failures go to stderr and the log; the journal keeps
+/// them open for the next configure.
 pub async fn revoke_at_end_of_run(client: &AccountClient, keys: &OpenKeys) {
+    let mut revokes = tokio::task::JoinSet::new();
     for key in keys.take_all() {
-        match revoke_within(client, &key.app_id, &key.api_key_id, END_OF_RUN_LIMIT).await {
-            Ok(_) => {
-                tracing::info!(key = %key.label, "revoked an ephemeral key Terraform did not close");
-                journal_closed(key.journal_op.as_deref());
-            }
-            Err(err) => {
-                tracing::warn!(key = %key.label, "cannot revoke an ephemeral key left open: {err}");
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "terraform-provider-parallel: Terraform did not close the ephemeral {}, and \
-                     revoking it failed ({err}); the next run on this machine tries again.",
-                    key.label
-                );
-            }
+        let client = client.clone();
+        revokes.spawn(async move { revoke_one_at_end_of_run(&client, key).await });
+    }
+    // A revoke that panicked has said nothing: its key stays in the
+    // journal for the next configure.
+    while revokes.join_next().await.is_some() {}
+}
+
+async fn revoke_one_at_end_of_run(client: &AccountClient, key: OpenKey) {
+    match revoke_within(client, &key.app_id, &key.api_key_id, END_OF_RUN_LIMIT).await {
+        Ok(_) => {
+            tracing::info!(key = %key.label, "revoked an ephemeral key Terraform did not close");
+            journal_closed(key.journal_op.as_deref());
+        }
+        Err(err) => {
+            tracing::warn!(key = %key.label, "cannot revoke an ephemeral key left open: {err}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "terraform-provider-parallel: Terraform did not close the ephemeral {}, and \
+                 revoking it failed ({err}); the next run on this machine tries again.",
+                key.label
+            );
         }
     }
 }
 
 /// The next configure: revokes the keys an ended process left open, when
-/// this configuration talks to the API they were made with.
+/// this configuration talks to the API they were made with and no other
+/// configure has claimed them (see `journal::claim`).
 pub async fn revoke_left_open(
     client: &AccountClient,
     journal: &Journal,
@@ -108,15 +121,20 @@ pub async fn revoke_left_open(
             // nothing about that key.
             continue;
         }
+        // Another configure (of this process or another) revokes it, and
+        // says so: once is enough.
+        if !claim::claim(journal, &key.op) {
+            continue;
+        }
         let name = &key.api_key_name;
         let what = format!(
             "ephemeral API key {name:?} (ID {}) of app {}, opened at {}",
             key.api_key_id, key.app_id, key.opened_at
         );
         match revoke_again(client, &key.app_id, &key.api_key_id, AT_CONFIGURE_LIMIT).await {
-            // Another organization's token: the key is left for a run that
-            // can see its app.
-            Ok(false) => {}
+            // Another organization's token: the key is left for a
+            // configuration, or a run, that can see its app.
+            Ok(false) => claim::release(journal, &key.op),
             Ok(true) => {
                 Operation::resume(journal.clone(), &key.op).record(Event::Closed);
                 diags.push(Diagnostic::warning(
@@ -141,3 +159,7 @@ pub async fn revoke_left_open(
     }
     diags
 }
+
+#[cfg(test)]
+#[path = "abandoned_tests.rs"]
+mod tests;

@@ -71,10 +71,22 @@ pub enum Event {
     /// Parallel answered that it did nothing (an error before acting): the
     /// operation is settled.
     NothingDone,
-    /// The outcome reached Terraform: it is in Terraform's hands now.
+    /// The answer was handed to the connection to Terraform while the call
+    /// still waited for it. Not known: that it arrived, nor that Terraform
+    /// then saved its state (a provider sees neither, and no later run can
+    /// tell: a key missing from state is never read). A Terraform killed in
+    /// that instant loses the key with the journal saying `handed`, so texts
+    /// say "handed to Terraform", never "saved in state".
     Handed,
     /// An ephemeral key was closed (revoked).
     Closed,
+    /// A configure took on revoking an ephemeral key an ended run left
+    /// open: other configures, of this process or another, leave it to
+    /// this one while this process lives (see `claim`).
+    RevokeClaimed,
+    /// That configure gave the key up (it talks to another API or
+    /// organization): another configure may claim it.
+    RevokeUnclaimed,
 }
 
 impl Event {

@@ -19,6 +19,7 @@
 //! opens again. A line torn by a process killed mid-write is skipped when
 //! reading and never glued to the next record.
 
+pub mod claim;
 mod entry;
 mod operation;
 mod process;
@@ -95,17 +96,25 @@ impl Journal {
     /// Appends one entry. Blocking, but briefly: holders of the lock only
     /// append a line or rewrite a file of a few lines.
     pub fn append(&self, entry: &Entry) -> std::io::Result<()> {
-        let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
-        line.push('\n');
+        let line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
+        append_line(&mut self.open_locked()?, line)
+    }
+
+    /// Appends `entry` when `allowed` says so of what the journal holds,
+    /// reading and writing under one lock: of several writers deciding at
+    /// once, each sees what the others appended. Whether it was appended.
+    pub fn append_if(
+        &self,
+        entry: &Entry,
+        allowed: impl FnOnce(&Contents) -> bool,
+    ) -> std::io::Result<bool> {
+        let line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
         let mut file = self.open_locked()?;
-        // A line torn by a writer killed mid-write stays on its own line.
-        let len = file.metadata()?.len();
-        let mut last = [0u8; 1];
-        if len > 0 && file.read_at(&mut last, len - 1)? == 1 && last[0] != b'\n' {
-            line.insert(0, '\n');
+        if !allowed(&read_contents(&mut file)?) {
+            return Ok(false);
         }
-        // One write per line, on a file opened for appending.
-        file.write_all(line.as_bytes())
+        append_line(&mut file, line)?;
+        Ok(true)
     }
 
     /// Every entry, without taking the lock (a line being appended meanwhile
@@ -217,6 +226,19 @@ fn lock_within(file: &File, wait: std::time::Duration) -> std::io::Result<()> {
             Err(err) => return Err(err.into()),
         }
     }
+}
+
+/// Appends one line to a journal opened for appending, its lock held.
+fn append_line(file: &mut File, mut line: String) -> std::io::Result<()> {
+    line.push('\n');
+    // A line torn by a writer killed mid-write stays on its own line.
+    let len = file.metadata()?.len();
+    let mut last = [0u8; 1];
+    if len > 0 && file.read_at(&mut last, len - 1)? == 1 && last[0] != b'\n' {
+        line.insert(0, '\n');
+    }
+    // One write per line, on a file opened for appending.
+    file.write_all(line.as_bytes())
 }
 
 fn read_contents(file: &mut File) -> std::io::Result<Contents> {

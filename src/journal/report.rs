@@ -67,7 +67,9 @@ pub fn at_configure(journal: &Journal) -> Findings {
                      either unnoticed. Make that directory writable, or set {} to a writable \
                      file. If the file exists, read it yourself: each `key_created` or \
                      `charge_sent` line without a later `handed` names a key or charge to check \
-                     in the Parallel platform.",
+                     in the Parallel platform. A `handed` line says the answer was handed to \
+                     Terraform, not that Terraform saved it: if Terraform was killed right \
+                     after, check that key in the state too.",
                     journal.path().display(),
                     super::ENV_JOURNAL_FILE
                 ),

@@ -221,7 +221,10 @@ fn a_confirmed_revoke_that_never_reached_terraform_is_kept_for_reads() {
     journal
         .append(&Entry::now("rev", Event::Handed))
         .expect("append");
-    assert!(revoked_keys(&journal).is_empty(), "handed: the state knows");
+    assert!(
+        revoked_keys(&journal).is_empty(),
+        "handed: Terraform has it"
+    );
     // An old one is dropped.
     let old = Entry {
         at: "2020-01-01T00:00:00Z".into(),
@@ -252,6 +255,13 @@ fn a_journal_that_cannot_be_used_says_what_to_do() {
     assert_eq!(details.len(), 1);
     assert!(
         details[0].contains("PARALLEL_RECOVERY_FILE"),
+        "{}",
+        details[0]
+    );
+    // `handed` is what the journal knows; whether Terraform then saved its
+    // state, it cannot.
+    assert!(
+        details[0].contains("handed to Terraform, not that Terraform saved it"),
         "{}",
         details[0]
     );

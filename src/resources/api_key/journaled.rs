@@ -57,8 +57,10 @@ pub fn created(ctx: &Context, operation: &Operation, key: &KeyFacts) {
     });
 }
 
-/// The operation is Terraform's once its answer is delivered; undelivered,
-/// it stays open for the next configure on this machine to name.
+/// The operation is Terraform's once its answer is handed to Terraform's
+/// connection (`Event::Handed`: handed, not known to be saved in its
+/// state); undelivered, it stays open for the next configure on this
+/// machine to name.
 pub fn handed_when_delivered(ctx: &Context, operation: Operation) {
     ctx.delivery.on_delivery(move |delivered| {
         if delivered {

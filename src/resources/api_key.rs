@@ -9,7 +9,7 @@
 pub(crate) mod facts;
 pub(crate) mod journaled;
 pub mod model;
-mod texts;
+pub(crate) mod texts;
 
 use crate::client::{CreateKeyError, Deletion, is_plausible_key_id, is_usable_key_id};
 use crate::journal::Event;
@@ -18,15 +18,15 @@ use crate::toolkit::{Deadline, Operation, Timeouts, deletion_policy};
 use async_trait::async_trait;
 use model::ApiKeyModel;
 use texts::{
-    api_error, implausible_key_id_in_state, incomplete_create, invalid_app_id_in_state,
-    not_revocable,
+    api_error, implausible_key_id_in_state, import_refused, incomplete_create,
+    invalid_app_id_in_state, may_have_created, not_revocable,
 };
 use tfplugin::framework::PlanRequest;
 use tfplugin::model::{Maybe, Model};
 use tfplugin::validators::{self, Checked};
 use tfplugin::{
     ApplyOutcome, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
-    IdentitySchema, ImportRequest, Resource, Schema, Type, Value, attr_path,
+    IdentitySchema, ImportRequest, Resource, Schema, Type, Value, attr_name, attr_path,
 };
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -301,20 +301,14 @@ impl Resource for ApiKeyResource {
                 &format!("Creating API key {name:?} in app {app_id_text}"),
                 &app_id_text,
                 timed_out_after,
+                attr_name!(ApiKeyModel, api_key_name),
             )),
             // A create already sent is never abandoned (its answer is the
             // only copy of the key), so this is a failure of the request
             // itself, not of the operation's deadline.
-            Err(CreateKeyError::MayHaveCreated(err)) => ApplyOutcome::failed(Diagnostic::error(
-                "API key may have been created",
-                format!(
-                    "Creating API key {name:?} in app {app_id_text} failed in a way that leaves \
-                     it unknown whether Parallel created it: {err}. It was not retried after \
-                     this failure, so no duplicate was made. Check the keys of app \
-                     {app_id_text} in the Parallel platform and revoke any key named {name:?} \
-                     that Terraform does not know about, then apply again."
-                ),
-            )),
+            Err(CreateKeyError::MayHaveCreated(err)) => {
+                ApplyOutcome::failed(may_have_created(&name, &app_id_text, &err, ""))
+            }
         }
     }
 
@@ -381,6 +375,7 @@ impl Resource for ApiKeyResource {
                 &format!("Revoking {}", key.label()),
                 &app_id.to_string(),
                 timed_out_after,
+                attr_name!(ApiKeyModel, api_key_name),
             ),
         }
     }
@@ -415,14 +410,7 @@ impl Resource for ApiKeyResource {
 
     /// Import is refused the same way whether asked by ID or by identity.
     async fn import(&self, _ctx: &Context, _request: ImportRequest) -> Result<Value, Diagnostics> {
-        Err(Diagnostic::error(
-            "parallel_api_key cannot be imported",
-            "Parallel returns a key's secret only once, when the key is created, and cannot \
-             read a key back (not even its name), so Terraform could never know an existing \
-             key's raw_api_key. Let Terraform create a new key with this resource, move your \
-             systems to it, and revoke the old key in the Parallel platform.",
-        )
-        .into())
+        Err(import_refused(TYPE_NAME).into())
     }
 }
 

@@ -9,24 +9,28 @@
 pub(crate) mod facts;
 pub(crate) mod journaled;
 pub mod model;
-mod texts;
+pub(crate) mod texts;
+
+use std::time::Duration;
 
 use crate::client::{CreateKeyError, Deletion, is_plausible_key_id, is_usable_key_id};
 use crate::journal::Event;
 use crate::toolkit;
 use crate::toolkit::{Deadline, Operation, Timeouts, deletion_policy};
 use async_trait::async_trait;
+use facts::KeyFacts;
 use model::ApiKeyModel;
 use texts::{
-    api_error, implausible_key_id_in_state, incomplete_create, invalid_app_id_in_state,
-    not_revocable,
+    api_error, implausible_key_id_in_state, import_refused, incomplete_create,
+    invalid_app_id_in_state, may_have_created, not_revocable,
 };
 use tfplugin::framework::PlanRequest;
 use tfplugin::model::{Maybe, Model};
+use tfplugin::typed::{Applied, TypedResource};
 use tfplugin::validators::{self, Checked};
 use tfplugin::{
-    ApplyOutcome, Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute,
-    IdentitySchema, ImportRequest, Resource, Schema, Type, Value, attr_path,
+    Attribute, Block, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema,
+    ImportRequest, Schema, Type, Value, attr_name, attr_path,
 };
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -164,7 +168,9 @@ fn same_uuid(a: &Value, b: &Value) -> bool {
 }
 
 #[async_trait]
-impl Resource for ApiKeyResource {
+impl TypedResource for ApiKeyResource {
+    type Model = ApiKeyModel;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -228,42 +234,28 @@ impl Resource for ApiKeyResource {
         if request.prior_state.is_null() {
             return Diagnostics::new();
         }
-        let prior = match ApiKeyModel::from_value(request.prior_state) {
-            Ok(prior) => prior,
-            Err(diags) => return diags,
-        };
-        if implausible_id(&prior) {
-            return implausible_key_id_in_state(&prior.facts()).into();
-        }
-        if request.replacing && deletion_policy::abandons(&prior.deletion_policy) {
-            return deletion_policy::replacement_abandons(&prior.facts().label()).into();
-        }
-        if !request.replacing && prior.secret_missing() {
-            return texts::secret_missing_from_state(&prior.facts()).into();
-        }
-        Diagnostics::new()
+        ApiKeyModel::from_value(request.prior_state).map_or_else(
+            |diags| diags,
+            |prior| plan_checks(&prior, request.replacing),
+        )
     }
 
-    async fn create(&self, ctx: &Context, planned: &Value, _config: &Value) -> ApplyOutcome {
-        let client = match toolkit::api(ctx).map(|api| &api.client) {
-            Ok(client) => client,
-            Err(diags) => return ApplyOutcome::failed(diags),
-        };
-        let mut key = match ApiKeyModel::from_value(planned) {
-            Ok(key) => key,
-            Err(diags) => return ApplyOutcome::failed(diags),
-        };
+    async fn create(
+        &self,
+        ctx: &Context,
+        mut key: ApiKeyModel,
+    ) -> Result<Applied<ApiKeyModel>, Diagnostics> {
+        let client = &toolkit::api(ctx)?.client;
         let (Maybe::Known(app_id_text), Maybe::Known(name)) =
             (key.app_id.clone(), key.api_key_name.clone())
         else {
-            return ApplyOutcome::failed(Diagnostic::error(
+            return Err(Diagnostic::error(
                 "Incomplete configuration",
                 "app_id and api_key_name must be known to create a key.",
-            ));
+            )
+            .into());
         };
-        let Ok(app_id) = Uuid::parse_str(&app_id_text) else {
-            return ApplyOutcome::failed(invalid_app_id());
-        };
+        let app_id = Uuid::parse_str(&app_id_text).map_err(|_| invalid_app_id())?;
         let limit = timeouts().limit(&key.timeouts, Operation::Create);
         let deadline = Deadline::start(&ctx.cancel, limit);
         tracing::debug!(%app_id, "creating API key");
@@ -280,7 +272,7 @@ impl Resource for ApiKeyResource {
             Ok(created) => {
                 key.record(created);
                 journaled::created(ctx, &journal, &key.facts());
-                ApplyOutcome::state(key.to_value())
+                Ok(key.into())
             }
             Err(CreateKeyError::Incomplete {
                 key: answer,
@@ -290,39 +282,25 @@ impl Resource for ApiKeyResource {
                 journaled::created(ctx, &journal, &key.facts());
                 let has_secret = !key.secret_missing();
                 let diagnostic = incomplete_create(&key.facts(), has_secret, &problem);
-                ApplyOutcome {
-                    new_state: Some(key.to_value()),
-                    private: Vec::new(),
-                    diagnostics: diagnostic.into(),
-                }
+                Ok(Applied::from(key).with(diagnostic))
             }
-            Err(CreateKeyError::NotCreated(err)) => ApplyOutcome::failed(api_error(
+            Err(CreateKeyError::NotCreated(err)) => Err(api_error(
                 &err,
                 &format!("Creating API key {name:?} in app {app_id_text}"),
                 &app_id_text,
                 timed_out_after,
+                attr_name!(ApiKeyModel, api_key_name),
             )),
             // A create already sent is never abandoned (its answer is the
             // only copy of the key), so this is a failure of the request
             // itself, not of the operation's deadline.
-            Err(CreateKeyError::MayHaveCreated(err)) => ApplyOutcome::failed(Diagnostic::error(
-                "API key may have been created",
-                format!(
-                    "Creating API key {name:?} in app {app_id_text} failed in a way that leaves \
-                     it unknown whether Parallel created it: {err}. It was not retried after \
-                     this failure, so no duplicate was made. Check the keys of app \
-                     {app_id_text} in the Parallel platform and revoke any key named {name:?} \
-                     that Terraform does not know about, then apply again."
-                ),
-            )),
+            Err(CreateKeyError::MayHaveCreated(err)) => {
+                Err(may_have_created(&name, &app_id_text, &err, "").into())
+            }
         }
     }
 
-    async fn delete(&self, ctx: &Context, prior: &Value) -> Diagnostics {
-        let state = match ApiKeyModel::from_value(prior) {
-            Ok(state) => state,
-            Err(diags) => return diags,
-        };
+    async fn delete(&self, ctx: &Context, state: ApiKeyModel) -> Diagnostics {
         let key = state.facts();
         if deletion_policy::abandons(&state.deletion_policy) {
             tracing::info!(key = %key.label(), "deletion_policy is ABANDON: leaving the key live");
@@ -350,63 +328,32 @@ impl Resource for ApiKeyResource {
         let Some(app_id) = key.app_id.as_deref().and_then(|a| Uuid::parse_str(a).ok()) else {
             return invalid_app_id_in_state(&key).into();
         };
-        let client = match toolkit::api(ctx).map(|api| &api.client) {
-            Ok(client) => client,
-            Err(diags) => return diags,
-        };
         let limit = timeouts().limit(&state.timeouts, Operation::Delete);
-        // A revoke, once begun, runs to its answer or its time limit, not
-        // to a Ctrl-C: its answer is what lets the state drop the key, and
-        // a revoke cut off after Parallel acted left a state that held a
-        // revoked key and planned no change.
-        let deadline = Deadline::start(&CancellationToken::new(), limit);
-        tracing::debug!(%app_id, api_key_id = %key_id, "revoking API key");
-        let journal = journaled::revoke_sent(ctx, &key, app_id, key_id);
-        let result = client.delete_key(app_id, key_id, deadline.token()).await;
-        if result.is_ok() {
-            journal.record(Event::Revoked);
-        }
-        // Settled once Terraform has the outcome; if it never does, reads
-        // drop the revoked key from the state it stayed in.
-        journaled::handed_when_delivered(ctx, journal);
-        let timed_out_after = deadline.timed_out_after();
-        match result {
-            Ok(Deletion::Revoked) => Diagnostics::new(),
-            Ok(Deletion::AlreadyGone) => {
-                tracing::info!(api_key_id = %key_id, "API key was already revoked");
-                Diagnostics::new()
-            }
-            Err(err) => api_error(
-                &err,
-                &format!("Revoking {}", key.label()),
-                &app_id.to_string(),
-                timed_out_after,
-            ),
-        }
+        revoke(ctx, &key, app_id, key_id, limit)
+            .await
+            .err()
+            .unwrap_or_default()
     }
 
     /// Terraform was killed while this key was being created: the key is
     /// live and will be in no state. The journal already holds it for the
     /// next run to name; this says so at once, on stderr.
-    fn create_undelivered(&self, ctx: &Context, new_state: &Value) {
-        // A state this provider built always decodes; should it not, what
-        // it holds is still said.
-        let key = ApiKeyModel::from_value(new_state)
-            .unwrap_or_default()
-            .facts();
-        journaled::say_undelivered(ctx, &key);
+    fn create_undelivered(&self, ctx: &Context, new_state: &ApiKeyModel) {
+        journaled::say_undelivered(ctx, &new_state.facts());
     }
 
     /// The API cannot read a key, so the state is served as it is, except
     /// for a key the journal shows revoked by a run whose outcome never
     /// reached Terraform (Ctrl-C during a revoke): it is gone, and the next
     /// plan creates it again, with its consumers.
-    async fn read(&self, ctx: &Context, current: Value) -> Result<Option<Value>, Diagnostics> {
+    async fn read(
+        &self,
+        ctx: &Context,
+        current: ApiKeyModel,
+    ) -> Result<Option<ApiKeyModel>, Diagnostics> {
         // Matched by where the key lives (this API, its app, its ID), so a
         // key of another API with the same ID is never dropped.
-        let revoked = ApiKeyModel::from_value(&current)
-            .is_ok_and(|key| journaled::revoked_unbeknown_to_state(ctx, &key.facts()));
-        if revoked {
+        if journaled::revoked_unbeknown_to_state(ctx, &current.facts()) {
             tracing::info!("the journal shows this key revoked: removing it from state");
             return Ok(None);
         }
@@ -414,15 +361,67 @@ impl Resource for ApiKeyResource {
     }
 
     /// Import is refused the same way whether asked by ID or by identity.
-    async fn import(&self, _ctx: &Context, _request: ImportRequest) -> Result<Value, Diagnostics> {
-        Err(Diagnostic::error(
-            "parallel_api_key cannot be imported",
-            "Parallel returns a key's secret only once, when the key is created, and cannot \
-             read a key back (not even its name), so Terraform could never know an existing \
-             key's raw_api_key. Let Terraform create a new key with this resource, move your \
-             systems to it, and revoke the old key in the Parallel platform.",
-        )
-        .into())
+    async fn import(
+        &self,
+        _ctx: &Context,
+        _request: ImportRequest,
+    ) -> Result<ApiKeyModel, Diagnostics> {
+        Err(import_refused(TYPE_NAME).into())
+    }
+}
+
+/// What a plan says of the key in state: an ID no revoke may use, a
+/// replacement that abandons it, or a secret gone from state.
+fn plan_checks(prior: &ApiKeyModel, replacing: bool) -> Diagnostics {
+    if implausible_id(prior) {
+        return implausible_key_id_in_state(&prior.facts()).into();
+    }
+    if replacing && deletion_policy::abandons(&prior.deletion_policy) {
+        return deletion_policy::replacement_abandons(&prior.facts().label()).into();
+    }
+    if !replacing && prior.secret_missing() {
+        return texts::secret_missing_from_state(&prior.facts()).into();
+    }
+    Diagnostics::new()
+}
+
+/// Revokes the key `key_id` of app `app_id`, which `key` names to a person.
+async fn revoke(
+    ctx: &Context,
+    key: &KeyFacts,
+    app_id: Uuid,
+    key_id: &str,
+    limit: Duration,
+) -> Result<(), Diagnostics> {
+    let client = &toolkit::api(ctx)?.client;
+    // A revoke, once begun, runs to its answer or its time limit, not
+    // to a Ctrl-C: its answer is what lets the state drop the key, and
+    // a revoke cut off after Parallel acted left a state that held a
+    // revoked key and planned no change.
+    let deadline = Deadline::start(&CancellationToken::new(), limit);
+    tracing::debug!(%app_id, api_key_id = %key_id, "revoking API key");
+    let journal = journaled::revoke_sent(ctx, key, app_id, key_id);
+    let result = client.delete_key(app_id, key_id, deadline.token()).await;
+    if result.is_ok() {
+        journal.record(Event::Revoked);
+    }
+    // Settled once Terraform has the outcome; if it never does, reads
+    // drop the revoked key from the state it stayed in.
+    journaled::handed_when_delivered(ctx, journal);
+    let timed_out_after = deadline.timed_out_after();
+    match result {
+        Ok(Deletion::Revoked) => Ok(()),
+        Ok(Deletion::AlreadyGone) => {
+            tracing::info!(api_key_id = %key_id, "API key was already revoked");
+            Ok(())
+        }
+        Err(err) => Err(api_error(
+            &err,
+            &format!("Revoking {}", key.label()),
+            &app_id.to_string(),
+            timed_out_after,
+            attr_name!(ApiKeyModel, api_key_name),
+        )),
     }
 }
 

@@ -21,8 +21,8 @@ use std::time::SystemTime;
 
 use crate::client::CreateKeyError;
 use crate::journal::Event;
-use crate::resources::api_key::journaled;
 use crate::resources::api_key::model::ApiKeyModel;
+use crate::resources::api_key::{self, journaled};
 use crate::toolkit;
 use crate::toolkit::{Deadline, Operation, Timeouts, deletion_policy};
 use apply::{Revoker, revoke_due, rotate_key, settle_times};
@@ -346,7 +346,7 @@ impl TypedResource for RotatingApiKeyResource {
                 "",
             )),
             Err(CreateKeyError::MayHaveCreated(err)) => {
-                Err(texts::may_have_created(&name, &app_id.to_string(), &err, false).into())
+                Err(api_key::texts::may_have_created(&name, &app_id.to_string(), &err, "").into())
             }
         }
     }
@@ -459,7 +459,7 @@ impl TypedResource for RotatingApiKeyResource {
         _ctx: &Context,
         _request: ImportRequest,
     ) -> Result<RotatingKeyModel, Diagnostics> {
-        Err(texts::import_refused().into())
+        Err(api_key::texts::import_refused(TYPE_NAME).into())
     }
 }
 
@@ -505,7 +505,7 @@ fn check(key: &RotatingKeyModel) -> Diagnostics {
     let mut diags = Diagnostics::new();
     // app_id is checked as parallel_api_key checks it (same attribute, same
     // text); that model's other fields are unset and pass.
-    diags.extend(crate::resources::api_key::check(&ApiKeyModel {
+    diags.extend(api_key::check(&ApiKeyModel {
         app_id: key.app_id.clone(),
         ..ApiKeyModel::default()
     }));

@@ -5,8 +5,6 @@
 use tfplugin::Value;
 use tfplugin::model::{Maybe, Number};
 
-use super::facts::KeyFacts;
-use crate::client::NewKey;
 use crate::secret::Secret;
 
 tfplugin::model! {
@@ -39,21 +37,58 @@ pub fn created_at(at: Option<impl ToString>) -> Maybe<Number> {
     at.and_then(|at| Number::parse(&at.to_string()).ok()).into()
 }
 
-impl ApiKeyModel {
-    /// Takes every field of a create's answer: what the user configured
-    /// stays as planned (`app_id`'s spelling); a field the answer lacked
-    /// becomes null, never left unknown.
-    pub fn record(&mut self, key: NewKey) {
-        self.id = key.api_key_id.clone().into();
-        self.api_key_id = key.api_key_id.into();
-        self.app_name = key.app_name.into();
-        self.created_by_user_id = key.created_by_user_id.into();
-        self.created_by_user_email = key.created_by_user_email.into();
-        self.display_value = key.display_value.into();
-        self.raw_api_key = key.raw_api_key.into();
-        self.created_at = created_at(key.created_at);
-    }
+/// A `created_at` as Unix seconds for a person to read; unknown, null or
+/// not finite count as absent.
+pub fn unix_seconds(created_at: &Maybe<Number>) -> Option<f64> {
+    created_at
+        .known()
+        .map(Number::as_f64)
+        .filter(|at| at.is_finite())
+}
 
+/// The attributes of one key that both key resources' models name alike
+/// (`ApiKeyModel`, and the current key of `parallel_rotating_api_key`'s
+/// model), and what is done with them the same way in both: `record`
+/// takes a create's answer, and `$facts` names the key to a person. A
+/// macro, not a trait, because the models are flat structs whose fields
+/// are the schema's attributes.
+macro_rules! key_attributes {
+    ($model:ty, $facts:ident) => {
+        impl $model {
+            /// Takes the computed fields of a create's answer: what the
+            /// user configured stays as planned (`app_id`'s spelling); a
+            /// field the answer lacked becomes null, never left unknown.
+            pub fn record(&mut self, key: $crate::client::NewKey) {
+                self.id = key.api_key_id.clone().into();
+                self.api_key_id = key.api_key_id.into();
+                self.app_name = key.app_name.into();
+                self.created_by_user_id = key.created_by_user_id.into();
+                self.created_by_user_email = key.created_by_user_email.into();
+                self.display_value = key.display_value.into();
+                self.raw_api_key = key.raw_api_key.into();
+                self.created_at = $crate::resources::api_key::model::created_at(key.created_at);
+            }
+
+            /// What names this key to a person; unknown and null count as
+            /// absent. Never the secret.
+            pub fn $facts(&self) -> $crate::resources::api_key::facts::KeyFacts {
+                $crate::resources::api_key::facts::KeyFacts {
+                    name: self.api_key_name.known().cloned(),
+                    id: self.api_key_id.known().cloned(),
+                    app_id: self.app_id.known().cloned(),
+                    app_name: self.app_name.known().cloned(),
+                    display_value: self.display_value.known().cloned(),
+                    created_at: $crate::resources::api_key::model::unix_seconds(&self.created_at),
+                }
+            }
+        }
+    };
+}
+pub(crate) use key_attributes;
+
+key_attributes!(ApiKeyModel, facts);
+
+impl ApiKeyModel {
     /// Whether the secret is missing (deleted from state by hand, or never
     /// returned).
     pub fn secret_missing(&self) -> bool {
@@ -63,27 +98,12 @@ impl ApiKeyModel {
             Maybe::Unknown => false,
         }
     }
-
-    /// What names this key to a person; unknown and null count as absent.
-    pub fn facts(&self) -> KeyFacts {
-        KeyFacts {
-            name: self.api_key_name.known().cloned(),
-            id: self.api_key_id.known().cloned(),
-            app_id: self.app_id.known().cloned(),
-            app_name: self.app_name.known().cloned(),
-            display_value: self.display_value.known().cloned(),
-            created_at: self
-                .created_at
-                .known()
-                .map(Number::as_f64)
-                .filter(|at| at.is_finite()),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::NewKey;
     use tfplugin::model::Model;
 
     #[test]

@@ -140,22 +140,54 @@ pub fn secret_missing_from_state(key: &KeyFacts) -> Diagnostic {
 
 /// Turns an API failure into a diagnostic that says what was being done
 /// (`doing`, e.g. `Revoking API key "ci" (ID k) of app A`) and names the
-/// attribute at fault where the API said which one it was.
+/// attribute at fault where the API said which one it was: `app_id`, or
+/// `name_attribute`, the one the key's name comes from (each key resource
+/// has its own).
 pub fn api_error(
     err: &ApiError,
     doing: &str,
     app_id: &str,
     timed_out_after: Option<Duration>,
+    name_attribute: &str,
 ) -> Diagnostics {
     toolkit::api_error(
         err,
         Attempt::new(doing)
-            .attributes(&[
-                attr_name!(ApiKeyModel, app_id),
-                attr_name!(ApiKeyModel, api_key_name),
-            ])
+            .attributes(&[attr_name!(ApiKeyModel, app_id), name_attribute])
             .not_found(NotFound::app(app_id))
             .timed_out_after(timed_out_after),
+    )
+}
+
+/// A create that may have made a key nobody knows of; `kept` is a sentence
+/// on what the state keeps, or empty.
+pub fn may_have_created(name: &str, app_id: &str, err: &ApiError, kept: &str) -> Diagnostic {
+    let kept = if kept.is_empty() {
+        String::new()
+    } else {
+        format!(" {kept}")
+    };
+    Diagnostic::error(
+        "API key may have been created",
+        format!(
+            "Creating API key {name:?} in app {app_id} failed in a way that leaves it unknown \
+             whether Parallel created it: {err}. It was not retried after this failure, so no \
+             duplicate was made.{kept} Check the keys of app {app_id} in the Parallel platform \
+             and revoke any key named {name:?} that Terraform does not know about, then apply \
+             again."
+        ),
+    )
+}
+
+/// Import of a key resource (`type_name`) is refused whether asked by ID or
+/// by identity: its secret could never be known.
+pub fn import_refused(type_name: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("{type_name} cannot be imported"),
+        "Parallel returns a key's secret only once, when the key is created, and cannot read \
+         a key back (not even its name), so Terraform could never know an existing key's \
+         raw_api_key. Let Terraform create a new key with this resource, move your systems to \
+         it, and revoke the old key in the Parallel platform.",
     )
 }
 
@@ -247,6 +279,7 @@ mod tests {
             &format!("Revoking {doing}"),
             "a",
             Some(Duration::from_secs(2)),
+            attr_name!(ApiKeyModel, api_key_name),
         );
         let text = format!("{diags:?}");
         assert!(

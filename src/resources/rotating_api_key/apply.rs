@@ -58,12 +58,11 @@ pub(super) async fn rotate_key(
                 &format!("Rotating: creating API key {name:?} in app {app_id}"),
                 &app_id.to_string(),
                 revoker.timed_out(),
-                "The rotation did not happen: the state is as it was, with the current key and \
-                 its secret, and nothing was revoked.",
+                texts::ROTATION_UNDONE,
             ));
         }
         Err(CreateKeyError::MayHaveCreated(err)) => {
-            return Err(texts::may_have_created(&name, &app_id.to_string(), &err, true).into());
+            return Err(texts::rotation_may_have_created(&name, &app_id.to_string(), &err).into());
         }
     }
     state.rotates_at = state.computed_rotates_at();

@@ -11,8 +11,13 @@ use tfplugin::model::{Maybe, Number};
 use super::schedule;
 use crate::client::{NewKey, is_usable_key_id};
 use crate::resources::api_key::facts::KeyFacts;
+use crate::resources::api_key::model::{key_attributes, unix_seconds};
 use crate::secret::Secret;
 use crate::toolkit::parse_duration;
+
+// The current key's attributes are named as parallel_api_key's: `record`
+// takes a create's answer into them, `current` names the key.
+key_attributes!(RotatingKeyModel, current);
 
 tfplugin::model! {
     /// Every attribute may be unknown in a plan, and the computed ones null
@@ -73,18 +78,12 @@ impl KeyRef {
 }
 
 impl RotatingKeyModel {
-    /// The current key's fields from a create's answer; a field the answer
-    /// lacked becomes null, never left unknown.
+    /// The current key's fields from a create's answer, its name included
+    /// (made here, not configured); a field the answer lacked becomes
+    /// null, never left unknown.
     pub fn set_current(&mut self, key: NewKey) {
-        self.id = key.api_key_id.clone().into();
-        self.api_key_id = key.api_key_id.into();
-        self.api_key_name = key.api_key_name.into();
-        self.app_name = key.app_name.into();
-        self.created_by_user_id = key.created_by_user_id.into();
-        self.created_by_user_email = key.created_by_user_email.into();
-        self.display_value = key.display_value.into();
-        self.raw_api_key = key.raw_api_key.into();
-        self.created_at = crate::resources::api_key::model::created_at(key.created_at);
+        self.api_key_name = key.api_key_name.clone().into();
+        self.record(key);
     }
 
     /// The current key's fields, all of them, from another model.
@@ -128,18 +127,6 @@ impl RotatingKeyModel {
         };
     }
 
-    /// The current key, as it names itself to a person (never its secret).
-    pub fn current(&self) -> KeyFacts {
-        KeyFacts {
-            name: self.api_key_name.known().cloned(),
-            id: self.api_key_id.known().cloned(),
-            app_id: self.app_id.known().cloned(),
-            app_name: self.app_name.known().cloned(),
-            display_value: self.display_value.known().cloned(),
-            created_at: self.created_at_unix(),
-        }
-    }
-
     /// The previous key, if the state holds one.
     pub fn previous(&self) -> Option<KeyRef> {
         let id = self.previous_api_key_id.known()?;
@@ -169,13 +156,6 @@ impl RotatingKeyModel {
             .unwrap_or_default()
     }
 
-    fn created_at_unix(&self) -> Option<f64> {
-        self.created_at
-            .known()
-            .map(Number::as_f64)
-            .filter(|at| at.is_finite())
-    }
-
     /// What the schedule needs of this state.
     pub fn schedule_prior(&self) -> schedule::Prior {
         let secret = matches!(&self.raw_api_key, Maybe::Known(s) if !s.is_empty());
@@ -184,7 +164,7 @@ impl RotatingKeyModel {
             .known()
             .is_some_and(|id| is_usable_key_id(id));
         schedule::Prior {
-            created_at: self.created_at_unix().and_then(schedule::from_unix),
+            created_at: unix_seconds(&self.created_at).and_then(schedule::from_unix),
             usable: secret && id,
             previous: self.previous_api_key_id.known().map(|_| {
                 self.previous_revoke_at
@@ -197,7 +177,7 @@ impl RotatingKeyModel {
 
     /// `created_at + rotate_after`, when both are known.
     pub fn computed_rotates_at(&self) -> Maybe<String> {
-        let created = self.created_at_unix().and_then(schedule::from_unix);
+        let created = unix_seconds(&self.created_at).and_then(schedule::from_unix);
         match (created, duration(&self.rotate_after, false)) {
             (Some(created), Some(after)) => {
                 Maybe::Known(schedule::rfc3339(schedule::rotates_at(created, after)))

@@ -9,7 +9,7 @@ use tfplugin::{Diagnostic, Diagnostics, attr_name};
 use super::model::{KeyRef, RotatingKeyModel};
 use crate::client::{ApiError, is_usable_key_id};
 use crate::resources::api_key::facts::KeyFacts;
-use crate::toolkit::{self, Attempt, NotFound};
+use crate::resources::api_key::texts;
 
 /// An API failure while `doing` something, with what it leaves behind
 /// (`outcome`, a sentence) added to each diagnostic.
@@ -20,16 +20,8 @@ pub fn api_error(
     timed_out_after: Option<Duration>,
     outcome: &str,
 ) -> Diagnostics {
-    let diags = toolkit::api_error(
-        err,
-        Attempt::new(doing)
-            .attributes(&[
-                attr_name!(RotatingKeyModel, app_id),
-                attr_name!(RotatingKeyModel, name_prefix),
-            ])
-            .not_found(NotFound::app(app_id))
-            .timed_out_after(timed_out_after),
-    );
+    let name_attribute = attr_name!(RotatingKeyModel, name_prefix);
+    let diags = texts::api_error(err, doing, app_id, timed_out_after, name_attribute);
     if outcome.is_empty() {
         return diags;
     }
@@ -42,25 +34,16 @@ pub fn api_error(
         .collect()
 }
 
-/// A create that may have made a key nobody knows of.
-pub fn may_have_created(name: &str, app_id: &str, err: &ApiError, rotating: bool) -> Diagnostic {
-    let kept = if rotating {
-        " The rotation did not happen: the state is as it was, with the current key and its \
-         secret, and nothing was revoked."
-    } else {
-        ""
-    };
-    Diagnostic::error(
-        "API key may have been created",
-        format!(
-            "Creating API key {name:?} in app {app_id} failed in a way that leaves it unknown \
-             whether Parallel created it: {err}. It was not retried after this failure, so no \
-             duplicate was made.{kept} Check the keys of app {app_id} in the Parallel platform \
-             and revoke any key named {name:?} that Terraform does not know about, then apply \
-             again."
-        ),
-    )
+/// A rotation's create that may have made a key nobody knows of: the
+/// rotation did not happen.
+pub fn rotation_may_have_created(name: &str, app_id: &str, err: &ApiError) -> Diagnostic {
+    texts::may_have_created(name, app_id, err, ROTATION_UNDONE)
 }
+
+/// What a rotation whose new key was not created leaves: the state as it
+/// was.
+pub const ROTATION_UNDONE: &str = "The rotation did not happen: the state is as it was, with the \
+     current key and its secret, and nothing was revoked.";
 
 /// The first key was created, but Parallel's answer was incomplete; what
 /// could be read is in state, and Terraform taints it.
@@ -155,17 +138,6 @@ pub fn due_without_refresh() -> Diagnostic {
     )
 }
 
-/// Import is refused whether asked by ID or by identity.
-pub fn import_refused() -> Diagnostic {
-    Diagnostic::error(
-        "parallel_rotating_api_key cannot be imported",
-        "Parallel returns a key's secret only once, when the key is created, and cannot read \
-         a key back (not even its name), so Terraform could never know an existing key's \
-         raw_api_key. Let Terraform create a new key with this resource, move your systems to \
-         it, and revoke the old key in the Parallel platform.",
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,9 +191,9 @@ mod tests {
 
     #[test]
     fn a_failed_create_in_a_rotation_says_nothing_was_revoked() {
-        let d = may_have_created("s-1", "a", &ApiError::Cancelled, true);
+        let d = rotation_may_have_created("s-1", "a", &ApiError::Cancelled);
         assert!(d.detail.contains("nothing was revoked"), "{}", d.detail);
-        let d = may_have_created("s-1", "a", &ApiError::Cancelled, false);
+        let d = texts::may_have_created("s-1", "a", &ApiError::Cancelled, "");
         assert!(!d.detail.contains("rotation"), "{}", d.detail);
     }
 }

@@ -230,14 +230,16 @@ impl TypedResource for ApiKeyResource {
     /// It is also where an api_key_id that is no ID (state edited by hand)
     /// is refused, for every plan, destroys and replacements included:
     /// a revoke by it would be answered 404 and pass for done.
-    fn modify_plan(&self, request: &PlanRequest<'_>, _planned: &mut Value) -> Diagnostics {
+    fn modify_plan(
+        &self,
+        request: &PlanRequest<'_>,
+        _planned: &mut Value,
+    ) -> Result<Diagnostics, Diagnostics> {
         if request.prior_state.is_null() {
-            return Diagnostics::new();
+            return Ok(Diagnostics::new());
         }
-        ApiKeyModel::from_value(request.prior_state).map_or_else(
-            |diags| diags,
-            |prior| plan_checks(&prior, request.replacing),
-        )
+        let prior = ApiKeyModel::from_value(request.prior_state)?;
+        Ok(plan_checks(&prior, request.replacing))
     }
 
     async fn create(
@@ -300,11 +302,11 @@ impl TypedResource for ApiKeyResource {
         }
     }
 
-    async fn delete(&self, ctx: &Context, state: ApiKeyModel) -> Diagnostics {
+    async fn delete(&self, ctx: &Context, state: ApiKeyModel) -> Result<Diagnostics, Diagnostics> {
         let key = state.facts();
         if deletion_policy::abandons(&state.deletion_policy) {
             tracing::info!(key = %key.label(), "deletion_policy is ABANDON: leaving the key live");
-            return deletion_policy::abandoned(
+            return Ok(deletion_policy::abandoned(
                 "API key left live (deletion_policy = \"ABANDON\")",
                 &key.label(),
                 &format!(
@@ -313,26 +315,24 @@ impl TypedResource for ApiKeyResource {
                     key.finding_aid()
                 ),
             )
-            .into();
+            .into());
         }
         // Nothing can ever revoke a key without a usable ID from here, so
         // it leaves the state with a warning that says how to find it.
         let Some(key_id) = key.id.as_deref().filter(|id| is_usable_key_id(id)) else {
-            return not_revocable(&key).into();
+            return Ok(not_revocable(&key).into());
         };
         // Refused at plan already; kept here for a destroy planned without
         // this provider's plan check.
         if implausible_id(&state) {
-            return implausible_key_id_in_state(&key).into();
+            return Err(implausible_key_id_in_state(&key).into());
         }
         let Some(app_id) = key.app_id.as_deref().and_then(|a| Uuid::parse_str(a).ok()) else {
-            return invalid_app_id_in_state(&key).into();
+            return Err(invalid_app_id_in_state(&key).into());
         };
         let limit = timeouts().limit(&state.timeouts, Operation::Delete);
-        revoke(ctx, &key, app_id, key_id, limit)
-            .await
-            .err()
-            .unwrap_or_default()
+        revoke(ctx, &key, app_id, key_id, limit).await?;
+        Ok(Diagnostics::new())
     }
 
     /// Terraform was killed while this key was being created: the key is

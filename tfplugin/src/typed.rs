@@ -32,6 +32,17 @@ use crate::schema::Schema;
 use crate::value::Value;
 use async_trait::async_trait;
 
+/// Runs a typed `validate` on a configuration that decodes into `C`. One
+/// that does not is not an error here: its values are still unknown where
+/// `C` cannot hold an unknown, and the callback that needs them (plan,
+/// apply, read) decodes it again once they are known, and says so then.
+fn validate_decoded<C: Model>(
+    config: &Value,
+    check: impl FnOnce(&C) -> Diagnostics,
+) -> Diagnostics {
+    C::from_value(config).map_or_else(|_still_unknown| Diagnostics::new(), |config| check(&config))
+}
+
 /// What a create or an update produced: the new state as a model, private
 /// bytes, and any warnings (or an error that still keeps the state, when
 /// the object exists although something after its creation failed).
@@ -215,10 +226,7 @@ impl<T: TypedResource> Resource for T {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        T::Model::from_value(config).map_or_else(
-            |_still_unknown| Diagnostics::new(),
-            |config| TypedResource::validate(self, &config),
-        )
+        validate_decoded::<T::Model>(config, |config| TypedResource::validate(self, config))
     }
 
     fn modify_plan(&self, request: &PlanRequest<'_>, planned: &mut Value) -> Diagnostics {
@@ -310,3 +318,7 @@ impl<T: TypedResource> Resource for T {
         TypedResource::upgrade_identity(self, version, identity)
     }
 }
+
+#[cfg(test)]
+#[path = "typed/tests.rs"]
+mod tests;

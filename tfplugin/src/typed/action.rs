@@ -55,10 +55,7 @@ impl<T: TypedAction> Action for T {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        T::Config::from_value(config).map_or_else(
-            |_still_unknown| Diagnostics::new(),
-            |config| TypedAction::validate(self, &config),
-        )
+        super::validate_decoded::<T::Config>(config, |config| TypedAction::validate(self, config))
     }
 
     fn plan(&self, config: &Value) -> Diagnostics {

@@ -51,10 +51,9 @@ impl<T: TypedDataSource> DataSource for T {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        T::Config::from_value(config).map_or_else(
-            |_still_unknown| Diagnostics::new(),
-            |config| TypedDataSource::validate(self, &config),
-        )
+        super::validate_decoded::<T::Config>(config, |config| {
+            TypedDataSource::validate(self, config)
+        })
     }
 
     async fn read(&self, ctx: &Context, config: &Value) -> Result<Value, Diagnostics> {

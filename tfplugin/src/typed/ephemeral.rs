@@ -107,10 +107,9 @@ impl<T: TypedEphemeralResource> EphemeralResource for T {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        T::Config::from_value(config).map_or_else(
-            |_still_unknown| Diagnostics::new(),
-            |config| TypedEphemeralResource::validate(self, &config),
-        )
+        super::validate_decoded::<T::Config>(config, |config| {
+            TypedEphemeralResource::validate(self, config)
+        })
     }
 
     async fn open(&self, ctx: &Context, config: &Value) -> Result<EphemeralOpened, Diagnostics> {

@@ -52,10 +52,9 @@ impl<T: TypedListResource> ListResource for T {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        T::Config::from_value(config).map_or_else(
-            |_still_unknown| Diagnostics::new(),
-            |config| TypedListResource::validate(self, &config),
-        )
+        super::validate_decoded::<T::Config>(config, |config| {
+            TypedListResource::validate(self, config)
+        })
     }
 
     async fn list(&self, ctx: &Context, request: ListRequest<'_>, sink: &ListSink) -> Diagnostics {

@@ -85,6 +85,12 @@ impl AccountClient {
     /// Deletes app `app_id`. Idempotent: an app the API says does not exist
     /// counts as deleted (a bare 404 page, which means base_url points
     /// elsewhere, does not).
+    ///
+    /// Unlike `delete_key`, FastAPI's bare `{"detail":"Not Found"}` is an
+    /// error here even when the API answers other calls: it is also what
+    /// FastAPI says for a route it does not have, and this route is the one
+    /// the API's published description is least sure of. Counting it as
+    /// gone could end a destroy with the app, and its keys, still live.
     pub async fn delete_app(
         &self,
         app_id: Uuid,

@@ -1,4 +1,5 @@
-//! Revoking a key: retries, and which 404 means already gone.
+//! Revoking a key and deleting an app: retries, and which 404 means
+//! already gone.
 
 use super::*;
 
@@ -92,6 +93,29 @@ async fn delete_bare_not_found_is_gone_when_the_api_answers() {
         .await
         .unwrap();
     assert_eq!(deletion, Deletion::AlreadyGone);
+}
+
+#[tokio::test]
+async fn an_app_is_gone_only_when_the_api_says_that_app_is_missing() {
+    let server = TestServer::start(vec![json(404, r#"{"detail":"App not found"}"#)]).await;
+    let deletion = client_for(&server)
+        .delete_app(app_id(), &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(deletion, Deletion::AlreadyGone);
+    // FastAPI's bare answer is also its answer for a route it lacks: an
+    // error, with no probe that could pass it for gone.
+    let server = TestServer::start(vec![
+        json(404, r#"{"detail":"Not Found"}"#),
+        json(200, r#"{"apps":[]}"#),
+    ])
+    .await;
+    let err = client_for(&server)
+        .delete_app(app_id(), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::NotFound { .. }), "{err:?}");
+    assert_eq!(server.requests().len(), 1);
 }
 
 #[tokio::test]
